@@ -1,0 +1,110 @@
+"""Safe image access: paths that cannot leave the data folder, and decoding that survives any input.
+
+Every picture simgov fingerprints or serves passes through here, so the rules live in one place:
+relative paths are resolved inside the items file's folder (or an allowed root), symlinks that
+escape are refused, oversized files and decompression bombs are refused before decoding, EXIF
+orientation is honoured, animated images give their first frame, and every Pillow mode comes out
+as 8-bit RGB with transparency flattened on white.
+"""
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from .errors import ImageRejected, ImageTooLarge
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+def resolve_inside(path_text: str, roots: list[Path]) -> Path:
+    """The real path of `path_text`, which must stay inside one of `roots` (symlinks resolved)."""
+    if not path_text or "\x00" in path_text:
+        raise ImageRejected("empty or invalid image path")
+    candidate = Path(path_text)
+    real_roots = [r.resolve() for r in roots]
+    if not candidate.is_absolute():
+        candidate = real_roots[0] / candidate
+    real = candidate.resolve()
+    if not any(real == r or r in real.parents for r in real_roots):
+        raise ImageRejected(f"image path leaves the data folder: {path_text}")
+    if not real.is_file():
+        raise ImageRejected(f"image file not found: {path_text}")
+    return real
+
+
+def read_image_bytes(path: Path, max_bytes: int) -> bytes:
+    size = path.stat().st_size
+    if size == 0:
+        raise ImageRejected("image file is empty")
+    if size > max_bytes:
+        raise ImageTooLarge(f"image file is {size} bytes, over the limit of {max_bytes}")
+    return path.read_bytes()
+
+
+def decode_image(data: bytes, *, max_pixels: int, draft_size: int | None = None) -> Image.Image:
+    """Decode to RGB, refusing bombs and corrupt data; `draft_size` lets JPEGs decode reduced."""
+    if not data:
+        raise ImageRejected("image data is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+            width, height = img.size
+            if width * height > max_pixels:
+                raise ImageTooLarge(f"image is {width}x{height} pixels, over the limit of {max_pixels}")
+            if getattr(img, "n_frames", 1) > 1:
+                img.seek(0)
+            if draft_size and img.format == "JPEG":
+                img.draft("RGB", (draft_size, draft_size))
+            img.load()
+            img = ImageOps.exif_transpose(img) or img
+            return to_rgb(img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageTooLarge(f"decompression bomb refused: {exc}") from None
+    except UnidentifiedImageError:
+        raise ImageRejected("not an image in a supported format") from None
+    except ImageRejected:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageRejected(f"corrupt or truncated image: {exc}") from None
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """8-bit RGB from any mode: palette, 1-bit, 16-bit, CMYK, and alpha flattened on white."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        import numpy as np
+
+        arr = np.asarray(img, dtype=np.float64)
+        peak = arr.max() if arr.size else 0
+        scale = 255.0 / peak if peak > 255 else 1.0
+        img = Image.fromarray(np.clip(arr * scale, 0, 255).astype("uint8"), mode="L")
+    elif img.mode == "F":
+        import numpy as np
+
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = (arr.min(), arr.max()) if arr.size else (0, 1)
+        img = Image.fromarray(((arr - lo) / ((hi - lo) or 1) * 255).astype("uint8"), mode="L")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas.paste(rgba, mask=rgba.getchannel("A"))
+        return canvas
+    return img.convert("RGB")
+
+
+def load_image(path: Path, *, max_bytes: int, max_pixels: int, draft_size: int | None = None) -> Image.Image:
+    return decode_image(read_image_bytes(path, max_bytes), max_pixels=max_pixels, draft_size=draft_size)
+
+
+def file_signature(path: Path) -> str:
+    """Size and modification time: a changed picture makes its item re-encode."""
+    st = os.stat(path)
+    return f"{st.st_size}:{st.st_mtime_ns}"

@@ -1,0 +1,334 @@
+"""The open index: manifest, store and every signal's search structure, as one object per process.
+
+CLI commands and API handlers share this object. Index files are published atomically as a new
+generation folder named by the manifest; writes after the files were saved live in the store and
+are replayed at open and whenever another process has written (so API workers stay in step).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from .config import Config
+from .errors import IndexMismatch, SimgovError, UnknownId
+from .matcher import Matcher, relation
+from .records import Neighbour, Pair
+from .schema import Item
+from .signals import BuildContext, Query, Signal, create_signals
+from .store import ItemWrite, Store
+
+MANIFEST = "manifest.json"
+INDEX_FORMAT = 1
+GENERATIONS = "indexes"
+# Rebuild instead of appending once this share of indexed vectors belongs to replaced or deleted items.
+MAX_DEAD_SHARE = 0.25
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write, fsync, rename, fsync the folder: a reader sees the old file or the new one, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def read_manifest(folder: Path) -> dict | None:
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SimgovError(f"cannot read {path}: {exc}") from None
+
+
+@dataclass
+class ScoredPair:
+    vec_a: int
+    vec_b: int
+    signals: dict[str, float]
+    score: float
+    match: bool
+
+
+class SimIndex:
+    """An index folder opened for reading and writing."""
+
+    def __init__(self, folder: Path, config: Config, store: Store, signals: dict[str, Signal], manifest: dict):
+        self.folder = folder
+        self.config = config
+        self.store = store
+        self.signals = signals
+        self.manifest = manifest
+        self.matcher = Matcher(config.thresholds)
+        self.lock = threading.RLock()
+        self.applied_seq = int(manifest.get("applied_seq", 0))
+        self.indexed_vectors = 0
+
+    # -- opening ------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, folder: str | os.PathLike, *, create_with: Config | None = None) -> "SimIndex":
+        """Open an existing index; with `create_with`, create it when the folder has none yet."""
+        folder = Path(folder)
+        manifest = read_manifest(folder)
+        if manifest is None:
+            if create_with is None:
+                raise SimgovError(f"no simgov index in {folder} (build one with: simgov build --items F --index {folder})")
+            return cls._create(folder, create_with)
+        if manifest.get("format") != INDEX_FORMAT:
+            raise IndexMismatch(f"index in {folder} has format {manifest.get('format')}, this simgov reads {INDEX_FORMAT}")
+        config = Config.model_validate(manifest["config"])
+        if create_with is not None and create_with.model_dump() != config.model_dump():
+            config = create_with
+        signals = create_signals(config, list(manifest["signals"]))
+        for name, signal in signals.items():
+            want, have = manifest["signals"][name], signal.identity()
+            if want != have:
+                diff = ", ".join(f"{k}: index {want.get(k)!r} vs now {have.get(k)!r}"
+                                 for k in sorted(set(want) | set(have)) if want.get(k) != have.get(k))
+                raise IndexMismatch(f"the index in {folder} was built with a different {name} signal ({diff}); "
+                                    "rebuild it into a new folder or configure the model it was built with")
+        index = cls(folder, config, Store(folder), signals, manifest)
+        generation = folder / GENERATIONS / manifest["generation"]
+        for signal in signals.values():
+            signal.load(generation)
+        index.indexed_vectors = max(s.size() for s in signals.values()) if signals else 0
+        index.refresh()
+        return index
+
+    @classmethod
+    def _create(cls, folder: Path, config: Config) -> "SimIndex":
+        folder.mkdir(parents=True, exist_ok=True)
+        signals = create_signals(config)
+        manifest = {"format": INDEX_FORMAT, "generation": None, "applied_seq": 0,
+                    "signals": {n: s.identity() for n, s in signals.items()},
+                    "config": config.model_dump(mode="json")}
+        index = cls(folder, config, Store(folder), signals, manifest)
+        for signal in signals.values():
+            signal.reset(1)
+        return index
+
+    # -- keeping in step with the store -------------------------------------------------------
+    def refresh(self) -> None:
+        """Pick up a newly published generation, then replay store writes the index lacks."""
+        on_disk = read_manifest(self.folder)
+        with self.lock:
+            if on_disk and on_disk.get("generation") != self.manifest.get("generation") and on_disk.get("generation"):
+                generation = self.folder / GENERATIONS / on_disk["generation"]
+                for signal in self.signals.values():
+                    signal.load(generation)
+                self.manifest = on_disk
+                self.applied_seq = int(on_disk["applied_seq"])
+                self.indexed_vectors = max(s.size() for s in self.signals.values())
+            if self.store.current_seq() > self.applied_seq:
+                self._replay()
+
+    def _replay(self) -> None:
+        rows = self.store.connection().execute(
+            "SELECT vec_id FROM items WHERE deleted=0 AND vec_id>? ORDER BY vec_id", (self.applied_seq,)).fetchall()
+        seq = self.store.current_seq()
+        vec_ids = [r[0] for r in rows]
+        for start in range(0, len(vec_ids), 5000):
+            self._add_to_indexes(vec_ids[start:start + 5000])
+        self.applied_seq = seq
+
+    def _add_to_indexes(self, vec_ids: list[int]) -> None:
+        for name, signal in self.signals.items():
+            blobs = self.store.blobs(name, vec_ids)
+            ids = [v for v in vec_ids if v in blobs]
+            signal.add(np.array(ids, dtype=np.int64), [blobs[v] for v in ids])
+        self.indexed_vectors += len(vec_ids)
+
+    # -- writing ------------------------------------------------------------------------------
+    def compute(self, items: list[Item], ctx: BuildContext) -> list[ItemWrite]:
+        """Run every signal over a batch of items; a signal's problems never drop the item."""
+        outputs = {name: signal.compute(items, ctx) for name, signal in self.signals.items()}
+        writes = []
+        for i, item in enumerate(items):
+            blobs = {n: out[i].blob for n, out in outputs.items() if out[i].blob is not None}
+            problems = [(n, p) for n, out in outputs.items() for p in out[i].problems]
+            writes.append(ItemWrite(item, item.content_hash(), blobs, problems))
+        return writes
+
+    def write(self, writes: list[ItemWrite], *, live: bool = True) -> None:
+        """Store a batch durably; with `live`, make it searchable in this process at once."""
+        with self.lock:
+            self.store.write_items(writes)
+            if live:
+                self._replay()
+
+    def delete(self, item_id: str) -> None:
+        with self.lock:
+            if self.store.delete_item(item_id) is None:
+                raise UnknownId("item", item_id)
+            self.applied_seq = self.store.current_seq()
+
+    def dead_share(self) -> float:
+        live = self.store.count_items()
+        return 0.0 if self.indexed_vectors == 0 else max(0.0, 1 - live / self.indexed_vectors)
+
+    def rebuild_structures(self) -> None:
+        """Fresh search structures from the store's live items (compacts replaced vectors)."""
+        live = self.store.count_items()
+        with self.lock:
+            for signal in self.signals.values():
+                signal.reset(live)
+            self.indexed_vectors = 0
+            seq = self.store.current_seq()
+            for batch in self.store.iter_live():
+                self._add_to_indexes([r[0] for r in batch])
+            self.applied_seq = seq
+
+    def publish(self, extra: dict | None = None) -> dict:
+        """Save every search structure as a new generation and switch the manifest to it atomically."""
+        with self.lock:
+            root = self.folder / GENERATIONS
+            root.mkdir(parents=True, exist_ok=True)
+            name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{self.applied_seq}"
+            tmp = root / f".tmp-{name}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            files = {n: s.save(tmp) for n, s in self.signals.items()}
+            _fsync_dir(tmp)
+            os.replace(tmp, root / name)
+            _fsync_dir(root)
+            manifest = dict(self.manifest)
+            manifest.update({
+                "format": INDEX_FORMAT, "generation": name, "applied_seq": self.applied_seq,
+                "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "signals": {n: s.identity() for n, s in self.signals.items()},
+                "config": self.config.model_dump(mode="json"),
+                "files": files,
+                "counts": {"items": self.store.count_items(),
+                           **{f"{n}_entries": s.size() for n, s in self.signals.items()}},
+                **(extra or {}),
+            })
+            write_json_atomic(self.folder / MANIFEST, manifest)
+            self.manifest = manifest
+            for old in root.iterdir():
+                if old.name != name:
+                    shutil.rmtree(old, ignore_errors=True)
+            return manifest
+
+    # -- reading ------------------------------------------------------------------------------
+    def item(self, item_id: str):
+        stored = self.store.get_item(item_id)
+        if stored is None:
+            raise UnknownId("item", item_id)
+        return stored
+
+    def _signal_names(self, names: list[str] | None) -> list[str]:
+        if not names:
+            return list(self.signals)
+        unknown = [n for n in names if n not in self.signals]
+        if unknown:
+            raise SimgovError(f"unknown signal(s): {', '.join(unknown)}; this index has {', '.join(self.signals)}")
+        return names
+
+    def similar(self, item_id: str, k: int = 10, signals: list[str] | None = None,
+                min_score: float = 0.0) -> list[Neighbour]:
+        """The indexed item's nearest items, best first, each scored and explained."""
+        self.refresh()
+        stored = self.item(item_id)
+        names = self._signal_names(signals)
+        blobs = {n: b for n in names if (b := self.store.blobs(n, [stored.vec_id]).get(stored.vec_id)) is not None}
+        return self._neighbours(blobs, k, min_score, exclude=stored.vec_id, seller_id=stored.seller_id)
+
+    def search(self, query: Query, k: int = 10, signals: list[str] | None = None,
+               min_score: float = 0.0) -> list[Neighbour]:
+        """Neighbours of ad-hoc text and/or a picture."""
+        self.refresh()
+        names = self._signal_names(signals)
+        blobs = {n: b for n in names if (b := self.signals[n].compute_query(query)) is not None}
+        return self._neighbours(blobs, k, min_score, exclude=None, seller_id=None)
+
+    def _neighbours(self, blobs: dict[str, bytes], k: int, min_score: float, *, exclude: int | None,
+                    seller_id: str | None) -> list[Neighbour]:
+        fetch = max(k, self.config.search.candidates_per_signal)
+        with self.lock:
+            found = {c.vec_id for name, blob in blobs.items() for c in self.signals[name].search([blob], fetch + 1)[0]}
+        found.discard(exclude)
+        owners = self.store.sellers_by_vec(found)
+        cand_blobs = {name: self.store.blobs(name, owners) for name in blobs}
+        out = []
+        for vec_id, (item_id, other_seller) in owners.items():
+            scores, evidence = {}, []
+            for name, blob in blobs.items():
+                other = cand_blobs[name].get(vec_id)
+                if other is None:
+                    continue
+                value = self.signals[name].score(blob, other)
+                if value is not None:
+                    scores[name] = round(value, 4)
+                    evidence.extend(self.signals[name].explain(blob, other))
+            decision = self.matcher.decide(scores)
+            if decision.score < min_score:
+                continue
+            rel = relation(other_seller == seller_id, decision.match) if seller_id is not None else "similar"
+            out.append(Neighbour(item_id=item_id, seller_id=other_seller, score=decision.score, signals=scores,
+                                 match=decision.match, relation=rel, evidence=evidence))
+        out.sort(key=lambda n: (-n.score, n.item_id))
+        return out[:k]
+
+    def pairs(self, *, min_score: float = 0.0, cross_seller_only: bool = False, k: int | None = None,
+              chunk: int = 20_000) -> Iterator[Pair]:
+        """Similarity self-join: every item's nearest neighbours per signal, merged and scored once."""
+        self.refresh()
+        k = k or self.config.search.pairs_k
+        keys = []
+        for batch in self.store.iter_live(batch=2000):
+            vec_ids = [r[0] for r in batch]
+            for name, signal in self.signals.items():
+                blobs = self.store.blobs(name, vec_ids)
+                queries = [v for v in vec_ids if v in blobs]
+                with self.lock:
+                    results = signal.search([blobs[v] for v in queries], k + 1)
+                for v, cands in zip(queries, results):
+                    for c in cands:
+                        if c.vec_id != v:
+                            a, b = (v, c.vec_id) if v < c.vec_id else (c.vec_id, v)
+                            keys.append((a << 32) | b)
+        unique = np.unique(np.array(keys, dtype=np.int64))
+        for start in range(0, len(unique), chunk):
+            part = unique[start:start + chunk]
+            vec_a, vec_b = (part >> 32).tolist(), (part & 0xFFFFFFFF).tolist()
+            owners = self.store.sellers_by_vec(vec_a + vec_b)
+            blobs = {name: self.store.blobs(name, owners) for name in self.signals}
+            for a, b in zip(vec_a, vec_b):
+                if a not in owners or b not in owners:
+                    continue
+                (id_a, seller_a), (id_b, seller_b) = owners[a], owners[b]
+                if cross_seller_only and seller_a == seller_b:
+                    continue
+                scores = {}
+                for name, signal in self.signals.items():
+                    ba, bb = blobs[name].get(a), blobs[name].get(b)
+                    if ba is not None and bb is not None and (value := signal.score(ba, bb)) is not None:
+                        scores[name] = round(value, 4)
+                decision = self.matcher.decide(scores)
+                if decision.score < min_score:
+                    continue
+                first, second = (id_a, id_b) if id_a < id_b else (id_b, id_a)
+                yield Pair(item_a=first, item_b=second, score=decision.score, signals=scores, match=decision.match)
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,124 @@
+"""The Signal contract: one class per kind of evidence, owning its whole life.
+
+A signal computes a compact feature blob per item (stored in SQLite, so indexes can always be
+rebuilt from the store), keeps its own search structure (FAISS or an inverted table), finds
+candidate neighbours, scores a pair exactly from two blobs, and explains that score in plain
+words. Detectors, the matcher and the surfaces only talk to signals through this interface.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Iterable
+
+import numpy as np
+
+from ..config import Config
+from ..schema import Item
+
+
+@dataclass
+class SignalOutput:
+    """What a signal made of one item: its blob (None = the item lacks this signal) and any problems."""
+
+    blob: bytes | None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildContext:
+    """Where the items came from, so signals can resolve relative image paths safely."""
+
+    data_roots: list[Path]
+
+
+@dataclass
+class Query:
+    """An ad-hoc query (the search API): text and/or an already decoded picture."""
+
+    text: str | None = None
+    image: Any = None  # PIL.Image.Image in RGB
+
+
+@dataclass(frozen=True)
+class Candidate:
+    vec_id: int
+    score: float
+
+
+class Signal(ABC):
+    """Base class; subclasses set `name` and `version` and register themselves in the registry."""
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    description: ClassVar[str] = ""
+
+    def __init__(self, config: Config):
+        self.config = config
+
+    # -- computing -------------------------------------------------------------------------
+    @abstractmethod
+    def compute(self, items: list[Item], ctx: BuildContext) -> list[SignalOutput]:
+        """One output per item, in order. Must not raise for a bad item: report it instead."""
+
+    def compute_query(self, query: Query) -> bytes | None:
+        """The blob of an ad-hoc query, or None when the query carries nothing for this signal."""
+        return None
+
+    def identity(self) -> dict[str, Any]:
+        """What must not change between build and use (model and weight hash, parameters)."""
+        return {"version": self.version}
+
+    # -- storing and searching -------------------------------------------------------------
+    @abstractmethod
+    def reset(self, expected: int) -> None:
+        """Start an empty search structure sized for about `expected` items."""
+
+    @abstractmethod
+    def add(self, vec_ids: np.ndarray, blobs: list[bytes]) -> None:
+        """Make these items findable."""
+
+    def remove(self, vec_ids: np.ndarray, blobs: list[bytes]) -> None:
+        """Forget these items where the structure supports it (results are filtered anyway)."""
+
+    @abstractmethod
+    def save(self, folder: Path) -> list[str]:
+        """Write the search structure into `folder`; return the file names written."""
+
+    @abstractmethod
+    def load(self, folder: Path) -> None:
+        """Read what `save` wrote."""
+
+    @abstractmethod
+    def size(self) -> int:
+        """Entries in the search structure (including not yet compacted dead ones)."""
+
+    @abstractmethod
+    def search(self, blobs: list[bytes], k: int) -> list[list[Candidate]]:
+        """For each blob its best candidates, most similar first (may include the item itself)."""
+
+    # -- scoring and explaining ------------------------------------------------------------
+    @abstractmethod
+    def score(self, a: bytes, b: bytes) -> float | None:
+        """Similarity in [0, 1] of two items' blobs; None when the signal cannot compare them."""
+
+    @abstractmethod
+    def explain(self, a: bytes, b: bytes) -> list[str]:
+        """Plain-language evidence behind `score(a, b)`."""
+
+    def describe(self, blob: bytes) -> dict[str, Any]:
+        """A small JSON view of one item's blob for the API and console."""
+        return {}
+
+
+def top_candidates(ids: np.ndarray, sims: Iterable[float], shift: int = 0) -> list[Candidate]:
+    """Candidates from one FAISS result row, best score per item (ids may carry a sub-index)."""
+    best: dict[int, float] = {}
+    for ident, sim in zip(ids.tolist(), sims):
+        if ident < 0:
+            continue
+        vec_id = ident >> shift
+        if sim > best.get(vec_id, -1.0):
+            best[vec_id] = float(sim)
+    return [Candidate(v, s) for v, s in sorted(best.items(), key=lambda kv: -kv[1])]

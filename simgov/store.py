@@ -1,0 +1,299 @@
+"""The embedded SQLite store: items as ingested, signal blobs, the id map, build runs, skipped rows.
+
+It is the source of truth. FAISS files are derived from it and can always be rebuilt; every write
+gets a sequence number so that an index file knows which writes it already holds and the rest can
+be replayed at open (this is what makes API writes durable before any index file is rewritten).
+Each item version gets a fresh `vec_id` (its sequence number): stale vectors in approximate
+indexes then simply no longer map to a live item.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .schema import Item, RowProblem, canonical_json
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    item_id TEXT PRIMARY KEY,
+    vec_id INTEGER NOT NULL UNIQUE,
+    seller_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    record TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS items_seller ON items(seller_id);
+CREATE TABLE IF NOT EXISTS features (
+    vec_id INTEGER NOT NULL,
+    signal TEXT NOT NULL,
+    blob BLOB NOT NULL,
+    PRIMARY KEY (vec_id, signal)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS signal_problems (
+    vec_id INTEGER NOT NULL,
+    signal TEXT NOT NULL,
+    problem TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signal_problems_vec ON signal_problems(vec_id);
+CREATE TABLE IF NOT EXISTS build_runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT NOT NULL,
+    counts TEXT
+);
+CREATE TABLE IF NOT EXISTS skipped_rows (
+    run_id INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    item_id TEXT,
+    signal TEXT,
+    reason TEXT NOT NULL
+);
+"""
+
+
+@dataclass
+class StoredItem:
+    item_id: str
+    vec_id: int
+    seller_id: str
+    content_hash: str
+    item: Item
+    deleted: bool = False
+
+
+@dataclass
+class ItemWrite:
+    """One item version to store with its signal blobs and per-signal problems."""
+
+    item: Item
+    content_hash: str
+    blobs: dict[str, bytes]
+    problems: list[tuple[str, str]]  # (signal, problem)
+
+
+class Store:
+    """One SQLite database per index folder; a connection per thread, WAL for concurrent readers."""
+
+    FILE = "store.sqlite"
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / self.FILE
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        with self.connection() as db:
+            db.executescript(SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
+
+    def connection(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA busy_timeout=60000")
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; BEGIN IMMEDIATE serialises writers across processes too."""
+        db = self.connection()
+        with self._write_lock:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    # -- meta ---------------------------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.connection().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def current_seq(self) -> int:
+        return int(self.get_meta("seq", "0"))
+
+    # -- items --------------------------------------------------------------------------------
+    def content_hashes(self, item_ids: list[str]) -> dict[str, str]:
+        """Live items' content hashes, to skip unchanged rows on a re-run."""
+        out: dict[str, str] = {}
+        db = self.connection()
+        for start in range(0, len(item_ids), 500):
+            chunk = item_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for item_id, digest in db.execute(
+                f"SELECT item_id, content_hash FROM items WHERE deleted=0 AND item_id IN ({marks})", chunk
+            ):
+                out[item_id] = digest
+        return out
+
+    def write_items(self, writes: list[ItemWrite]) -> list[tuple[int, int | None]]:
+        """Store new versions in one transaction; returns (new vec_id, replaced vec_id or None)."""
+        result = []
+        now = time.time()
+        with self.transaction() as db:
+            seq = int(db.execute("SELECT value FROM meta WHERE key='seq'").fetchone()[0])
+            for w in writes:
+                seq += 1
+                old = db.execute("SELECT vec_id, deleted FROM items WHERE item_id=?", (w.item.item_id,)).fetchone()
+                old_vec = old[0] if old and not old[1] else None
+                if old:
+                    db.execute("DELETE FROM features WHERE vec_id=?", (old[0],))
+                    db.execute("DELETE FROM signal_problems WHERE vec_id=?", (old[0],))
+                db.execute(
+                    "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, 0, ?)",
+                    (w.item.item_id, seq, w.item.seller_id, w.content_hash,
+                     canonical_json(w.item.model_dump(mode="json", exclude_none=True)), now),
+                )
+                db.executemany("INSERT INTO features VALUES (?, ?, ?)", [(seq, s, b) for s, b in w.blobs.items()])
+                db.executemany("INSERT INTO signal_problems VALUES (?, ?, ?)", [(seq, s, p) for s, p in w.problems])
+                result.append((seq, old_vec))
+            db.execute("UPDATE meta SET value=? WHERE key='seq'", (str(seq),))
+        return result
+
+    def delete_item(self, item_id: str) -> int | None:
+        """Tombstone an item (kept with a new sequence number so replays see the delete)."""
+        with self.transaction() as db:
+            row = db.execute("SELECT vec_id FROM items WHERE item_id=? AND deleted=0", (item_id,)).fetchone()
+            if row is None:
+                return None
+            seq = int(db.execute("SELECT value FROM meta WHERE key='seq'").fetchone()[0]) + 1
+            db.execute("DELETE FROM features WHERE vec_id=?", (row[0],))
+            db.execute("DELETE FROM signal_problems WHERE vec_id=?", (row[0],))
+            db.execute("UPDATE items SET deleted=1, vec_id=?, updated_at=? WHERE item_id=?", (seq, time.time(), item_id))
+            db.execute("UPDATE meta SET value=? WHERE key='seq'", (str(seq),))
+            return row[0]
+
+    def _stored(self, row) -> StoredItem:
+        return StoredItem(row[0], row[1], row[2], row[3], Item.model_validate_json(row[4]), bool(row[5]))
+
+    def get_item(self, item_id: str) -> StoredItem | None:
+        row = self.connection().execute(
+            "SELECT item_id, vec_id, seller_id, content_hash, record, deleted FROM items WHERE item_id=? AND deleted=0",
+            (item_id,)).fetchone()
+        return self._stored(row) if row else None
+
+    def items_by_vec(self, vec_ids: Iterable[int]) -> dict[int, StoredItem]:
+        ids = list(dict.fromkeys(int(v) for v in vec_ids))
+        out: dict[int, StoredItem] = {}
+        db = self.connection()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in db.execute(
+                "SELECT item_id, vec_id, seller_id, content_hash, record, deleted FROM items "
+                f"WHERE deleted=0 AND vec_id IN ({marks})", chunk):
+                out[row[1]] = self._stored(row)
+        return out
+
+    def sellers_by_vec(self, vec_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
+        """vec_id → (item_id, seller_id) for live items, without decoding records."""
+        ids = list(dict.fromkeys(int(v) for v in vec_ids))
+        out: dict[int, tuple[str, str]] = {}
+        db = self.connection()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for vec_id, item_id, seller in db.execute(
+                    f"SELECT vec_id, item_id, seller_id FROM items WHERE deleted=0 AND vec_id IN ({marks})", chunk):
+                out[vec_id] = (item_id, seller)
+        return out
+
+    def count_items(self) -> int:
+        return self.connection().execute("SELECT COUNT(*) FROM items WHERE deleted=0").fetchone()[0]
+
+    def iter_live(self, batch: int = 5000) -> Iterator[list[tuple[int, str, str]]]:
+        """(vec_id, item_id, seller_id) of every live item, in vec_id order, in batches."""
+        last = -1
+        db = self.connection()
+        while True:
+            rows = db.execute("SELECT vec_id, item_id, seller_id FROM items WHERE deleted=0 AND vec_id>? "
+                              "ORDER BY vec_id LIMIT ?", (last, batch)).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][0]
+
+    def changes_since(self, seq: int) -> list[tuple[int, bool]]:
+        """(vec_id, deleted) of writes after `seq`, for replay into loaded index files."""
+        return self.connection().execute(
+            "SELECT vec_id, deleted FROM items WHERE vec_id>? ORDER BY vec_id", (seq,)).fetchall()
+
+    # -- features -----------------------------------------------------------------------------
+    def blobs(self, signal: str, vec_ids: Iterable[int]) -> dict[int, bytes]:
+        ids = list(dict.fromkeys(int(v) for v in vec_ids))
+        out: dict[int, bytes] = {}
+        db = self.connection()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for vec_id, blob in db.execute(
+                    f"SELECT vec_id, blob FROM features WHERE signal=? AND vec_id IN ({marks})", [signal, *chunk]):
+                out[vec_id] = blob
+        return out
+
+    def problems(self, vec_id: int) -> list[tuple[str, str]]:
+        return self.connection().execute(
+            "SELECT signal, problem FROM signal_problems WHERE vec_id=?", (vec_id,)).fetchall()
+
+    # -- build runs ---------------------------------------------------------------------------
+    def start_run(self, source: str) -> int:
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO build_runs (source, started_at, status) VALUES (?, ?, 'running')",
+                             (source, time.time()))
+            return int(cur.lastrowid)
+
+    def record_skips(self, run_id: int, problems: list[RowProblem]) -> None:
+        if not problems:
+            return
+        with self.transaction() as db:
+            db.executemany("INSERT INTO skipped_rows VALUES (?, ?, ?, ?, ?, ?)",
+                           [(run_id, p.file, p.line, p.item_id, p.signal, p.reason) for p in problems])
+
+    def finish_run(self, run_id: int, status: str, counts: dict) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE build_runs SET finished_at=?, status=?, counts=? WHERE run_id=?",
+                       (time.time(), status, json.dumps(counts), run_id))
+
+    def skipped(self, run_id: int) -> list[dict]:
+        rows = self.connection().execute(
+            "SELECT file, line, item_id, signal, reason FROM skipped_rows WHERE run_id=? ORDER BY file, line",
+            (run_id,)).fetchall()
+        return [{k: v for k, v in zip(("file", "line", "item_id", "signal", "reason"), r) if v is not None} for r in rows]
+
+
+def problems_for_items(store: Store, item_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Signal problems recorded for live items, by item id (for the report of a resumed build)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    db = store.connection()
+    for start in range(0, len(item_ids), 900):
+        chunk = item_ids[start:start + 900]
+        marks = ",".join("?" * len(chunk))
+        for item_id, signal, problem in db.execute(
+                "SELECT items.item_id, p.signal, p.problem FROM signal_problems p JOIN items ON items.vec_id = p.vec_id "
+                f"WHERE items.deleted=0 AND items.item_id IN ({marks})", chunk):
+            out.setdefault(item_id, []).append((signal, problem))
+    return out
