@@ -118,7 +118,7 @@ def build(items_file: Path, index_dir: Path, config: Config | None = None, progr
                 index.rebuild_structures()
             else:
                 index.refresh()
-            index.publish()
+            index.publish(extra={"data_roots": [str(r) for r in ctx.data_roots]})
             result.published = True
         status = "complete"
     finally:

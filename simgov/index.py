@@ -229,6 +229,10 @@ class SimIndex:
                     shutil.rmtree(old, ignore_errors=True)
             return manifest
 
+    def data_roots(self) -> list[Path]:
+        """Folders that relative image paths of ingested items resolve against (from the last build)."""
+        return [Path(r) for r in self.manifest.get("data_roots", [])] or [self.folder]
+
     # -- reading ------------------------------------------------------------------------------
     def item(self, item_id: str):
         stored = self.store.get_item(item_id)
