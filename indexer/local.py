@@ -118,7 +118,8 @@ def build(items_file: Path, index_dir: Path, config: Config | None = None, progr
                 index.rebuild_structures()
             else:
                 index.refresh()
-            index.publish(extra={"data_roots": [str(r) for r in ctx.data_roots]})
+            roots = list(dict.fromkeys([*index.manifest.get("data_roots", []), *map(str, ctx.data_roots)]))
+            index.publish(extra={"data_roots": roots})
             result.published = True
         status = "complete"
     finally:
