@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import febrl_to_accounts  # noqa: E402
+from simgov.grouping import group_links  # noqa: E402
 from simgov.account_profile import (  # noqa: E402
     DEFAULT_K,
     DEFAULT_LINK_THRESHOLD,
     candidate_pairs,
     compare,
-    group_links,
     profile,
 )
 
@@ -93,7 +93,8 @@ def run(name: str, k: int) -> dict:
         log_odds.append(c.log_odds)
     t4 = time.perf_counter()
     links = {key(i, j) for (i, j), s in scores.items() if s >= DEFAULT_LINK_THRESHOLD}
-    groups = group_links(len(profiles), scores, lambda i, j: compare(profiles[i], profiles[j]).score)
+    groups = group_links(len(profiles), scores, lambda i, j: compare(profiles[i], profiles[j]).score,
+                         threshold=DEFAULT_LINK_THRESHOLD)
     t5 = time.perf_counter()
     implied = {key(g[x], g[y]) for g in groups for x in range(len(g)) for y in range(x + 1, len(g))}
 

@@ -8,7 +8,7 @@ Linking is two stages:
    of :func:`candidate_text` searched top-k in a FAISS inner-product index, plus exact blocking on
    identifier hashes (:func:`blocking_keys`). :func:`candidate_pairs` does both.
 2. :func:`compare` scores each candidate pair in [0, 1] with plain-words evidence; pairs at or
-   above :data:`DEFAULT_LINK_THRESHOLD` are links. :func:`group_links` turns links into groups
+   above :data:`DEFAULT_LINK_THRESHOLD` are links. :func:`simgov.grouping.group_links` turns links into groups
    without chaining weak links.
 
 Pure library code: no printing, no I/O.
@@ -41,7 +41,11 @@ __all__ = [
     "candidate_pairs",
     "ngram_dice",
     "compare",
-    "group_links",
+    "combine",
+    "LinkTerm",
+    "text_terms",
+    "identifier_terms",
+    "STRONG_IDENTIFIERS",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -111,19 +115,30 @@ def _normalise_email(v: str) -> str:
     return f"{local}@{domain}"
 
 
+#: A phone number is compared by its last digits: the international (+49 151 …), compact (+49151…)
+#: and national (0151 …) writings of one number share them, while the country code and trunk
+#: prefix differ. Nine digits keep numbers apart in every numbering plan of 9+ digit numbers.
+PHONE_TAIL_DIGITS = 9
+#: Labels people write around bank account numbers ("ACH routing … account …", "IBAN: …").
+#: A label is a whole word followed by a space, a colon or the end ("ACC-1" keeps its letters).
+_PAYOUT_LABELS = re.compile(r"\b(?:iban|bic|swift|ach|aba|routing|account|acct|number|sort code)\b(?=[\s:#]|$)")
+
+
 def _normalise_identifier(name: str, value: str) -> str:
     """Canonical form of an identifier before hashing, so trivial formatting does not break
-    equality: phones keep digits only; emails lose case and +tags; dates keep digits only;
-    id numbers and account numbers lose case, spaces and separators."""
+    equality: phones keep their last digits; emails lose case and +tags; dates keep digits only;
+    payout accounts lose labels, case and separators; id numbers lose case, spaces and separators."""
     v = unicodedata.normalize("NFKC", str(value)).strip().lower()
     n = name.lower()
     if "phone" in n:
-        return re.sub(r"\D", "", v)
+        return re.sub(r"\D", "", v)[-PHONE_TAIL_DIGITS:]
     if "email" in n:
         return _normalise_email(v)
     if n in {"date_of_birth", "dob", "birth_date"}:
         return re.sub(r"\D", "", v)
-    if n in {"id_number", "payout_account", "iban", "tax_id", "ssn"}:
+    if n in {"payout_account", "iban", "bank_account"}:
+        return re.sub(r"[^0-9a-z]", "", _PAYOUT_LABELS.sub(" ", v))
+    if n in {"id_number", "tax_id", "ssn"}:
         return re.sub(r"[\s\-./]", "", v)
     return re.sub(r"\s+", " ", v)
 
@@ -298,23 +313,30 @@ class LinkComparison:
 
 
 @lru_cache(maxsize=1 << 17)
-def _grams(text: str, n: int = 3) -> Counter:
+def _grams(text: str, n: int = 3) -> tuple[dict[str, int], int]:
     """Multiset of character n-grams of each word, padded with spaces (word order free, so a
-    swapped given name and surname still match; the padding marks word starts and ends)."""
+    swapped given name and surname still match; the padding marks word starts and ends), and
+    its size."""
     out: Counter = Counter()
     for tok in text.split():
         t = f" {tok} "
         out.update(t[i : i + n] for i in range(max(1, len(t) - n + 1)))
-    return out
+    return dict(out), sum(out.values())
 
 
 def ngram_dice(a: str, b: str) -> float | None:
     """Dice coefficient of word-padded character 3-gram multisets; None if either is empty."""
     if not a or not b:
         return None
-    ga, gb = _grams(a), _grams(b)
-    total = sum(ga.values()) + sum(gb.values())
-    return 2.0 * sum((ga & gb).values()) / total if total else None
+    (ga, na), (gb, nb) = _grams(a), _grams(b)
+    if len(ga) > len(gb):
+        ga, gb = gb, ga
+    common = 0
+    for gram, count in ga.items():
+        other = gb.get(gram)
+        if other:
+            common += count if count < other else other
+    return 2.0 * common / (na + nb) if na + nb else None
 
 
 # Scoring is Fellegi-Sunter style: each signal present on both accounts adds a log-likelihood
@@ -370,164 +392,125 @@ def _jaccard(a: Sequence[str], b: Sequence[str]) -> float:
     return len(sa & sb) / len(sa | sb) if sa | sb else 0.0
 
 
-def compare(a: AccountProfile, b: AccountProfile) -> LinkComparison:
-    """Score how likely two accounts are the same person, with plain-words evidence.
+#: Identifier kinds whose agreement alone makes a link (agreement weight >= 5): strangers do not
+#: share them. In a marketplace these are the "hard" links between accounts.
+STRONG_IDENTIFIERS = frozenset(k for k, w in IDENTIFIER_AGREE.items() if w >= 5.0)
+#: When a strong identifier agrees, profile text that disagrees (a made-up persona: another
+#: name, handle, bio or address) can subtract at most this much: a sock puppet's profile is
+#: written to look different, the shared payout account or device is what gives it away.
+TEXT_DISAGREE_FLOOR = -2.0
+#: When at least two strong identifier kinds are present on both accounts and none agrees, profile
+#: text that agrees can add at most this much: namesakes in one city (same name, same street)
+#: whose emails, phones, devices and payout accounts all differ are different people unless other
+#: evidence (avatar, listing overlap, a shared weaker identifier) agrees too. Data without two
+#: strong identifier kinds (FEBRL: id number and date of birth) never meets this condition.
+TEXT_AGREE_CAP = 3.0
+#: Evidence groups: text fields (profile and address) are what the floor and the cap act on.
+TEXT, IDENTIFIER, OTHER = "text", "identifier", "other"
 
-    Evidence never contains identifier values or hashes, only which identifier agreed.
+
+@dataclass
+class LinkTerm:
+    """One signal's contribution to a pair's link score: a log-likelihood ratio and its evidence.
+
+    ``field`` names the compared signal (``display_name``, ``address``, ``email``, ``avatar``,
+    ``listing_overlap`` …) and becomes a key of :attr:`LinkComparison.parts`.
     """
-    z = PRIOR_LOG_ODDS
-    parts: dict[str, float] = {}
-    ev: list[tuple[float, dict]] = []  # (log-odds contribution, evidence)
 
+    field: str
+    kind: str
+    similarity: float
+    log_odds: float
+    detail: str
+    group: str = OTHER
+
+    def evidence(self) -> dict:
+        return {"kind": self.kind, "score": round(float(min(max(self.similarity, 0.0), 1.0)), 3),
+                "detail": self.detail}
+
+
+def text_terms(a: AccountProfile, b: AccountProfile) -> list[LinkTerm]:
+    """Display name, handle, bio and address: each present on both sides gives one term."""
+    out: list[LinkTerm] = []
     s = ngram_dice(a.display_name, b.display_name)
     if s is not None:
-        w = NAME_WEIGHT * (s - NAME_CENTRE)
-        z += w
-        parts["display_name"] = s
-        ev.append((w, {"kind": "profile", "score": round(s, 3),
-                       "detail": f"display names {s:.2f} alike: '{a.display_name}' ~ '{b.display_name}'"}))
-
+        out.append(LinkTerm("display_name", "profile", s, NAME_WEIGHT * (s - NAME_CENTRE),
+                            f"display names {s:.2f} alike: '{a.display_name}' ~ '{b.display_name}'", TEXT))
     if a.handle and b.handle:
         s = 1.0 if a.handle == b.handle else ngram_dice(a.handle, b.handle) or 0.0
-        w = HANDLE_WEIGHT * (s - HANDLE_CENTRE)
-        z += w
-        parts["handle"] = s
-        ev.append((w, {"kind": "profile", "score": round(s, 3),
-                       "detail": f"handles {s:.2f} alike: '{a.handle}' ~ '{b.handle}'"}))
-
+        out.append(LinkTerm("handle", "profile", s, HANDLE_WEIGHT * (s - HANDLE_CENTRE),
+                            f"handles {s:.2f} alike: '{a.handle}' ~ '{b.handle}'", TEXT))
     if len(a.bio_tokens) >= BIO_MIN_TOKENS and len(b.bio_tokens) >= BIO_MIN_TOKENS:
         s = _jaccard(a.bio_tokens, b.bio_tokens)
-        w = BIO_WEIGHT * (s - BIO_CENTRE)
-        z += w
-        parts["bio"] = s
-        ev.append((w, {"kind": "profile", "score": round(s, 3),
-                       "detail": f"bios share {s:.0%} of their words"}))
-
+        out.append(LinkTerm("bio", "profile", s, BIO_WEIGHT * (s - BIO_CENTRE),
+                            f"bios share {s:.0%} of their words", TEXT))
     s = ngram_dice(a.address, b.address)
     if s is not None:
-        w = ADDRESS_WEIGHT * (s - ADDRESS_CENTRE)
-        z += w
-        parts["address"] = s
-        ev.append((w, {"kind": "address", "score": round(s, 3), "detail": f"addresses {s:.2f} alike"}))
+        out.append(LinkTerm("address", "address", s, ADDRESS_WEIGHT * (s - ADDRESS_CENTRE),
+                            f"addresses {s:.2f} alike", TEXT))
+    return out
 
+
+def identifier_terms(a: AccountProfile, b: AccountProfile) -> list[LinkTerm]:
+    """One term per identifier kind present on both sides: agreement or mismatch of the hashes.
+
+    The detail names the identifier, never its value or hash.
+    """
+    out: list[LinkTerm] = []
     for name in sorted(a.identifier_hashes.keys() & b.identifier_hashes.keys()):
         if hmac.compare_digest(a.identifier_hashes[name], b.identifier_hashes[name]):
-            w = IDENTIFIER_AGREE.get(name, IDENTIFIER_AGREE_DEFAULT)
-            parts[name] = 1.0
-            ev.append((w, {"kind": "shared_identifier", "score": 1.0, "detail": f"same {name}"}))
+            out.append(LinkTerm(name, "shared_identifier", 1.0, IDENTIFIER_AGREE.get(name, IDENTIFIER_AGREE_DEFAULT),
+                                f"same {name}", IDENTIFIER))
         else:
-            w = IDENTIFIER_DISAGREE.get(name, IDENTIFIER_DISAGREE_DEFAULT)
-            parts[name] = 0.0
-            ev.append((w, {"kind": "identifier_mismatch", "score": 0.0, "detail": f"different {name}"}))
-        z += w
+            out.append(LinkTerm(name, "identifier_mismatch", 0.0,
+                                IDENTIFIER_DISAGREE.get(name, IDENTIFIER_DISAGREE_DEFAULT),
+                                f"different {name}", IDENTIFIER))
+    return out
 
-    ev.sort(key=lambda t: -t[0])
-    return LinkComparison(score=_sigmoid(z), parts=parts, evidence=[e for _, e in ev], log_odds=z)
+
+def _text_log_odds(terms: list[LinkTerm]) -> float:
+    """Sum of the text terms, counting a display name and a handle that agree (or disagree)
+    together once: the handle is usually made from the name, so the two are not independent."""
+    w = {t.field: t.log_odds for t in terms}
+    total = sum(w.values())
+    if "display_name" in w and "handle" in w and w["display_name"] * w["handle"] > 0:
+        total -= min(w["display_name"], w["handle"], key=abs)
+    return total
+
+
+def combine(terms: Iterable[LinkTerm], prior: float = PRIOR_LOG_ODDS) -> LinkComparison:
+    """Fellegi-Sunter sum of the terms plus the prior, squashed to a probability.
+
+    Text terms are summed by :func:`_text_log_odds` and bounded by :data:`TEXT_DISAGREE_FLOOR`
+    (a strong identifier agrees) or :data:`TEXT_AGREE_CAP` (two or more strong identifier kinds
+    compared, none agrees). Evidence is ordered by contribution, most in favour first.
+    """
+    terms = list(terms)
+    text = [t for t in terms if t.group == TEXT]
+    ids = [t for t in terms if t.group == IDENTIFIER]
+    strong_compared = {t.field for t in ids if t.field in STRONG_IDENTIFIERS}
+    strong_shared = {t.field for t in ids if t.field in STRONG_IDENTIFIERS and t.similarity >= 1.0}
+    pos = _text_log_odds([t for t in text if t.log_odds > 0])
+    neg = _text_log_odds([t for t in text if t.log_odds < 0])
+    if strong_shared:
+        neg = max(neg, TEXT_DISAGREE_FLOOR)
+    elif len(strong_compared) >= 2:
+        pos = min(pos, TEXT_AGREE_CAP)
+    z = prior + pos + neg + sum(t.log_odds for t in terms if t.group != TEXT)
+    ordered = sorted(terms, key=lambda t: -t.log_odds)
+    return LinkComparison(score=_sigmoid(z), parts={t.field: t.similarity for t in terms},
+                          evidence=[t.evidence() for t in ordered], log_odds=z)
+
+
+def compare(a: AccountProfile, b: AccountProfile, extra: Iterable[LinkTerm] = ()) -> LinkComparison:
+    """Score how likely two accounts are the same person (or operator), with plain-words evidence.
+
+    ``extra`` adds terms of other signals (avatar, listing overlap). Evidence never contains
+    identifier values or hashes, only which identifier agreed.
+    """
+    return combine([*text_terms(a, b), *identifier_terms(a, b), *extra])
 
 
 # --------------------------------------------------------------------------------------------
 # Grouping
 # --------------------------------------------------------------------------------------------
-
-
-def group_links(
-    n: int,
-    links: Mapping[tuple[int, int], float],
-    pair_score: Callable[[int, int], float] | None = None,
-    threshold: float = DEFAULT_LINK_THRESHOLD,
-    max_component: int = 400,
-) -> list[list[int]]:
-    """Group items 0..n-1 from scored pairs without chaining weak links.
-
-    Connected components of the pairs scored at/above ``threshold`` are only a first cut: A~B and
-    B~C must not make A~C when A and C look unrelated. Each component is re-clustered by average
-    linkage on the scores of all its pairs (``pair_score(i, j)`` fills pairs that were not
-    scored; without it they count as 0), merging two clusters only while their mean pairwise
-    score is at least ``threshold``. A component larger than ``max_component`` is first cut by
-    single linkage at ten times stricter odds (repeatedly) so that scoring all its pairs stays
-    affordable. Returns groups of two or more, each sorted, largest first.
-    """
-    groups: list[list[int]] = []
-    for members in _components(range(n), links, threshold):
-        groups.extend(_refine(members, links, pair_score, threshold, max_component))
-    groups = [sorted(g) for g in groups if len(g) >= 2]
-    groups.sort(key=lambda g: (-len(g), g[0]))
-    return groups
-
-
-def _components(nodes: Iterable[int], links: Mapping[tuple[int, int], float], threshold: float) -> list[list[int]]:
-    """Connected components (size >= 2) of the links at/above threshold among ``nodes``."""
-    parent = {i: i for i in nodes}
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for (i, j), s in links.items():
-        if s >= threshold and i != j and i in parent and j in parent:
-            ri, rj = find(i), find(j)
-            if ri != rj:
-                parent[ri] = rj
-    comps: dict[int, list[int]] = defaultdict(list)
-    for i in parent:
-        comps[find(i)].append(i)
-    return [c for c in comps.values() if len(c) >= 2]
-
-
-def _refine(
-    members: list[int],
-    links: Mapping[tuple[int, int], float],
-    pair_score: Callable[[int, int], float] | None,
-    threshold: float,
-    max_component: int,
-    cut: float | None = None,
-) -> list[list[int]]:
-    if len(members) == 2:
-        return [members]
-    if len(members) > max_component:
-        cut = 1.0 - (1.0 - (threshold if cut is None else cut)) / 10.0
-        if cut >= 1.0 - 1e-9:  # cannot cut further: keep it whole rather than score ~n^2 pairs
-            return [members]
-        inside = set(members)
-        sub = {k: s for k, s in links.items() if k[0] in inside and k[1] in inside}
-        out: list[list[int]] = []
-        for piece in _components(members, sub, cut):
-            out.extend(_refine(piece, sub, pair_score, threshold, max_component, cut))
-        return out
-    m = len(members)
-    sim = np.zeros((m, m), dtype=np.float64)
-    for x in range(m):
-        for y in range(x + 1, m):
-            i, j = members[x], members[y]
-            key = (i, j) if i < j else (j, i)
-            s = links.get(key)
-            if s is None:
-                s = pair_score(*key) if pair_score is not None else 0.0
-            sim[x, y] = sim[y, x] = s
-    return _average_linkage(members, sim, threshold)
-
-
-def _average_linkage(members: list[int], sim: np.ndarray, threshold: float) -> list[list[int]]:
-    """Merge the closest pair of clusters while their mean pairwise score >= threshold."""
-    clusters = [[x] for x in range(len(members))]
-    total = sim.copy()  # sum of pairwise scores between clusters
-    sizes = np.ones(len(members))
-    alive = np.ones(len(members), dtype=bool)
-    np.fill_diagonal(total, -np.inf)
-    while True:
-        avg = total / np.outer(sizes, sizes)
-        avg[~alive, :] = -np.inf
-        avg[:, ~alive] = -np.inf
-        x, y = np.unravel_index(np.argmax(avg), avg.shape)
-        if avg[x, y] < threshold:
-            break
-        clusters[x].extend(clusters[y])
-        clusters[y] = []
-        total[x, :] += total[y, :]
-        total[:, x] += total[:, y]
-        total[x, x] = -np.inf
-        sizes[x] += sizes[y]
-        alive[y] = False
-    return [[members[i] for i in c] for c in clusters if c]

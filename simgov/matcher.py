@@ -1,7 +1,9 @@
 """Turns per-signal scores of an item pair into one score, a `match` decision and a relation.
 
-Thresholds come from `calibration.json` (written by a measured calibration run), overridable per
-index through `Config.thresholds`; nothing else in the code decides what counts as a match.
+The formula is `simgov.product_text.combine` (title embedding, lexical text, image, and whether
+the pair is each item's best candidate within the other's seller). Thresholds come from
+`calibration.json`, written from measured calibration runs, and can be overridden per index
+through `Config.thresholds`; nothing else in the code decides what counts as a match.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Mapping
+
+from . import product_text
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
@@ -29,18 +33,16 @@ class Matcher:
     """The item-pair decision, with thresholds from calibration (and the index's overrides)."""
 
     def __init__(self, overrides: Mapping[str, float] | None = None):
-        cal = calibration()
-        self.weights: dict[str, float] = dict(cal["item"]["weights"])
-        self.threshold: float = float((overrides or {}).get("item_match", cal["item"]["match_threshold"]))
+        cal = calibration()["item"]
+        self.threshold: float = float((overrides or {}).get("item_match", cal["match_threshold"]))
 
-    def combine(self, signals: Mapping[str, float]) -> float:
-        """Weighted mean of the signals the pair has (absent signals do not count as 0)."""
-        present = [(self.weights.get(name, 1.0), s) for name, s in signals.items()]
-        total = sum(w for w, _ in present)
-        return sum(w * s for w, s in present) / total if total else 0.0
+    @staticmethod
+    def rank_score(signals: Mapping[str, float]) -> float:
+        """The score used to rank a seller's candidates when deciding who is whose best match."""
+        return product_text.combine(signals, mutual_best=False)
 
-    def decide(self, signals: Mapping[str, float]) -> Decision:
-        score = self.combine(signals)
+    def decide(self, signals: Mapping[str, float], mutual_best: bool = False) -> Decision:
+        score = product_text.combine(signals, mutual_best=mutual_best) if signals else 0.0
         return Decision(score=round(score, 4), match=score >= self.threshold)
 
 
@@ -48,3 +50,16 @@ def relation(same_seller: bool, match: bool) -> str:
     if not match:
         return "similar"
     return "same_seller_duplicate" if same_seller else "cross_seller_copy"
+
+
+def mutual_best(pairs: list[tuple[int, int, str, str, float]]) -> list[bool]:
+    """For scored candidate pairs (a, b, seller of a, seller of b, rank score): is each pair the
+    best of a within b's seller and the best of b within a's seller? How one product listed once
+    per seller looks, and a strong sign of the same merchandise."""
+    best: dict[tuple[int, str], tuple[float, int]] = {}
+    for a, b, seller_a, seller_b, score in pairs:
+        for me, other, other_seller in ((a, b, seller_b), (b, a, seller_a)):
+            key = (me, other_seller)
+            if key not in best or score > best[key][0]:
+                best[key] = (score, other)
+    return [best[(a, seller_b)][1] == b and best[(b, seller_a)][1] == a for a, b, seller_a, seller_b, _ in pairs]

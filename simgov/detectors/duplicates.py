@@ -1,0 +1,71 @@
+"""Groups of duplicated merchandise: same-seller re-listings and cross-seller copies.
+
+Matched pairs from the self-join are grouped without chaining: a plain connected-components pass
+would join A and C through B even when A and C look nothing alike, so components are re-clustered
+by average linkage over all their pairs' exact scores (`simgov.grouping`).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..grouping import group_links
+from ..index import SimIndex
+from ..records import Group
+
+MAX_EVIDENCE_PAIRS = 3
+
+
+def duplicate_groups(index: SimIndex) -> list[Group]:
+    """Every group of two or more listings that simgov decides are the same merchandise."""
+    pairs = [p for p in index.pairs() if p.match]
+    ids = sorted({i for p in pairs for i in (p.item_a, p.item_b)})
+    number = {item_id: n for n, item_id in enumerate(ids)}
+    links = {(number[p.item_a], number[p.item_b]): p.score for p in pairs}
+    stored = {item_id: index.item(item_id) for item_id in ids}
+    blobs = index.item_blobs([s.vec_id for s in stored.values()])
+
+    def pair_score(i: int, j: int) -> float:
+        a, b = stored[ids[i]], stored[ids[j]]
+        return index.matcher.decide(index.signal_scores(blobs[a.vec_id], blobs[b.vec_id])).score
+
+    groups = []
+    for members in group_links(len(ids), links, pair_score, threshold=index.matcher.threshold):
+        member_ids = [ids[m] for m in members]
+        groups.extend(_describe(index, member_ids, stored, blobs, links, number))
+    for n, group in enumerate(sorted(groups, key=lambda g: (-len(g.members), -g.score, g.members[0])), start=1):
+        group.group_id = f"dup-{n:05d}"
+    return sorted(groups, key=lambda g: g.group_id)
+
+
+def _describe(index, member_ids, stored, blobs, links, number) -> list[Group]:
+    """The group itself, plus each seller's re-listings inside a cross-seller group."""
+    by_seller: dict[str, list[str]] = defaultdict(list)
+    for item_id in member_ids:
+        by_seller[stored[item_id].seller_id].append(item_id)
+    out = [_group(index, member_ids, stored, blobs, links, number,
+                  "same_seller_relisting" if len(by_seller) == 1 else "cross_seller_copy")]
+    if len(by_seller) > 1:
+        out += [_group(index, sorted(items), stored, blobs, links, number, "same_seller_relisting")
+                for items in by_seller.values() if len(items) > 1]
+    return out
+
+
+def _group(index, member_ids, stored, blobs, links, number, kind) -> Group:
+    scored = []
+    for x, a in enumerate(member_ids):
+        for b in member_ids[x + 1:]:
+            key = tuple(sorted((number[a], number[b])))
+            score = links.get(key)
+            if score is None:
+                score = index.matcher.decide(index.signal_scores(blobs[stored[a].vec_id], blobs[stored[b].vec_id])).score
+            scored.append((score, a, b))
+    scored.sort(reverse=True)
+    sellers = sorted({stored[i].seller_id for i in member_ids})
+    evidence = [f"{len(member_ids)} listings by {len(sellers)} seller{'s' if len(sellers) > 1 else ''}"]
+    for score, a, b in scored[:MAX_EVIDENCE_PAIRS]:
+        ba, bb = blobs[stored[a].vec_id], blobs[stored[b].vec_id]
+        details = [line for name in sorted(ba.keys() & bb.keys()) for line in index.signals[name].explain(ba[name], bb[name])]
+        evidence.append(f"{a} ~ {b} ({score:.2f}): " + "; ".join(details))
+    mean = sum(s for s, _, _ in scored) / len(scored)
+    return Group(group_id="", members=sorted(member_ids), score=round(mean, 4), evidence=evidence, kind=kind,
+                 sellers=sellers)

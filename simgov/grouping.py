@@ -1,0 +1,111 @@
+"""Grouping scored pairs into groups without chaining weak links (duplicates and rings alike)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+
+
+def group_links(
+    n: int,
+    links: Mapping[tuple[int, int], float],
+    pair_score: Callable[[int, int], float] | None = None,
+    *,
+    threshold: float,
+    max_component: int = 400,
+) -> list[list[int]]:
+    """Group items 0..n-1 from scored pairs without chaining weak links.
+
+    Connected components of the pairs scored at/above ``threshold`` are only a first cut: A~B and
+    B~C must not make A~C when A and C look unrelated. Each component is re-clustered by average
+    linkage on the scores of all its pairs (``pair_score(i, j)`` fills pairs that were not
+    scored; without it they count as 0), merging two clusters only while their mean pairwise
+    score is at least ``threshold``. A component larger than ``max_component`` is first cut by
+    single linkage at ten times stricter odds (repeatedly) so that scoring all its pairs stays
+    affordable. Returns groups of two or more, each sorted, largest first.
+    """
+    groups: list[list[int]] = []
+    for members in _components(range(n), links, threshold):
+        groups.extend(_refine(members, links, pair_score, threshold, max_component))
+    groups = [sorted(g) for g in groups if len(g) >= 2]
+    groups.sort(key=lambda g: (-len(g), g[0]))
+    return groups
+
+
+def _components(nodes: Iterable[int], links: Mapping[tuple[int, int], float], threshold: float) -> list[list[int]]:
+    """Connected components (size >= 2) of the links at/above threshold among ``nodes``."""
+    parent = {i: i for i in nodes}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for (i, j), s in links.items():
+        if s >= threshold and i != j and i in parent and j in parent:
+            ri, rj = find(i), find(j)
+            if ri != rj:
+                parent[ri] = rj
+    comps: dict[int, list[int]] = defaultdict(list)
+    for i in parent:
+        comps[find(i)].append(i)
+    return [c for c in comps.values() if len(c) >= 2]
+
+
+def _refine(
+    members: list[int],
+    links: Mapping[tuple[int, int], float],
+    pair_score: Callable[[int, int], float] | None,
+    threshold: float,
+    max_component: int,
+    cut: float | None = None,
+) -> list[list[int]]:
+    if len(members) == 2:
+        return [members]
+    if len(members) > max_component:
+        cut = 1.0 - (1.0 - (threshold if cut is None else cut)) / 10.0
+        if cut >= 1.0 - 1e-9:  # cannot cut further: keep it whole rather than score ~n^2 pairs
+            return [members]
+        inside = set(members)
+        sub = {k: s for k, s in links.items() if k[0] in inside and k[1] in inside}
+        out: list[list[int]] = []
+        for piece in _components(members, sub, cut):
+            out.extend(_refine(piece, sub, pair_score, threshold, max_component, cut))
+        return out
+    m = len(members)
+    sim = np.zeros((m, m), dtype=np.float64)
+    for x in range(m):
+        for y in range(x + 1, m):
+            i, j = members[x], members[y]
+            key = (i, j) if i < j else (j, i)
+            s = links.get(key)
+            if s is None:
+                s = pair_score(*key) if pair_score is not None else 0.0
+            sim[x, y] = sim[y, x] = s
+    return _average_linkage(members, sim, threshold)
+
+
+def _average_linkage(members: list[int], sim: np.ndarray, threshold: float) -> list[list[int]]:
+    """Merge the closest pair of clusters while their mean pairwise score >= threshold."""
+    clusters = [[x] for x in range(len(members))]
+    total = sim.copy()  # sum of pairwise scores between clusters
+    sizes = np.ones(len(members))
+    alive = np.ones(len(members), dtype=bool)
+    np.fill_diagonal(total, -np.inf)
+    while True:
+        avg = total / np.outer(sizes, sizes)
+        avg[~alive, :] = -np.inf
+        avg[:, ~alive] = -np.inf
+        x, y = np.unravel_index(np.argmax(avg), avg.shape)
+        if avg[x, y] < threshold:
+            break
+        clusters[x].extend(clusters[y])
+        clusters[y] = []
+        total[x, :] += total[y, :]
+        total[:, x] += total[:, y]
+        total[x, x] = -np.inf
+        sizes[x] += sizes[y]
+        alive[y] = False
+    return [[members[i] for i in c] for c in clusters if c]

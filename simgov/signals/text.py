@@ -1,0 +1,126 @@
+"""What a listing's text identifies: model codes, brand, numbers with units, distinctive words.
+
+Sentence embeddings are nearly blind to `KDL-46V3000` versus `KDL-40V3000`; this signal is not.
+Each item's `TitleProfile` (simgov.product_text) is stored as JSON; candidates come from an
+inverted index of normalised codes; pairs are compared with IDF weights over the catalogue.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .. import product_text
+from ..schema import Item
+from .base import BuildContext, Candidate, Query, Signal, SignalOutput
+
+INDEX_FILE = "text_keys.npz"
+# A key shared by more listings than this identifies a family, not a product; it gives no candidates.
+MAX_POSTINGS = 50
+
+
+@lru_cache(maxsize=200_000)
+def _profile(blob: bytes) -> product_text.TitleProfile:
+    return product_text.TitleProfile.from_dict(json.loads(blob))
+
+
+class TextSignal(Signal):
+    name = "text"
+    version = 1
+    description = "model codes, brand, measures and distinctive words of the title (lexical)"
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        self.doc_freq: Counter = Counter()
+        self.docs = 0
+        self._idf: product_text.IdfTable | None = None
+
+    # -- computing ----------------------------------------------------------------------------
+    @staticmethod
+    def _blob(title: str, **fields) -> bytes | None:
+        if not title.strip():
+            return None
+        return json.dumps(product_text.profile(title, **fields).to_dict(), sort_keys=True).encode()
+
+    def compute(self, items: list[Item], ctx: BuildContext) -> list[SignalOutput]:
+        return [SignalOutput(self._blob(item.title, brand=item.brand, description=item.description,
+                                        attributes=item.attributes)) for item in items]
+
+    def compute_query(self, query: Query) -> bytes | None:
+        return self._blob(query.text) if query.text else None
+
+    # -- index --------------------------------------------------------------------------------
+    def reset(self, expected: int) -> None:
+        self.postings = defaultdict(list)
+        self.doc_freq = Counter()
+        self.docs = 0
+        self._idf = None
+
+    def add(self, vec_ids, blobs) -> None:
+        for vec_id, blob in zip(vec_ids.tolist(), blobs):
+            p = _profile(blob)
+            for key in product_text.blocking_keys(p):
+                self.postings[key].append(vec_id)
+            self.doc_freq.update(set(p.tokens))
+            self.docs += 1
+        self._idf = None
+
+    def save(self, folder: Path) -> list[str]:
+        keys = sorted(self.postings)
+        lengths = np.array([len(self.postings[k]) for k in keys], dtype=np.int64)
+        ids = np.concatenate([np.array(self.postings[k], dtype=np.int64) for k in keys]) if keys else np.zeros(0, np.int64)
+        tokens = sorted(self.doc_freq)
+        with open(folder / INDEX_FILE, "wb") as fh:
+            np.savez(fh, keys=np.array(keys, dtype=object), lengths=lengths, ids=ids,
+                     tokens=np.array(tokens, dtype=object),
+                     df=np.array([self.doc_freq[t] for t in tokens], dtype=np.int64), docs=np.array([self.docs]))
+            fh.flush()
+        return [INDEX_FILE]
+
+    def load(self, folder: Path) -> None:
+        data = np.load(folder / INDEX_FILE, allow_pickle=True)
+        self.reset(0)
+        offsets = np.concatenate([[0], np.cumsum(data["lengths"])])
+        ids = data["ids"].tolist()
+        for n, key in enumerate(data["keys"].tolist()):
+            self.postings[key] = ids[offsets[n]:offsets[n + 1]]
+        self.doc_freq = Counter(dict(zip(data["tokens"].tolist(), data["df"].tolist())))
+        self.docs = int(data["docs"][0])
+
+    def size(self) -> int:
+        return self.docs
+
+    def idf(self) -> product_text.IdfTable:
+        """IDF over the indexed catalogue, the same formula as product_text.build_idf."""
+        if self._idf is None:
+            import math
+
+            n = self.docs
+            self._idf = product_text.IdfTable({t: math.log((n + 1) / (c + 1)) + 1.0 for t, c in self.doc_freq.items()},
+                                              default=math.log(n + 1) + 1.0)
+        return self._idf
+
+    def search(self, blobs: list[bytes], k: int) -> list[list[Candidate]]:
+        out = []
+        for blob in blobs:
+            shared: Counter = Counter()
+            for key in product_text.blocking_keys(_profile(blob)):
+                posting = self.postings.get(key, [])
+                if len(posting) <= MAX_POSTINGS:
+                    shared.update(posting)
+            out.append([Candidate(v, 1.0) for v, _ in shared.most_common(k)])
+        return out
+
+    # -- scoring ------------------------------------------------------------------------------
+    def compare(self, a: bytes, b: bytes) -> product_text.TextComparison:
+        return product_text.compare(_profile(a), _profile(b), self.idf())
+
+    def score(self, a: bytes, b: bytes) -> float | None:
+        return self.compare(a, b).score
+
+    def explain(self, a: bytes, b: bytes) -> list[str]:
+        return self.compare(a, b).evidence

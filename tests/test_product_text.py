@@ -1,0 +1,243 @@
+"""Unit tests of simgov.product_text on hand-written listings (no model, no data files)."""
+
+import json
+
+import pytest
+
+from simgov.product_text import (
+    DEFAULT_MATCH_THRESHOLD,
+    TitleProfile,
+    blocking_keys,
+    build_idf,
+    combine,
+    compare,
+    default_match_threshold,
+    profile,
+)
+
+
+# ----------------------------------------------------------------------------- profile
+
+
+def test_hyphenated_and_slashed_codes_are_normalised():
+    p = profile('Sony Bravia KDL-46V3000 46" LCD HDTV')
+    assert p.codes == ["KDL46V3000"]
+    assert profile("Apple iWork 09 Retail - MB942Z/A").codes == ["MB942ZA"]
+    assert profile("Logitech V220 Mouse - 910-000153").codes == ["V220", "910000153"]
+
+
+def test_units_ratios_and_ranges_are_not_codes():
+    p = profile("Samsung LN46A850 46' 1080p LCD HDTV 50000:1 120Hz 500GB 2.4GHz 18-55mm 8-Port 10/100")
+    assert p.codes == ["LN46A850"]
+    assert p.numbers["in"] == ["46"]
+    assert p.numbers["p"] == ["1080"]
+    assert p.numbers["hz"] == ["120"]
+    assert p.numbers["gb"] == ["500"]
+    assert p.numbers["ghz"] == ["2.4"]
+    assert p.numbers["mm"] == ["18-55"]
+    assert p.numbers["port"] == ["8"]
+
+
+def test_number_ranges_and_lists():
+    assert profile("Canon EF-S 17mm - 85mm Zoom Lens").numbers["mm"] == ["17-85"]
+    # a descending "range" is a list of sizes
+    assert sorted(profile("Laptop case - 21 inch - 4.5 inch").numbers["in"]) == ["21", "4.5"]
+    assert profile("LG 5.6 Cu. Ft. Electric Range").numbers == {"cuft": ["5.6"]}
+
+
+def test_decimal_versions_are_not_codes_but_dotted_part_numbers_are():
+    assert profile("Netgear 802.11g Router").codes == []
+    assert profile("TomTom Accessory Kit - 9N00.101").codes == ["9N00101"]
+    assert profile("Canon EF 70-300mm f/4-5.6 IS Lens").codes == []
+
+
+def test_brand_guess_colours_and_given_brand():
+    p = profile("Black Sony Walkman")
+    assert p.brand == "sony" and not p.brand_given  # a colour is not a brand
+    assert p.colours == ["black"]
+    q = profile("Walkman NWZ-E436F", brand="Sony Corp.")
+    assert q.brand == "sonycorp" and q.brand_given
+
+
+def test_description_codes_only_when_the_title_has_none():
+    p = profile("LG XL Capacity Electric Dryer", description="Model DLE5955W, 7.3 cu ft, white")
+    assert p.codes == [] and p.match_codes() == ["DLE5955W"]
+    q = profile("LG Dryer - DLE5955G", description="Replaces DLE5955W")
+    assert q.match_codes() == ["DLE5955G"]
+
+
+def test_attributes_are_read_like_title_text():
+    p = profile("Sony LCD TV", attributes={"model": "KDL-46V3000", "size": '46"'})
+    assert "KDL46V3000" in p.codes and p.numbers["in"] == ["46"]
+
+
+def test_profile_round_trips_through_json():
+    p = profile('Sony Bravia KDL-46V3000 46" Black LCD HDTV', description="x", brand="Sony")
+    d = json.loads(json.dumps(p.to_dict()))
+    assert TitleProfile.from_dict(d) == p
+    assert TitleProfile.from_dict({}) == TitleProfile()
+
+
+def test_empty_title():
+    p = profile("")
+    assert p.tokens == [] and p.codes == [] and p.brand is None
+    c = compare(p, profile("Sony KDL-46V3000"))
+    assert 0.0 <= c.score <= 1.0
+
+
+# ----------------------------------------------------------------------------- blocking keys
+
+
+def test_blocking_keys_include_code_stems_and_skip_short_codes():
+    keys = blocking_keys(profile("Sony Progressive Scan DVD Player - DVPNS57PB"))
+    assert "DVPNS57PB" in keys and "DVPNS57" in keys
+    other = blocking_keys(profile("Sony DVPNS57P DVD Player"))
+    assert set(keys) & set(other)  # colour-suffix variant still meets the plain code
+    assert blocking_keys(profile("Nyko PS3 Charger")) == []
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def test_same_code_written_differently_agrees():
+    a = profile("Sony Turntable - PSLX350H")
+    b = profile("Sony PS-LX350H Belt-Drive Turntable")
+    c = compare(a, b)
+    assert c.parts["code"] == 1.0
+    assert "model code PSLX350H on both" in c.evidence
+    assert "brand sony on both" in c.evidence
+    assert c.score > 0.9
+
+
+def test_conflicting_codes_of_one_family_are_a_strong_negative():
+    a = profile("Sony Bravia KDL-46V3000 LCD HDTV")
+    b = profile("Sony Bravia KDL-40V3000 LCD HDTV")
+    c = compare(a, b)
+    assert c.parts["code"] == -1.0
+    assert "different model codes: KDL46V3000 vs KDL40V3000" in c.evidence
+    assert c.score < 0.1
+    # codes of unrelated shapes (maker model vs part number): a weaker negative
+    d = compare(profile("Canon Ink - PG40BK"), profile("Canon Ink - 0615B002"))
+    assert d.parts["code"] == -0.5
+
+
+def test_colour_suffix_variant_agrees_but_sibling_suffix_does_not():
+    wash = compare(profile("Whirlpool Cabrio Washer - WTW6700TWH"), profile("Whirlpool WTW6700TW Washer"))
+    assert wash.parts["code"] == pytest.approx(0.8)
+    ink = compare(profile("Canon Yellow Ink - CLI8Y"), profile("Canon Red Ink - CLI-8R"))
+    assert ink.parts["code"] == 0.0  # siblings: neither agreement nor conflict
+    assert any("sibling" in e for e in ink.evidence)
+
+
+def test_code_with_inner_space_is_found_in_the_other_title():
+    c = compare(profile("Sony Earbud Headphones - MDREX55BLK"), profile("Ex Series Earbuds Black - MDR EX55/BLK"))
+    assert c.parts["code"] > 0
+    assert any("MDREX55BLK" in e for e in c.evidence)
+
+
+def test_upc_containing_the_maker_number_agrees():
+    c = compare(profile("Nyko PlayStation 3 Charger - 743840830153"), profile("Nyko PS3 Charger - 83015"))
+    assert c.parts["code"] > 0
+
+
+def test_short_codes_count_half():
+    c = compare(profile("Nikon D60 Camera"), profile("Nikon D60 SLR Body"))
+    assert c.parts["code"] == pytest.approx(0.5)
+
+
+def test_numbers_with_units_conflict_and_tolerate_rounding():
+    c = compare(profile('Samsung 46" LCD HDTV'), profile("Samsung 40' LCD HDTV"))
+    assert c.parts["numbers"] == -1.0
+    assert any(e.startswith("different measures") for e in c.evidence)
+    r = compare(profile("LG 24.7 Cu. Ft. Refrigerator"), profile("LG 25 cu.ft. Refrigerator"))
+    assert r.parts["numbers"] == 1.0
+
+
+def test_counts_and_years_must_match_exactly():
+    c = compare(profile("Netgear 8-Port Switch"), profile("Netgear 5 Port Switch"))
+    assert c.parts["numbers"] == -1.0
+    y = compare(profile("Norton AntiVirus 2008"), profile("Norton AntiVirus 2007"))
+    assert y.parts["numbers"] == -1.0
+    assert "different measures: year 2008 vs year 2007" in y.evidence
+    assert profile("DCC-2000 Coffee Maker").numbers == {}  # part of a code, not a year
+
+
+def test_short_codes_of_one_family_conflict():
+    c = compare(profile("Nikon D60 Camera Body"), profile("Nikon D90 Camera Body"))
+    assert c.parts["code"] == -0.5
+    assert "different model codes: D60 vs D90" in c.evidence
+
+
+def test_colours_and_given_brands_conflict():
+    c = compare(profile("Sony Walkman Black"), profile("Sony Walkman White"))
+    assert c.parts["colour"] == -1.0
+    d = compare(profile("Walkman 8GB", brand="Sony"), profile("Walkman 8GB", brand="Samsung"))
+    assert d.parts["brand"] == -1.0
+    assert "different brands: sony vs samsung" in d.evidence
+    # a guessed first word that differs is no evidence either way
+    e = compare(profile("Computer Speakers - SRSA212/BLK"), profile("Sony Active Speaker System - SRSA212BK"))
+    assert e.parts["brand"] == 0.0
+
+
+def test_brand_written_in_two_words_agrees():
+    c = compare(profile("Polk Audio TC60i Speaker"), profile("polkaudio TC60i In-Ceiling Speaker"))
+    assert c.parts["brand"] == 1.0
+
+
+def test_idf_weights_rare_words():
+    cat = [profile(t) for t in ["Acme Widget Pro", "Acme Gadget", "Acme Gizmo", "Acme Thing", "Zorb Widget"]]
+    idf = build_idf(cat)
+    assert idf.get("acme") < idf.get("widget") < idf.get("never-seen-token")
+    common = compare(profile("Acme Widget"), profile("Acme Gizmo"), idf).parts["tokens"]
+    rare = compare(profile("Acme Widget"), profile("Zorb Widget"), idf).parts["tokens"]
+    assert rare > common
+
+
+def test_score_is_bounded_and_symmetric():
+    a, b = profile("Sony KDL-46V3000 46in Black"), profile("Samsung LN46A650 46in Silver")
+    assert compare(a, b).score == pytest.approx(compare(b, a).score)
+    assert 0.0 <= compare(a, b).score <= 1.0
+
+
+# ----------------------------------------------------------------------------- combine
+
+
+def test_combine_is_monotone_and_bounded():
+    prev = -1.0
+    for t in (0.0, 0.3, 0.6, 0.9, 1.0):
+        s = combine({"title": t, "text": 0.5}, mutual_best=False)
+        assert 0.0 <= s <= 1.0 and s > prev
+        prev = s
+    prev = -1.0
+    for x in (0.0, 0.3, 0.6, 0.9, 1.0):
+        s = combine({"title": 0.7, "text": x}, mutual_best=True)
+        assert s > prev
+        prev = s
+    assert combine({"title": 0.7, "text": 0.4}, mutual_best=True) > combine({"title": 0.7, "text": 0.4}, mutual_best=False)
+
+
+def test_combine_decisions():
+    thr = default_match_threshold()
+    assert thr == DEFAULT_MATCH_THRESHOLD
+    # mutual best with moderate text evidence: a match
+    assert combine({"title": 0.8, "text": 0.6}, mutual_best=True) >= thr
+    # the same without mutual best: not
+    assert combine({"title": 0.8, "text": 0.6}, mutual_best=False) < thr
+    # overwhelming evidence matches even without mutual best
+    assert combine({"title": 0.95, "text": 0.99}, mutual_best=False) >= thr
+    # conflicting codes (text near 0) are not rescued by the rank flag
+    assert combine({"title": 0.9, "text": 0.001}, mutual_best=True) < thr
+
+
+def test_combine_handles_missing_signals():
+    with_image = combine({"title": 0.8, "text": 0.6, "image": 0.6}, mutual_best=True)
+    without = combine({"title": 0.8, "text": 0.6}, mutual_best=True)
+    assert with_image == pytest.approx(without)  # an image at its centre is no opinion
+    assert combine({"title": 0.8, "text": 0.6, "image": 1.0}, mutual_best=True) > without
+    # the rank flag alone cannot make a match when text evidence is missing
+    assert combine({"title": 0.7}, mutual_best=True) < DEFAULT_MATCH_THRESHOLD
+    assert combine({"image": 0.7}, mutual_best=True) < DEFAULT_MATCH_THRESHOLD
+    assert 0.0 <= combine({}, mutual_best=False) <= 1.0
+    assert combine({"title": float("nan"), "text": 0.9}, mutual_best=False) == pytest.approx(
+        combine({"text": 0.9}, mutual_best=False)
+    )
