@@ -19,7 +19,7 @@ import numpy as np
 
 from .config import Config
 from .errors import IndexMismatch, SimgovError, UnknownId
-from .matcher import Matcher, relation
+from .matcher import Matcher, mutual_best, relation
 from .records import Neighbour, Pair
 from .schema import Item
 from .signals import BuildContext, Query, Signal, create_signals
@@ -83,6 +83,9 @@ class SimIndex:
         self.lock = threading.RLock()
         self.applied_seq = int(manifest.get("applied_seq", 0))
         self.indexed_vectors = 0
+        from .accounts.index import AccountIndex  # accounts: structures, `linked`, `rings`
+
+        self.accounts = AccountIndex(self)
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -111,6 +114,7 @@ class SimIndex:
         generation = folder / GENERATIONS / manifest["generation"]
         for signal in signals.values():
             signal.load(generation)
+        index.accounts.load(generation, manifest.get("accounts"), index.applied_seq)
         index.indexed_vectors = max(s.size() for s in signals.values()) if signals else 0
         index.refresh()
         return index
@@ -125,6 +129,7 @@ class SimIndex:
         index = cls(folder, config, Store(folder), signals, manifest)
         for signal in signals.values():
             signal.reset(1)
+        index.accounts.reset(1)
         return index
 
     # -- keeping in step with the store -------------------------------------------------------
@@ -136,6 +141,7 @@ class SimIndex:
                 generation = self.folder / GENERATIONS / on_disk["generation"]
                 for signal in self.signals.values():
                     signal.load(generation)
+                self.accounts.load(generation, on_disk.get("accounts"), int(on_disk["applied_seq"]))
                 self.manifest = on_disk
                 self.applied_seq = int(on_disk["applied_seq"])
                 self.indexed_vectors = max(s.size() for s in self.signals.values())
@@ -143,12 +149,16 @@ class SimIndex:
                 self._replay()
 
     def _replay(self) -> None:
-        rows = self.store.connection().execute(
-            "SELECT vec_id FROM items WHERE deleted=0 AND vec_id>? ORDER BY vec_id", (self.applied_seq,)).fetchall()
+        # Read the sequence number first: a write committed by another process after it is left
+        # for the next replay instead of being skipped for good.
         seq = self.store.current_seq()
+        rows = self.store.connection().execute(
+            "SELECT vec_id FROM items WHERE deleted=0 AND vec_id>? AND vec_id<=? ORDER BY vec_id",
+            (self.applied_seq, seq)).fetchall()
         vec_ids = [r[0] for r in rows]
         for start in range(0, len(vec_ids), 5000):
             self._add_to_indexes(vec_ids[start:start + 5000])
+        self.accounts.replay(self.applied_seq, seq)
         self.applied_seq = seq
 
     def _add_to_indexes(self, vec_ids: list[int]) -> None:
@@ -180,7 +190,7 @@ class SimIndex:
         with self.lock:
             if self.store.delete_item(item_id) is None:
                 raise UnknownId("item", item_id)
-            self.applied_seq = self.store.current_seq()
+            self._replay()  # also takes in other processes' writes made before this delete
 
     def dead_share(self) -> float:
         live = self.store.count_items()
@@ -196,6 +206,7 @@ class SimIndex:
             seq = self.store.current_seq()
             for batch in self.store.iter_live():
                 self._add_to_indexes([r[0] for r in batch])
+            self.accounts.rebuild(seq)
             self.applied_seq = seq
 
     def publish(self, extra: dict | None = None) -> dict:
@@ -208,6 +219,7 @@ class SimIndex:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
             files = {n: s.save(tmp) for n, s in self.signals.items()}
+            accounts = self.accounts.save(tmp)
             _fsync_dir(tmp)
             os.replace(tmp, root / name)
             _fsync_dir(root)
@@ -218,7 +230,8 @@ class SimIndex:
                 "signals": {n: s.identity() for n, s in self.signals.items()},
                 "config": self.config.model_dump(mode="json"),
                 "files": files,
-                "counts": {"items": self.store.count_items(),
+                "accounts": accounts,
+                "counts": {"items": self.store.count_items(), "accounts": accounts["accounts"],
                            **{f"{n}_entries": s.size() for n, s in self.signals.items()}},
                 **(extra or {}),
             })
@@ -248,6 +261,23 @@ class SimIndex:
             raise SimgovError(f"unknown signal(s): {', '.join(unknown)}; this index has {', '.join(self.signals)}")
         return names
 
+    def signal_scores(self, a: dict[str, bytes], b: dict[str, bytes]) -> dict[str, float]:
+        """Per-signal scores of two items' blobs; a signal either item lacks is absent."""
+        scores = {}
+        for name in a.keys() & b.keys():
+            value = self.signals[name].score(a[name], b[name])
+            if value is not None:
+                scores[name] = round(value, 4)
+        return scores
+
+    def item_blobs(self, vec_ids: list[int], names: list[str] | None = None) -> dict[int, dict[str, bytes]]:
+        """Every signal blob of these items, by vec_id then signal."""
+        out: dict[int, dict[str, bytes]] = {v: {} for v in vec_ids}
+        for name in names or self.signals:
+            for vec_id, blob in self.store.blobs(name, vec_ids).items():
+                out[vec_id][name] = blob
+        return out
+
     def similar(self, item_id: str, k: int = 10, signals: list[str] | None = None,
                 min_score: float = 0.0) -> list[Neighbour]:
         """The indexed item's nearest items, best first, each scored and explained."""
@@ -265,33 +295,62 @@ class SimIndex:
         blobs = {n: b for n in names if (b := self.signals[n].compute_query(query)) is not None}
         return self._neighbours(blobs, k, min_score, exclude=None, seller_id=None)
 
+    def _candidates(self, blobs: dict[str, bytes], fetch: int) -> set[int]:
+        with self.lock:
+            return {c.vec_id for name, blob in blobs.items() for c in self.signals[name].search([blob], fetch)[0]}
+
     def _neighbours(self, blobs: dict[str, bytes], k: int, min_score: float, *, exclude: int | None,
                     seller_id: str | None) -> list[Neighbour]:
-        fetch = max(k, self.config.search.candidates_per_signal)
-        with self.lock:
-            found = {c.vec_id for name, blob in blobs.items() for c in self.signals[name].search([blob], fetch + 1)[0]}
+        fetch = max(k, self.config.search.candidates_per_signal) + 1
+        found = self._candidates(blobs, fetch)
         found.discard(exclude)
         owners = self.store.sellers_by_vec(found)
-        cand_blobs = {name: self.store.blobs(name, owners) for name in blobs}
+        others = self.item_blobs(list(owners), list(blobs))
+        scores = {v: self.signal_scores(blobs, others[v]) for v in owners}
+        pre = {v: self.matcher.rank_score(s) for v, s in scores.items()}
+        query = -1 if exclude is None else exclude
+        pairs = [(query, v, seller_id, owners[v][1], pre[v]) for v in owners]
+        if seller_id is not None:
+            pairs += self._reverse_pairs(pairs, seller_id, fetch)
+        flags = dict(zip(((p[0], p[1]) for p in pairs), mutual_best(pairs)))
         out = []
         for vec_id, (item_id, other_seller) in owners.items():
-            scores, evidence = {}, []
-            for name, blob in blobs.items():
-                other = cand_blobs[name].get(vec_id)
-                if other is None:
-                    continue
-                value = self.signals[name].score(blob, other)
-                if value is not None:
-                    scores[name] = round(value, 4)
-                    evidence.extend(self.signals[name].explain(blob, other))
-            decision = self.matcher.decide(scores)
+            mutual = flags[(query, vec_id)] if seller_id is not None else self._best_in_seller(vec_id, pairs)
+            decision = self.matcher.decide(scores[vec_id], mutual_best=mutual)
             if decision.score < min_score:
                 continue
+            evidence = [line for name in scores[vec_id] for line in self.signals[name].explain(blobs[name], others[vec_id][name])]
+            if mutual:
+                evidence.append("each is the other's closest listing in that seller's shop")
             rel = relation(other_seller == seller_id, decision.match) if seller_id is not None else "similar"
-            out.append(Neighbour(item_id=item_id, seller_id=other_seller, score=decision.score, signals=scores,
+            out.append(Neighbour(item_id=item_id, seller_id=other_seller, score=decision.score, signals=scores[vec_id],
                                  match=decision.match, relation=rel, evidence=evidence))
         out.sort(key=lambda n: (-n.score, n.item_id))
         return out[:k]
+
+    @staticmethod
+    def _best_in_seller(vec_id: int, pairs) -> bool:
+        """One-sided rank test for ad-hoc queries: the query's best candidate in that seller's shop."""
+        mine = next(p for p in pairs if p[1] == vec_id)
+        return all(p[4] <= mine[4] for p in pairs if p[3] == mine[3])
+
+    def _reverse_pairs(self, pairs, seller_id: str, fetch: int):
+        """Scored candidates of the query's best candidates within the query's seller, so that
+        `mutual_best` can tell whether the query is their best in turn."""
+        best: dict[str, tuple[float, int]] = {}
+        for _, v, _, other_seller, score in pairs:
+            if other_seller not in best or score > best[other_seller][0]:
+                best[other_seller] = (score, v)
+        out = []
+        query = pairs[0][0] if pairs else -1
+        for other_seller, (_, v) in best.items():
+            theirs = self.item_blobs([v])[v]
+            found = self._candidates(theirs, fetch) - {v, query}
+            owners = {c: o for c, o in self.store.sellers_by_vec(found).items() if o[1] == seller_id}
+            blobs = self.item_blobs(list(owners), list(theirs))
+            out += [(v, c, other_seller, seller_id, self.matcher.rank_score(self.signal_scores(theirs, blobs[c])))
+                    for c in owners]
+        return out
 
     def pairs(self, *, min_score: float = 0.0, cross_seller_only: bool = False, k: int | None = None,
               chunk: int = 20_000) -> Iterator[Pair]:
@@ -312,27 +371,26 @@ class SimIndex:
                             a, b = (v, c.vec_id) if v < c.vec_id else (c.vec_id, v)
                             keys.append((a << 32) | b)
         unique = np.unique(np.array(keys, dtype=np.int64))
+        scored = []  # (vec_a, vec_b, seller_a, seller_b, rank score, signal scores, id_a, id_b)
         for start in range(0, len(unique), chunk):
             part = unique[start:start + chunk]
             vec_a, vec_b = (part >> 32).tolist(), (part & 0xFFFFFFFF).tolist()
             owners = self.store.sellers_by_vec(vec_a + vec_b)
-            blobs = {name: self.store.blobs(name, owners) for name in self.signals}
+            blobs = self.item_blobs(list(owners))
             for a, b in zip(vec_a, vec_b):
-                if a not in owners or b not in owners:
-                    continue
-                (id_a, seller_a), (id_b, seller_b) = owners[a], owners[b]
-                if cross_seller_only and seller_a == seller_b:
-                    continue
-                scores = {}
-                for name, signal in self.signals.items():
-                    ba, bb = blobs[name].get(a), blobs[name].get(b)
-                    if ba is not None and bb is not None and (value := signal.score(ba, bb)) is not None:
-                        scores[name] = round(value, 4)
-                decision = self.matcher.decide(scores)
-                if decision.score < min_score:
-                    continue
-                first, second = (id_a, id_b) if id_a < id_b else (id_b, id_a)
-                yield Pair(item_a=first, item_b=second, score=decision.score, signals=scores, match=decision.match)
+                if a in owners and b in owners:
+                    scores = self.signal_scores(blobs[a], blobs[b])
+                    scored.append((a, b, owners[a][1], owners[b][1], self.matcher.rank_score(scores), scores,
+                                   owners[a][0], owners[b][0]))
+        flags = mutual_best([row[:5] for row in scored])
+        for (a, b, seller_a, seller_b, _, scores, id_a, id_b), mutual in zip(scored, flags):
+            if cross_seller_only and seller_a == seller_b:
+                continue
+            decision = self.matcher.decide(scores, mutual_best=mutual)
+            if decision.score < min_score:
+                continue
+            first, second = (id_a, id_b) if id_a < id_b else (id_b, id_a)
+            yield Pair(item_a=first, item_b=second, score=decision.score, signals=scores, match=decision.match)
 
     def close(self) -> None:
         self.store.close()

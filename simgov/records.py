@@ -24,3 +24,58 @@ class Pair(BaseModel):
     score: float = Field(ge=0, le=1)
     signals: dict[str, float]
     match: bool
+
+
+class Group(BaseModel):
+    """A group of duplicated merchandise (`duplicates`) or of linked accounts (`rings`)."""
+
+    group_id: str
+    members: list[str]
+    score: float = Field(ge=0, le=1, description="mean pair score inside the group")
+    evidence: list[str]
+    kind: str | None = Field(None, description="duplicates: same_seller_relisting or cross_seller_copy")
+    sellers: list[str] | None = Field(None, description="duplicates: the sellers of the members")
+
+
+class CounterfeitSuspect(BaseModel):
+    item_id: str
+    seller_id: str
+    reference_item_id: str
+    brand: str | None
+    score: float = Field(ge=0, le=1)
+    price_ratio: float | None = Field(description="suspect price / reference price (same currency); None if unknown")
+    evidence: list[str]
+
+
+class CounterfeitAssessment(BaseModel):
+    """One item checked against the reference catalogue (`GET /v1/items/{id}/counterfeit`)."""
+
+    item_id: str
+    suspect: bool
+    suspects: list[CounterfeitSuspect] = Field(description="references this item is a suspected counterfeit of")
+    checked_references: list[str] = Field(description="reference listings that resemble the item and were checked")
+    notes: list[str] = Field(description="conditions that held or failed, in plain words")
+
+
+class LinkEvidence(BaseModel):
+    kind: str = Field(description="shared_identifier, identifier_mismatch, profile, address, avatar, listing_overlap")
+    detail: str = Field(description="plain words; names identifiers, never their values")
+    score: float = Field(ge=0, le=1, description="the similarity behind this piece of evidence")
+
+
+class LinkedAccount(BaseModel):
+    """An account linked to the one asked about (`linked`, `GET /v1/accounts/{id}/linked`)."""
+
+    account_id: str
+    score: float = Field(ge=0, le=1, description="probability-like link score")
+    match: bool = Field(description="simgov's decision at its link threshold")
+    evidence: list[LinkEvidence] = Field(description="most in favour of a link first")
+
+
+class AccountPair(BaseModel):
+    """A scored account pair (`rings --pairs-out`); `match`: both accounts are in one ring."""
+
+    account_a: str
+    account_b: str
+    score: float = Field(ge=0, le=1)
+    match: bool
