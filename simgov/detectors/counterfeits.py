@@ -125,3 +125,21 @@ def counterfeit_suspects(index: SimIndex, authorized: AuthorizedBrands) -> list[
             if suspect:
                 found[(suspect.item_id, ref_id)] = suspect
     return sorted(found.values(), key=lambda s: (-s.score, s.item_id))
+
+
+def authorizations(index: SimIndex) -> AuthorizedBrands:
+    """Brands each seller may sell, from the accounts ingested into the index (none if unknown)."""
+    from ..errors import UnknownId
+
+    cache: dict[str, set[str]] = {}
+
+    def lookup(seller_id: str) -> set[str]:
+        if seller_id not in cache:
+            try:
+                brands = index.accounts.account(seller_id).record.get("authorized_brands") or []
+            except UnknownId:
+                brands = []
+            cache[seller_id] = {str(b) for b in brands}
+        return cache[seller_id]
+
+    return lookup
