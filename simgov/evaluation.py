@@ -123,3 +123,43 @@ def plot_pr(decisions: list[ScoredDecision], gold: set, out: Path, title: str) -
     fig.tight_layout()
     fig.savefig(out)
     plt.close(fig)
+
+
+def _pairs_within(groups: list[list[str]]) -> set[tuple[str, str]]:
+    return {_key(a, b) for g in groups for i, a in enumerate(g) for b in g[i + 1:]}
+
+
+def evaluate_planted(planted: dict, duplicates: list, suspects: list, rings: list) -> dict:
+    """How many planted cases of the demo marketplace were found, and how many findings are false.
+
+    Duplicates: a planted (original, re-listing or copy) pair counts as found when both sit in
+    one found group; a found pair is false when its two listings are different products.
+    Counterfeits: (item, reference) pairs. Rings: account pairs inside one planted ring.
+    """
+    product = planted["item_product"]
+    found_dup = _pairs_within([g.members for g in duplicates])
+
+    def recall(groups: list[list[str]]) -> dict:
+        wanted = {_key(g[0], other) for g in groups for other in g[1:]}
+        hit = len(wanted & found_dup)
+        return {"planted_pairs": len(wanted), "found": hit, "recall": round(hit / len(wanted), 4) if wanted else 1.0}
+
+    false_dup = sorted(p for p in found_dup if product.get(p[0]) != product.get(p[1]))
+    planted_cf = {(c["item_id"], c["reference_item_id"]) for c in planted["counterfeits"]}
+    found_cf = {(s.item_id, s.reference_item_id) for s in suspects}
+    resellers = {c["item_id"] for c in planted.get("authorized_resellers", [])}
+    ring_pairs = _pairs_within([r["account_ids"] for r in planted["rings"]])
+    found_rings = _pairs_within([g.members for g in rings])
+    return {
+        "same_seller_duplicates": recall([g["item_ids"] for g in planted["same_seller_duplicates"]]),
+        "cross_seller_copies": recall([g["item_ids"] for g in planted["cross_seller_copies"]]),
+        "duplicate_false_pairs": len(false_dup),
+        "duplicate_found_pairs": len(found_dup),
+        "counterfeits": {"planted": len(planted_cf), "found": len(planted_cf & found_cf),
+                         "recall": round(len(planted_cf & found_cf) / len(planted_cf), 4) if planted_cf else 1.0,
+                         "false": len(found_cf - planted_cf),
+                         "authorized_resellers_flagged": len({i for i, _ in found_cf} & resellers)},
+        "rings": {"planted_pairs": len(ring_pairs), "found": len(ring_pairs & found_rings),
+                  "recall": round(len(ring_pairs & found_rings) / len(ring_pairs), 4) if ring_pairs else 1.0,
+                  "false_pairs": len(found_rings - ring_pairs)},
+    }

@@ -6,6 +6,9 @@ from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
+# Two clusters merge only when at least this share of their cross pairs are links by themselves.
+MIN_LINKED_SHARE = 0.5
+
 
 def group_links(
     n: int,
@@ -88,14 +91,20 @@ def _refine(
 
 
 def _average_linkage(members: list[int], sim: np.ndarray, threshold: float) -> list[list[int]]:
-    """Merge the closest pair of clusters while their mean pairwise score >= threshold."""
+    """Merge the closest pair of clusters while their mean pairwise score is at least `threshold`
+    and at least half of their cross pairs are links on their own. The second rule keeps two
+    tight groups of look-alikes (a product in two colours) apart even when their mean is lifted
+    by a few very strong pairs."""
     clusters = [[x] for x in range(len(members))]
     total = sim.copy()  # sum of pairwise scores between clusters
+    linked = (sim >= threshold).astype(np.float64)  # number of linked pairs between clusters
     sizes = np.ones(len(members))
     alive = np.ones(len(members), dtype=bool)
     np.fill_diagonal(total, -np.inf)
     while True:
-        avg = total / np.outer(sizes, sizes)
+        pairs = np.outer(sizes, sizes)
+        avg = total / pairs
+        avg[(linked / pairs) < MIN_LINKED_SHARE] = -np.inf
         avg[~alive, :] = -np.inf
         avg[:, ~alive] = -np.inf
         x, y = np.unravel_index(np.argmax(avg), avg.shape)
@@ -103,8 +112,9 @@ def _average_linkage(members: list[int], sim: np.ndarray, threshold: float) -> l
             break
         clusters[x].extend(clusters[y])
         clusters[y] = []
-        total[x, :] += total[y, :]
-        total[:, x] += total[:, y]
+        for m in (total, linked):
+            m[x, :] += m[y, :]
+            m[:, x] += m[:, y]
         total[x, x] = -np.inf
         sizes[x] += sizes[y]
         alive[y] = False
