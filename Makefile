@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml Makefile
 	# The CPU build of torch lies on this machine's disk; install it before anything pulls torch.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	# Debian's Chromium drives the console's browser test (Playwright never downloads a browser).
+	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+		echo "chromium not installed: the browser test will be skipped"
 	touch $(STAMP)
 
 demo: install
