@@ -1,9 +1,12 @@
-"""The local bulk build: stream the items file, encode changed rows in batches, publish atomically.
+"""The local bulk build: stream the items file (and the accounts file), encode changed rows in
+batches, publish atomically.
 
 Resumable by construction: every batch is committed to the store with the content hash of its
 items (including the size and time of their picture files), so a re-run skips what is already
 there, re-encodes what changed, and an interrupted run loses at most the batch in flight. The
-search structures are published as a new generation only at the end.
+search structures are published as a new generation only at the end. Accounts follow the same
+rules (see :func:`ingest_accounts`); their identifiers are hashed with the index's secret before
+anything is stored, and problems name identifiers, never their values.
 """
 from __future__ import annotations
 
@@ -15,13 +18,29 @@ from typing import Callable
 from simgov.config import Config
 from simgov.errors import ImageRejected
 from simgov.imageio import file_signature, resolve_inside
+from simgov.accounts.secret import identifier_secret, verify_or_record
+from simgov.errors import SimgovError
 from simgov.index import MAX_DEAD_SHARE, SimIndex, write_json_atomic
-from simgov.schema import Item, RowProblem, parse_items
+from simgov.schema import Account, Item, RowProblem, parse_accounts, parse_items
 from simgov.signals import BuildContext
 from simgov.store import problems_for_items
 
 REPORT = "build_report.json"
 Progress = Callable[[int, int], None]
+
+
+@dataclass
+class AccountBuildResult:
+    rows: int = 0
+    encoded: int = 0
+    unchanged: int = 0
+    skipped_rows: int = 0
+    signal_problems: int = 0
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def counts(self) -> dict:
+        return {"rows": self.rows, "encoded": self.encoded, "unchanged": self.unchanged,
+                "skipped_rows": self.skipped_rows, "signal_problems": self.signal_problems}
 
 
 @dataclass
@@ -34,6 +53,7 @@ class BuildResult:
     seconds: float = 0.0
     published: bool = False
     problems: list[RowProblem] = field(default_factory=list)
+    accounts: AccountBuildResult | None = None
 
     @property
     def rate(self) -> float:
@@ -58,20 +78,78 @@ def _images_signature(item: Item, ctx: BuildContext) -> str:
     return "|".join(parts)
 
 
-def build(items_file: Path, index_dir: Path, config: Config | None = None, progress: Progress | None = None) -> BuildResult:
-    """Build or update the index in `index_dir` from `items_file`; see the module docstring."""
-    started = time.monotonic()
-    items_file = Path(items_file)
-    if not items_file.is_file():
-        from simgov.errors import SimgovError
+def ingest_accounts(index: SimIndex, accounts_file: Path, run_id: int, result: AccountBuildResult,
+                    progress: Callable[[int], None] | None = None) -> None:
+    """Stream an accounts file into the store (not yet into a published generation).
 
+    Same rules as items: bad rows are reported (file, line, reason) and skipped, duplicates after
+    the first are reported, an unchanged account (content hash over its safe record, identifier
+    hashes and avatar file) is not re-encoded, and every batch is committed on its own.
+    """
+    key = identifier_secret(index.config, index.folder)
+    verify_or_record(index.store, key)
+    accounts = index.accounts
+    ctx = BuildContext(data_roots=[accounts_file.resolve().parent])
+    batch: list[tuple[int, Account]] = []
+    source = str(accounts_file)
+
+    def flush() -> None:
+        lines = {account.account_id: line for line, account in batch}
+        prepared = accounts.prepare([account for _, account in batch], ctx, key)
+        known = accounts.store.content_hashes(list(lines))
+        changed = [p for p in prepared if known.get(p[0].account_id) != p[2]]
+        unchanged = [p[0].account_id for p in prepared if known.get(p[0].account_id) == p[2]]
+        found = []
+        if changed:
+            writes = accounts.compute(changed, ctx)
+            for w in writes:
+                found += [RowProblem(source, lines[w.account_id], p, signal=s, account_id=w.account_id) for s, p in w.problems]
+            accounts.write(writes, live=False)
+        for account_id, probs in accounts.store.problems_for(unchanged).items():
+            found += [RowProblem(source, lines[account_id], p, signal=s, account_id=account_id) for s, p in probs]
+        index.store.record_skips(run_id, found)
+        result.problems.extend(found)
+        result.signal_problems += len(found)
+        result.encoded += len(changed)
+        result.unchanged += len(unchanged)
+        batch.clear()
+
+    for entry in parse_accounts(accounts_file):
+        if isinstance(entry, RowProblem):
+            index.store.record_skips(run_id, [entry])
+            result.problems.append(entry)
+            result.skipped_rows += 1
+        else:
+            batch.append(entry)
+            result.rows += 1
+            if len(batch) >= index.config.build_batch_size:
+                flush()
+        if progress:
+            progress(result.rows + result.skipped_rows)
+    if batch:
+        flush()
+
+
+def build(items_file: Path | None, index_dir: Path, config: Config | None = None, progress: Progress | None = None,
+          *, accounts_file: Path | None = None) -> BuildResult:
+    """Build or update the index in `index_dir` from `items_file` and/or `accounts_file`; see the
+    module docstring."""
+    started = time.monotonic()
+    if items_file is None and accounts_file is None:
+        raise SimgovError("nothing to build: give an items file, an accounts file or both")
+    items_file = Path(items_file) if items_file is not None else None
+    accounts_file = Path(accounts_file) if accounts_file is not None else None
+    if items_file is not None and not items_file.is_file():
         raise SimgovError(f"items file not found: {items_file}")
+    if accounts_file is not None and not accounts_file.is_file():
+        raise SimgovError(f"accounts file not found: {accounts_file}")
     index = SimIndex.open(index_dir, create_with=config or Config())
     store = index.store
-    ctx = BuildContext(data_roots=[items_file.resolve().parent])
-    run_id = store.start_run(str(items_file))
+    ctx = BuildContext(data_roots=[(items_file or accounts_file).resolve().parent])
+    run_id = store.start_run(" ".join(str(f) for f in (items_file, accounts_file) if f is not None))
     result = BuildResult()
-    total = count_lines(items_file)
+    item_total = count_lines(items_file) if items_file is not None else 0
+    total = item_total + (count_lines(accounts_file) if accounts_file is not None else 0)
     batch: list[tuple[int, Item]] = []
     status = "failed"
 
@@ -99,7 +177,7 @@ def build(items_file: Path, index_dir: Path, config: Config | None = None, progr
         batch.clear()
 
     try:
-        for entry in parse_items(items_file):
+        for entry in (parse_items(items_file) if items_file is not None else ()):
             if isinstance(entry, RowProblem):
                 store.record_skips(run_id, [entry])
                 result.problems.append(entry)
@@ -113,8 +191,15 @@ def build(items_file: Path, index_dir: Path, config: Config | None = None, progr
                 progress(result.rows + result.skipped_rows, total)
         if batch:
             flush()
-        if index.manifest.get("generation") is None or index.dead_share() > MAX_DEAD_SHARE or result.encoded:
-            if index.manifest.get("generation") is None or index.dead_share() > MAX_DEAD_SHARE:
+        if accounts_file is not None:
+            result.accounts = AccountBuildResult()
+            ingest_accounts(index, accounts_file, run_id, result.accounts,
+                            (lambda done: progress(item_total + done, total)) if progress else None)
+            ctx.data_roots.append(accounts_file.resolve().parent)
+        accounts_encoded = result.accounts.encoded if result.accounts else 0
+        stale = index.dead_share() > MAX_DEAD_SHARE or index.accounts.dead_share() > MAX_DEAD_SHARE
+        if index.manifest.get("generation") is None or stale or result.encoded or accounts_encoded:
+            if index.manifest.get("generation") is None or stale:
                 index.rebuild_structures()
             else:
                 index.refresh()
@@ -128,9 +213,12 @@ def build(items_file: Path, index_dir: Path, config: Config | None = None, progr
                   "skipped_rows": result.skipped_rows, "signal_problems": result.signal_problems,
                   "seconds": round(result.seconds, 3), "items_per_second": round(result.rate, 1)}
         store.finish_run(run_id, status, counts)
-        write_json_atomic(Path(index_dir) / REPORT, {
-            "run_id": run_id, "status": status, "items_file": str(items_file), **counts,
-            "skipped": [p.to_dict() for p in result.problems],
-        })
+        report = {"run_id": run_id, "status": status, "items_file": str(items_file) if items_file else None, **counts,
+                  "skipped": [p.to_dict() for p in result.problems]}
+        if accounts_file is not None:
+            report["accounts_file"] = str(accounts_file)
+            report["accounts"] = (result.accounts or AccountBuildResult()).counts()
+            report["skipped"] += [p.to_dict() for p in (result.accounts.problems if result.accounts else [])]
+        write_json_atomic(Path(index_dir) / REPORT, report)
         index.close()
     return result

@@ -1,6 +1,6 @@
 """Abt-Buy end to end: convert the benchmark to simgov items, build, self-join, score against gold.
 
-    .venv/bin/python scripts/abt_buy.py --work /tmp/abt-buy
+    .venv/bin/python scripts/abt_buy.py --work /tmp/abt-buy [--config static.json]
 
 The two shops become two sellers (`abt`, `buy`); item ids are `abt-<id>` and `buy-<id>`. Prints
 the build rate and the precision, recall and F1 of `simgov pairs --cross-seller-only`.
@@ -47,11 +47,13 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--work", type=Path, default=Path("/tmp/simgov-abt-buy"))
     ap.add_argument("--simgov", default=str(Path(sys.executable).with_name("simgov")))
+    ap.add_argument("--config", type=Path, help="settings file for the build (e.g. text_model.engine = static)")
     args = ap.parse_args()
     items, gold = convert(args.data, args.work)
     index, pairs = args.work / "index", args.work / "pairs.jsonl"
     started = time.monotonic()
-    subprocess.run([args.simgov, "build", "--items", str(items), "--index", str(index), "--quiet"], check=True)
+    config = ["--config", str(args.config)] if args.config else []
+    subprocess.run([args.simgov, "build", "--items", str(items), "--index", str(index), "--quiet", *config], check=True)
     print(f"build wall time {time.monotonic() - started:.1f} s (rate in {index / 'build_report.json'})")
     subprocess.run([args.simgov, "pairs", "--index", str(index), "--cross-seller-only", "--out", str(pairs)], check=True)
     subprocess.run([args.simgov, "eval", "--pairs", str(pairs), "--gold", str(gold),

@@ -395,10 +395,11 @@ def _jaccard(a: Sequence[str], b: Sequence[str]) -> float:
 #: Identifier kinds whose agreement alone makes a link (agreement weight >= 5): strangers do not
 #: share them. In a marketplace these are the "hard" links between accounts.
 STRONG_IDENTIFIERS = frozenset(k for k, w in IDENTIFIER_AGREE.items() if w >= 5.0)
-#: When a strong identifier agrees, profile text that disagrees (a made-up persona: another
-#: name, handle, bio or address) can subtract at most this much: a sock puppet's profile is
-#: written to look different, the shared payout account or device is what gives it away.
-TEXT_DISAGREE_FLOOR = -2.0
+#: When a strong identifier agrees, everything that disagrees (a made-up persona: another name,
+#: handle, bio or address, other emails, phones or payout accounts) can subtract at most this
+#: much together: a sock puppet is made to look different, the one shared payout account or
+#: device is what gives it away.
+DISAGREE_FLOOR = -2.5
 #: When at least two strong identifier kinds are present on both accounts and none agrees, profile
 #: text that agrees can add at most this much: namesakes in one city (same name, same street)
 #: whose emails, phones, devices and payout accounts all differ are different people unless other
@@ -481,22 +482,26 @@ def _text_log_odds(terms: list[LinkTerm]) -> float:
 def combine(terms: Iterable[LinkTerm], prior: float = PRIOR_LOG_ODDS) -> LinkComparison:
     """Fellegi-Sunter sum of the terms plus the prior, squashed to a probability.
 
-    Text terms are summed by :func:`_text_log_odds` and bounded by :data:`TEXT_DISAGREE_FLOOR`
-    (a strong identifier agrees) or :data:`TEXT_AGREE_CAP` (two or more strong identifier kinds
-    compared, none agrees). Evidence is ordered by contribution, most in favour first.
+    Text terms are summed by :func:`_text_log_odds`. When a strong identifier agrees, text and
+    identifier disagreements together subtract at most :data:`DISAGREE_FLOOR`; when two or more
+    strong identifier kinds are compared and none agrees, agreeing text adds at most
+    :data:`TEXT_AGREE_CAP`. Evidence is ordered by contribution, most in favour first.
     """
     terms = list(terms)
     text = [t for t in terms if t.group == TEXT]
     ids = [t for t in terms if t.group == IDENTIFIER]
     strong_compared = {t.field for t in ids if t.field in STRONG_IDENTIFIERS}
-    strong_shared = {t.field for t in ids if t.field in STRONG_IDENTIFIERS and t.similarity >= 1.0}
+    strong_shared = {t.field for t in ids if t.field in STRONG_IDENTIFIERS and t.similarity >= 1.0 and t.log_odds > 0}
     pos = _text_log_odds([t for t in text if t.log_odds > 0])
     neg = _text_log_odds([t for t in text if t.log_odds < 0])
+    mismatch = sum(t.log_odds for t in ids if t.log_odds < 0)
     if strong_shared:
-        neg = max(neg, TEXT_DISAGREE_FLOOR)
+        neg, mismatch = max(neg + mismatch, DISAGREE_FLOOR), 0.0
     elif len(strong_compared) >= 2:
         pos = min(pos, TEXT_AGREE_CAP)
-    z = prior + pos + neg + sum(t.log_odds for t in terms if t.group != TEXT)
+    agree = sum(t.log_odds for t in ids if t.log_odds > 0)
+    other = sum(t.log_odds for t in terms if t.group not in (TEXT, IDENTIFIER))
+    z = prior + pos + neg + agree + mismatch + other
     ordered = sorted(terms, key=lambda t: -t.log_odds)
     return LinkComparison(score=_sigmoid(z), parts={t.field: t.similarity for t in terms},
                           evidence=[t.evidence() for t in ordered], log_odds=z)

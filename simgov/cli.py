@@ -30,21 +30,41 @@ def cmd_build(args) -> int:
     from indexer.local import REPORT, build
     from .config import Config
 
+    accounts_file = getattr(args, "accounts", None)
+    if args.items is None and accounts_file is None:
+        print("simgov build: give --items F, --accounts F or both", file=sys.stderr)
+        return 2
     config = Config.load(args.config) if args.config else None
-    bar = tqdm(total=0, unit="item", desc="build", file=sys.stderr, disable=args.quiet, dynamic_ncols=True)
+    bar = tqdm(total=0, unit="row" if accounts_file else "item", desc="build", file=sys.stderr, disable=args.quiet,
+               dynamic_ncols=True)
 
     def progress(done: int, total: int) -> None:
         bar.total = total
         bar.update(done - bar.n)
 
     try:
-        result = build(args.items, args.index, config, progress)
+        if getattr(args, "engine", "local") == "ray":  # indexer/ray_engine.py; pip install 'simgov[ray]'
+            from indexer.ray_engine import build as ray_build
+
+            bar.unit = "chunk"
+            result = ray_build(args.items, args.index, config, progress, accounts_file=accounts_file,
+                               ray_address=args.ray_address, actors=args.ray_actors, shards_dir=args.ray_shards,
+                               keep_shards=args.keep_shards, quiet=args.quiet)
+        else:
+            result = build(args.items, args.index, config, progress, accounts_file=accounts_file)
     finally:
         bar.close()
-    print(f"{result.rows} items read: {result.encoded} encoded, {result.unchanged} unchanged; "
-          f"{result.skipped_rows} rows skipped, {result.signal_problems} signal problems "
-          f"({result.seconds:.1f} s, {result.rate:.0f} items/s encoded)", file=sys.stderr)
-    if result.skipped_rows or result.signal_problems:
+    if args.items is not None:
+        print(f"{result.rows} items read: {result.encoded} encoded, {result.unchanged} unchanged; "
+              f"{result.skipped_rows} rows skipped, {result.signal_problems} signal problems "
+              f"({result.seconds:.1f} s, {result.rate:.0f} items/s encoded)", file=sys.stderr)
+    problems = result.skipped_rows or result.signal_problems
+    if result.accounts is not None:
+        a = result.accounts
+        print(f"{a.rows} accounts read: {a.encoded} encoded, {a.unchanged} unchanged; "
+              f"{a.skipped_rows} rows skipped, {a.signal_problems} signal problems", file=sys.stderr)
+        problems = problems or a.skipped_rows or a.signal_problems
+    if problems:
         print(f"details: {args.index / REPORT}", file=sys.stderr)
     return 0
 
@@ -55,7 +75,24 @@ def _open(folder: Path):
     return SimIndex.open(folder)
 
 
+def _dense_backend(args) -> None:
+    """--backend / --milvus-uri: set for this process and the API workers it starts."""
+    from .vectorindex import BACKEND_ENV, MILVUS_URI_ENV
+
+    if getattr(args, "backend", None):
+        os.environ[BACKEND_ENV] = args.backend
+    if getattr(args, "milvus_uri", None):
+        os.environ[MILVUS_URI_ENV] = args.milvus_uri
+
+
+def _backend_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=["faiss", "milvus"],
+                   help="where dense vectors are searched (default: the index's dense_backend, faiss)")
+    p.add_argument("--milvus-uri", help="Milvus server (http://host:19530) or Milvus Lite file (*.db)")
+
+
 def cmd_similar(args) -> int:
+    _dense_backend(args)
     index = _open(args.index)
     signals = args.signals.split(",") if args.signals else None
     neighbours = index.similar(args.item_id, k=args.k, signals=signals, min_score=args.min_score)
@@ -67,6 +104,69 @@ def cmd_similar(args) -> int:
     rows = [[n.item_id, n.seller_id, f"{n.score:.3f}", "yes" if n.match else "no", n.relation,
              " ".join(f"{k}={v:.2f}" for k, v in n.signals.items()), "; ".join(n.evidence)] for n in neighbours]
     print(_table(rows, ["item", "seller", "score", "match", "relation", "signals", "evidence"]))
+    return 0
+
+
+def cmd_linked(args) -> int:
+    index = _open(args.index)
+    found = index.accounts.linked(args.account_id, k=args.k, min_score=args.min_score)
+    if args.json:
+        print(json.dumps([r.model_dump() for r in found], ensure_ascii=False, indent=2))
+        return 0
+    record = index.accounts.account(args.account_id).record
+    names = ", ".join(record.get("identifier_names", [])) or "none"
+    print(f"{args.account_id}  {record.get('display_name', '')!r}  handle {record.get('handle', '')!r}  identifiers: {names}")
+    rows = [[r.account_id, f"{r.score:.3f}", "yes" if r.match else "no",
+             "; ".join(e.detail for e in r.evidence if e.kind != "identifier_mismatch")] for r in found]
+    print(_table(rows, ["account", "score", "match", "evidence"]))
+    return 0
+
+
+def cmd_rings(args) -> int:
+    index = _open(args.index)
+    say = (lambda msg: None) if args.quiet else (lambda msg: print(f"rings: {msg}", file=sys.stderr))
+    result = index.accounts.rings(progress=say)
+    fh, write = _writer(args.out)
+    with fh:
+        for group in result.groups:
+            write(group.model_dump(exclude_none=True))
+    members = sum(len(g.members) for g in result.groups)
+    print(f"{len(result.groups)} rings ({members} accounts) written to {args.out}; {result.accounts} accounts, "
+          f"{result.candidates} candidate pairs scored", file=sys.stderr)
+    if args.pairs_out:
+        fh, write = _writer(args.pairs_out)
+        with fh:
+            for pair in result.pairs:
+                write(pair.model_dump())
+        print(f"{len(result.pairs)} account pairs written to {args.pairs_out} "
+              f"({sum(p.match for p in result.pairs)} in one ring)", file=sys.stderr)
+    return 0
+
+
+def cmd_duplicates(args) -> int:
+    from .detectors.duplicates import duplicate_groups
+
+    groups = duplicate_groups(_open(args.index))
+    fh, write = _writer(args.out)
+    with fh:
+        for group in groups:
+            write(group.model_dump(exclude_none=True))
+    kinds = {k: sum(g.kind == k for g in groups) for k in ("same_seller_relisting", "cross_seller_copy")}
+    print(f"{len(groups)} duplicate groups written to {args.out} ({kinds['same_seller_relisting']} same-seller "
+          f"re-listings, {kinds['cross_seller_copy']} cross-seller copies)", file=sys.stderr)
+    return 0
+
+
+def cmd_counterfeits(args) -> int:
+    from .detectors.counterfeits import authorizations, counterfeit_suspects
+
+    index = _open(args.index)
+    suspects = counterfeit_suspects(index, authorizations(index))
+    fh, write = _writer(args.out)
+    with fh:
+        for suspect in suspects:
+            write(suspect.model_dump())
+    print(f"{len(suspects)} counterfeit suspects written to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -150,7 +250,106 @@ def cmd_demo(args) -> int:
         cmd_similar(argparse.Namespace(index=out / "index", item_id=item_id, k=5, signals=None, min_score=0.0, json=False))
     print(f"\nplanted cases: {market.planted_file}\nnext: simgov pairs --index {out / 'index'} --cross-seller-only "
           f"--out pairs.jsonl", file=sys.stderr)
+    from .keys import KeyStore
+
+    key, _ = KeyStore(index.store).create("investigator", "simgov demo")
     index.close()
+    print(f"\ninvestigator console: http://{args.host}:{args.port}/ui\ninvestigator key (shown once): {key}")
+    if not args.no_serve:
+        serve(out / "index", args.host, args.port)
+    return 0
+
+
+def _index_dir(args) -> Path:
+    """--index, else $SIMGOV_INDEX; an index must exist there."""
+    from .index import read_manifest
+
+    folder = args.index or (Path(os.environ["SIMGOV_INDEX"]) if os.environ.get("SIMGOV_INDEX") else None)
+    if folder is None:
+        raise SimgovError("no index folder: give --index DIR or set SIMGOV_INDEX")
+    if read_manifest(folder) is None:
+        raise SimgovError(f"no simgov index in {folder} (build one with: simgov build --items F --index {folder})")
+    return folder
+
+
+def cmd_keys(args) -> int:
+    from .keys import KeyStore
+    from .store import Store
+
+    store = Store(_index_dir(args))
+    keys = KeyStore(store)
+    try:
+        if args.keys_command == "create":
+            key, info = keys.create(args.role, args.label)
+            print(key)
+            print(f"key {info.key_id} ({info.role}) created; the key is shown only now", file=sys.stderr)
+        elif args.keys_command == "list":
+            import time
+
+            when = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else ""  # noqa: E731
+            rows = [[k.key_id, k.role, "revoked" if k.revoked_at else "live", when(k.created_at),
+                     when(k.revoked_at), k.label or ""] for k in keys.list()]
+            print(_table(rows, ["key_id", "role", "state", "created", "revoked", "label"]))
+        elif not keys.revoke(args.key_id):
+            raise SimgovError(f"no live key with id {args.key_id}")
+        else:
+            print(f"key {args.key_id} revoked", file=sys.stderr)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_models_distill(args) -> int:
+    """Distil the static title model now (offline), instead of at the first build that needs it."""
+    import time
+
+    from .config import Config
+    from .encoders import StaticEncoder, distill_static, weights_digest
+
+    text_model = (Config.load(args.config) if args.config else Config()).text_model
+    source = Path(args.model) if args.model else text_model.resolved_path()
+    dims = args.dims or text_model.static_dims
+    out = args.out or (Path(text_model.static_path) if text_model.static_path else StaticEncoder(source, dims).folder)
+    started = time.monotonic()
+    distill_static(source, out, dims=dims)
+    print(out)
+    print(f"static model distilled from {source} in {time.monotonic() - started:.1f} s "
+          f"({dims} dimensions, weights sha256 {weights_digest(out, ('.safetensors',))[:16]}...)", file=sys.stderr)
+    return 0
+
+
+def serve(index_dir: Path, host: str, port: int, workers: int = 1, log_level: str = "info") -> None:
+    """Run the API and console with uvicorn until interrupted (workers share the index folder)."""
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from api.app import INDEX_ENV
+    from api.logs import log_config
+
+    os.environ[INDEX_ENV] = str(Path(index_dir).resolve())
+    metrics_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        metrics_dir = tempfile.mkdtemp(prefix="simgov-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_config=log_config(log_level), access_log=False, server_header=False)
+    except SystemExit as exc:  # uvicorn exits 3 when the app cannot start (the log says why)
+        if exc.code not in (0, None):
+            raise SimgovError(f"the server could not start on {host}:{port}; the log above says why") from None
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def cmd_serve(args) -> int:
+    _dense_backend(args)
+    folder = _index_dir(args)
+    if not 1 <= args.workers <= 64:
+        raise SimgovError("--workers must be between 1 and 64")
+    serve(folder, args.host, args.port, args.workers, args.log_level)
     return 0
 
 
@@ -158,11 +357,20 @@ def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="simgov", description="similarity and duplicate detection for marketplace governance")
     sub = ap.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("build", help="build or update an index from an items file (resumable)")
-    p.add_argument("--items", required=True, type=Path, help="items as JSON Lines or CSV")
+    p = sub.add_parser("build", help="build or update an index from an items file and/or an accounts file (resumable)")
+    p.add_argument("--items", type=Path, help="items as JSON Lines or CSV")
+    p.add_argument("--accounts", type=Path, help="accounts as JSON Lines or CSV (identifiers are stored only as keyed hashes)")
     _index_arg(p)
     p.add_argument("--config", type=Path, help="settings file (JSON or TOML); default: built-in settings")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: one streaming process (default); ray: encode on a Ray cluster (simgov[ray])")
+    p.add_argument("--ray-address", help="ray engine: the cluster (ray://host:10001 or host:6379); "
+                                         "default: a local Ray instance on this machine")
+    p.add_argument("--ray-actors", type=int, help="ray engine: encoding actors (default: one per CPU of the cluster)")
+    p.add_argument("--ray-shards", type=Path, help="ray engine: folder for the Parquet shards of blobs, which every "
+                                                   "node and this machine can reach (default: INDEX/ray-shards)")
+    p.add_argument("--keep-shards", action="store_true", help="ray engine: keep the Parquet shards of blobs")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("similar", help="an indexed item's nearest items")
@@ -172,7 +380,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--signals", help="comma-separated signals to use (default: all)")
     p.add_argument("--min-score", type=float, default=0.0)
     p.add_argument("--json", action="store_true", help="JSON records instead of a table")
+    _backend_args(p)
     p.set_defaults(func=cmd_similar)
+
+    p = sub.add_parser("linked", help="accounts linked to this one, with evidence")
+    p.add_argument("account_id")
+    _index_arg(p)
+    p.add_argument("-k", type=int, default=10, help="number of accounts (default 10)")
+    p.add_argument("--min-score", type=float, default=0.0)
+    p.add_argument("--json", action="store_true", help="JSON records instead of a table")
+    p.set_defaults(func=cmd_linked)
+
+    p = sub.add_parser("rings", help="groups of linked (sock-puppet) accounts")
+    _index_arg(p)
+    p.add_argument("--out", required=True, type=Path, help="groups: .csv or JSON Lines")
+    p.add_argument("--pairs-out", type=Path,
+                   help="also every scored account pair {account_a, account_b, score, match} (for simgov eval)")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=cmd_rings)
 
     p = sub.add_parser("pairs", help="similarity self-join: every item pair above a score")
     _index_arg(p)
@@ -182,6 +407,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, type=Path, help="output file: .csv or JSON Lines")
     p.set_defaults(func=cmd_pairs)
 
+    p = sub.add_parser("duplicates", help="groups of duplicated merchandise (re-listings and copies)")
+    _index_arg(p)
+    p.add_argument("--out", required=True, type=Path, help="output file: .csv or JSON Lines")
+    p.set_defaults(func=cmd_duplicates)
+
+    p = sub.add_parser("counterfeits", help="suspected counterfeits of brand-verified reference listings")
+    _index_arg(p)
+    p.add_argument("--out", required=True, type=Path, help="output file: .csv or JSON Lines")
+    p.set_defaults(func=cmd_counterfeits)
+
     p = sub.add_parser("eval", help="precision, recall and F1 of pair decisions against gold pairs")
     p.add_argument("--pairs", required=True, type=Path, help="pairs file (.jsonl or .csv) from pairs, rings or linked")
     p.add_argument("--gold", required=True, type=Path, help="gold pairs: CSV whose first two columns are ids")
@@ -189,9 +424,42 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
-    p = sub.add_parser("demo", help="make the bundled demo marketplace and build it")
+    p = sub.add_parser("serve", help="the HTTP API and the investigator console")
+    p.add_argument("--index", type=Path, help="index folder (default: $SIMGOV_INDEX)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    _backend_args(p)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("keys", help="API keys: create, list, revoke")
+    keys_sub = p.add_subparsers(dest="keys_command", required=True)
+    for name, help_text in (("create", "make a key and print it (shown only once)"), ("list", "the keys, never their secrets"),
+                            ("revoke", "revoke a key by its id")):
+        kp = keys_sub.add_parser(name, help=help_text)
+        kp.add_argument("--index", type=Path, help="index folder (default: $SIMGOV_INDEX)")
+        kp.set_defaults(func=cmd_keys)
+    kp = keys_sub.choices["create"]
+    kp.add_argument("--role", required=True, choices=["investigator", "ingest", "admin"])
+    kp.add_argument("--label", help="a note to recognise the key by (who or what uses it)")
+    keys_sub.choices["revoke"].add_argument("key_id")
+
+    p = sub.add_parser("models", help="title models: distil the static model offline")
+    models_sub = p.add_subparsers(dest="models_command", required=True)
+    mp = models_sub.add_parser("distill", help="distil the static title model from the local sentence model (no download)")
+    mp.add_argument("--config", type=Path, help="settings file: its text_model section (model path, static_dims, static_path)")
+    mp.add_argument("--model", type=Path, help="sentence-transformers folder to distil (default: the configured model)")
+    mp.add_argument("--dims", type=int, help="dimensions to keep (default: text_model.static_dims, 256)")
+    mp.add_argument("--out", type=Path, help="folder to write (default: text_model.static_path, else the cache folder)")
+    mp.set_defaults(func=cmd_models_distill)
+
+    p = sub.add_parser("demo", help="make the bundled demo marketplace, build it and serve it")
     p.add_argument("--out", type=Path, default=Path("demo-marketplace"), help="folder for the marketplace")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
+    p.add_argument("--no-serve", action="store_true", help="build and make a key, but do not start the server")
     p.set_defaults(func=cmd_demo)
     return ap
 

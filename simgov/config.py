@@ -24,6 +24,14 @@ class TextModelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     path: str | None = Field(None, description="local sentence-transformers folder; None = bundled all-MiniLM-L6-v2")
     batch_size: int = Field(128, ge=1, le=4096)
+    # Measured trade-off (docs/performance.md, simgov/encoders.py): "static" encodes titles about
+    # 100x faster on CPU than "exact", distilled offline from the same model at first use.
+    engine: Literal["exact", "static"] = Field(
+        "exact", description="exact: the sentence-transformers model; static: a static model distilled from it")
+    static_dims: int = Field(256, ge=2, le=4096, description="static engine: dimensions kept by the distillation's PCA")
+    static_path: str | None = Field(
+        None, description="static engine: a folder made by `simgov models distill --out`; None = the cache folder "
+                          "($SIMGOV_CACHE or ~/.cache/simgov), distilled at first use")
 
     def resolved_path(self) -> Path:
         return Path(self.path) if self.path else bundled_text_model()
@@ -31,11 +39,19 @@ class TextModelConfig(BaseModel):
 
 class DenseIndexConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["auto", "flat", "hnsw"] = "auto"
-    flat_max: int = Field(200_000, ge=1, description="auto: exact IndexFlatIP up to this many vectors, HNSW above")
+    kind: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
+    flat_max: int = Field(200_000, ge=1, description="auto: exact IndexFlatIP up to this many vectors, HNSW above "
+                                                    "(IVF-PQ above with the ray engine)")
     hnsw_m: int = Field(32, ge=4, le=128)
     hnsw_ef_construction: int = Field(80, ge=8)
     hnsw_ef_search: int = Field(128, ge=8)
+    # IVF-PQ (built by the ray engine, docs/scaling.md): codes of pq_m bytes per vector.
+    ivf_nlist: int = Field(0, ge=0, description="IVF-PQ inverted lists; 0 = about 4 x sqrt(vectors)")
+    ivf_nprobe: int = Field(32, ge=1, description="IVF-PQ lists scanned per query")
+    pq_m: int = Field(0, ge=0, description="IVF-PQ sub-quantisers (bytes per vector); 0 = dimensions / 8")
+    ivf_train_size: int = Field(100_000, ge=1_000, description="IVF-PQ: vectors sampled to train the quantisers")
+    ivf_refine: int = Field(4, ge=1, le=32, description="IVF-PQ: candidates fetched per wanted neighbour; "
+                                                        "the exact rescoring from the store ranks them")
 
 
 class BinaryIndexConfig(BaseModel):
@@ -69,6 +85,20 @@ class Config(BaseModel):
     search: SearchConfig = SearchConfig()
     build_batch_size: int = Field(256, ge=1, le=100_000)
     image_workers: int = Field(0, ge=0, le=64, description="processes for image fingerprinting; 0 = one per core")
+    identifier_secret_file: str | None = Field(
+        None,
+        description="file holding the key of the keyed hashes of account identifiers (HMAC-SHA256); "
+                    "default: $SIMGOV_IDENTIFIER_SECRET, else secret.key in the index folder, made "
+                    "on the first account build (32 random bytes, mode 0600)",
+    )
+    dense_backend: Literal["faiss", "milvus"] = Field(
+        "faiss", description="where dense vectors are searched: FAISS in this process, or a Milvus server "
+                             "(pip install 'simgov[milvus]'; docs/scaling.md)")
+    milvus_uri: str | None = Field(
+        None, description="Milvus server (http://host:19530) or a Milvus Lite file (*.db); the token, if any, "
+                          "comes from $SIMGOV_MILVUS_TOKEN, never from this file")
+    milvus_collection: str = Field("simgov", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,100}$",
+                                   description="prefix of this index's Milvus collections (one prefix per index)")
     thresholds: dict[str, float] = Field(
         default_factory=dict,
         description="overrides of the calibrated match thresholds (see simgov/calibration.json)",

@@ -92,6 +92,8 @@ def to_rgb(img: Image.Image) -> Image.Image:
         img = Image.fromarray(((arr - lo) / ((hi - lo) or 1) * 255).astype("uint8"), mode="L")
     if img.mode == "P" and "transparency" in img.info:
         img = img.convert("RGBA")
+    if img.mode == "La":  # premultiplied: Pillow converts it only to LA
+        img = img.convert("LA")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
         rgba = img.convert("RGBA")
         canvas = Image.new("RGB", rgba.size, (255, 255, 255))

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .config import Config
-from .errors import IndexMismatch, SimgovError, UnknownId
+from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
 from .matcher import Matcher, mutual_best, relation
 from .records import Neighbour, Pair
 from .schema import Item
@@ -59,6 +59,27 @@ def read_manifest(folder: Path) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise SimgovError(f"cannot read {path}: {exc}") from None
+
+
+class _faiss_threads:
+    """Run FAISS with `n` OpenMP threads inside the block (process-wide; restored after)."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __enter__(self):
+        import faiss
+
+        self.before = faiss.omp_get_max_threads()
+        if self.before != self.n:
+            faiss.omp_set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        import faiss
+
+        if self.before != self.n:
+            faiss.omp_set_num_threads(self.before)
 
 
 @dataclass
@@ -161,8 +182,10 @@ class SimIndex:
         self.accounts.replay(self.applied_seq, seq)
         self.applied_seq = seq
 
-    def _add_to_indexes(self, vec_ids: list[int]) -> None:
+    def _add_to_indexes(self, vec_ids: list[int], skip: frozenset[str] = frozenset()) -> None:
         for name, signal in self.signals.items():
+            if name in skip:
+                continue
             blobs = self.store.blobs(name, vec_ids)
             ids = [v for v in vec_ids if v in blobs]
             signal.add(np.array(ids, dtype=np.int64), [blobs[v] for v in ids])
@@ -196,16 +219,18 @@ class SimIndex:
         live = self.store.count_items()
         return 0.0 if self.indexed_vectors == 0 else max(0.0, 1 - live / self.indexed_vectors)
 
-    def rebuild_structures(self) -> None:
-        """Fresh search structures from the store's live items (compacts replaced vectors)."""
+    def rebuild_structures(self, skip: frozenset[str] = frozenset()) -> None:
+        """Fresh search structures from the store's live items (compacts replaced vectors).
+        Signals in `skip` keep the structure the caller gave them (the ray engine's IVF-PQ)."""
         live = self.store.count_items()
         with self.lock:
-            for signal in self.signals.values():
-                signal.reset(live)
+            for name, signal in self.signals.items():
+                if name not in skip:
+                    signal.reset(live)
             self.indexed_vectors = 0
             seq = self.store.current_seq()
             for batch in self.store.iter_live():
-                self._add_to_indexes([r[0] for r in batch])
+                self._add_to_indexes([r[0] for r in batch], skip)
             self.accounts.rebuild(seq)
             self.applied_seq = seq
 
@@ -239,6 +264,9 @@ class SimIndex:
             self.manifest = manifest
             for old in root.iterdir():
                 if old.name != name:
+                    if not old.name.startswith("."):
+                        for signal in self.signals.values():
+                            signal.discard(old)  # e.g. drop a superseded generation's Milvus collection
                     shutil.rmtree(old, ignore_errors=True)
             return manifest
 
@@ -258,13 +286,13 @@ class SimIndex:
             return list(self.signals)
         unknown = [n for n in names if n not in self.signals]
         if unknown:
-            raise SimgovError(f"unknown signal(s): {', '.join(unknown)}; this index has {', '.join(self.signals)}")
+            raise BadInput(f"unknown signal(s): {', '.join(unknown)}; this index has {', '.join(self.signals)}")
         return names
 
     def signal_scores(self, a: dict[str, bytes], b: dict[str, bytes]) -> dict[str, float]:
         """Per-signal scores of two items' blobs; a signal either item lacks is absent."""
         scores = {}
-        for name in a.keys() & b.keys():
+        for name in [n for n in a if n in b]:  # a's order (was a set: order varied between processes)
             value = self.signals[name].score(a[name], b[name])
             if value is not None:
                 scores[name] = round(value, 4)
@@ -296,8 +324,27 @@ class SimIndex:
         return self._neighbours(blobs, k, min_score, exclude=None, seller_id=None)
 
     def _candidates(self, blobs: dict[str, bytes], fetch: int) -> set[int]:
-        with self.lock:
-            return {c.vec_id for name, blob in blobs.items() for c in self.signals[name].search([blob], fetch)[0]}
+        return self._candidates_many([blobs], fetch)[0]
+
+    # Lookups search FAISS with a handful of query vectors. FAISS's OpenMP threads then cost far
+    # more than they give: on 2 shared cores a 1-vector search of 20k titles took 49 ms with 2
+    # threads against 4.5 ms with 1 (threads spin at the barrier while the other core is busy).
+    # So lookups search single-threaded; batched self-joins (`pairs`) keep FAISS's threads.
+    # Queries go in groups of at most LOOKUP_GROUP: below FAISS's BLAS threshold (20) a flat
+    # index computes each query exactly as a 1-vector search does, so candidates are the same.
+    LOOKUP_GROUP = 16
+
+    def _candidates_many(self, queries: list[dict[str, bytes]], fetch: int) -> list[set[int]]:
+        """Candidate vec_ids of each query (its signal blobs), every signal searched in batches."""
+        found: list[set[int]] = [set() for _ in queries]
+        with self.lock, _faiss_threads(1):
+            for name, signal in self.signals.items():
+                which = [i for i, q in enumerate(queries) if name in q]
+                for start in range(0, len(which), self.LOOKUP_GROUP):
+                    group = which[start:start + self.LOOKUP_GROUP]
+                    for i, cands in zip(group, signal.search([queries[i][name] for i in group], fetch)):
+                        found[i].update(c.vec_id for c in cands)
+        return found
 
     def _neighbours(self, blobs: dict[str, bytes], k: int, min_score: float, *, exclude: int | None,
                     seller_id: str | None) -> list[Neighbour]:
@@ -343,13 +390,21 @@ class SimIndex:
                 best[other_seller] = (score, v)
         out = []
         query = pairs[0][0] if pairs else -1
-        for other_seller, (_, v) in best.items():
-            theirs = self.item_blobs([v])[v]
-            found = self._candidates(theirs, fetch) - {v, query}
-            owners = {c: o for c, o in self.store.sellers_by_vec(found).items() if o[1] == seller_id}
-            blobs = self.item_blobs(list(owners), list(theirs))
+        # Batched: one blob read for all the best candidates, one FAISS search per signal and
+        # group, one owner and one blob read for the union of what they find (was about seven
+        # SQLite queries and one FAISS search per signal for every other seller). Each
+        # candidate's own list is walked in ascending vec_id, the order the per-candidate SQLite
+        # read returned, so ties in `mutual_best` resolve as before.
+        heads = [(other_seller, v) for other_seller, (_, v) in best.items()]
+        head_blobs = self.item_blobs([v for _, v in heads])
+        found = self._candidates_many([head_blobs[v] for _, v in heads], fetch)
+        owners = self.store.sellers_by_vec(set().union(*found)) if found else {}
+        mine = {c for c, o in owners.items() if o[1] == seller_id} - {query}
+        blobs = self.item_blobs(sorted(mine))
+        for (other_seller, v), cands in zip(heads, found):
+            theirs = head_blobs[v]
             out += [(v, c, other_seller, seller_id, self.matcher.rank_score(self.signal_scores(theirs, blobs[c])))
-                    for c in owners]
+                    for c in sorted(cands & mine - {v})]
         return out
 
     def pairs(self, *, min_score: float = 0.0, cross_seller_only: bool = False, k: int | None = None,
@@ -357,7 +412,7 @@ class SimIndex:
         """Similarity self-join: every item's nearest neighbours per signal, merged and scored once."""
         self.refresh()
         k = k or self.config.search.pairs_k
-        keys = []
+        keys = []  # one int64 array of pair keys (a << 32 | b, a < b) per batch and signal
         for batch in self.store.iter_live(batch=2000):
             vec_ids = [r[0] for r in batch]
             for name, signal in self.signals.items():
@@ -365,12 +420,14 @@ class SimIndex:
                 queries = [v for v in vec_ids if v in blobs]
                 with self.lock:
                     results = signal.search([blobs[v] for v in queries], k + 1)
-                for v, cands in zip(queries, results):
-                    for c in cands:
-                        if c.vec_id != v:
-                            a, b = (v, c.vec_id) if v < c.vec_id else (c.vec_id, v)
-                            keys.append((a << 32) | b)
-        unique = np.unique(np.array(keys, dtype=np.int64))
+                # numpy per batch instead of a Python int per candidate: 8 bytes a key instead
+                # of about 40 (1M items give some 20M keys before deduplication)
+                mine = np.repeat(np.array(queries, dtype=np.int64), [len(c) for c in results])
+                theirs = np.fromiter((c.vec_id for cands in results for c in cands), dtype=np.int64, count=len(mine))
+                keep = mine != theirs
+                a, b = np.minimum(mine[keep], theirs[keep]), np.maximum(mine[keep], theirs[keep])
+                keys.append((a << 32) | b)
+        unique = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
         scored = []  # (vec_a, vec_b, seller_a, seller_b, rank score, signal scores, id_a, id_b)
         for start in range(0, len(unique), chunk):
             part = unique[start:start + chunk]
@@ -383,10 +440,11 @@ class SimIndex:
                     scored.append((a, b, owners[a][1], owners[b][1], self.matcher.rank_score(scores), scores,
                                    owners[a][0], owners[b][0]))
         flags = mutual_best([row[:5] for row in scored])
-        for (a, b, seller_a, seller_b, _, scores, id_a, id_b), mutual in zip(scored, flags):
+        for (a, b, seller_a, seller_b, pre, scores, id_a, id_b), mutual in zip(scored, flags):
             if cross_seller_only and seller_a == seller_b:
                 continue
-            decision = self.matcher.decide(scores, mutual_best=mutual)
+            # not mutual best: the decision is the rank score already computed (no second combine)
+            decision = self.matcher.decide(scores, mutual_best=True) if mutual else self.matcher.decide_ranked(scores, pre)
             if decision.score < min_score:
                 continue
             first, second = (id_a, id_b) if id_a < id_b else (id_b, id_a)

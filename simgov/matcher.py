@@ -45,6 +45,12 @@ class Matcher:
         score = product_text.combine(signals, mutual_best=mutual_best) if signals else 0.0
         return Decision(score=round(score, 4), match=score >= self.threshold)
 
+    def decide_ranked(self, signals: Mapping[str, float], rank_score: float) -> Decision:
+        """`decide(signals, mutual_best=False)` when `rank_score(signals)` is already known: the
+        same value, without computing the combination a second time (the self-join's hot path)."""
+        score = rank_score if signals else 0.0
+        return Decision(score=round(score, 4), match=score >= self.threshold)
+
 
 def relation(same_seller: bool, match: bool) -> str:
     if not match:

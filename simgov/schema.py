@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 MAX_LINE_BYTES = 1_000_000
 MAX_TITLE_CHARS = 2_000
@@ -100,6 +100,7 @@ class RowProblem:
     reason: str
     item_id: str | None = None
     signal: str | None = None
+    account_id: str | None = None
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -208,8 +209,138 @@ def parse_items(path: Path) -> Iterator[tuple[int, Item] | RowProblem]:
         yield row.line, item
 
 
+#: Identifier names that are also taken from the top level of an account row, so that a raw
+#: email or phone sent outside `identifiers` is hashed like the others and never stored as text.
+IDENTIFIER_FIELDS = frozenset({
+    "email", "phone", "device_id", "payout_account", "ip", "id_number", "iban", "tax_id", "ssn",
+    "date_of_birth", "bank_account",
+})
+MAX_IDENTIFIERS = 64
+
+
+class Account(BaseModel):
+    """An account (merchant or creator) as received. Identifier values live only in this object:
+    what is stored is :meth:`safe_record` (identifier names, no values) and keyed hashes."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=False)
+
+    account_id: str
+    kind: str | None = None
+    display_name: str | None = None
+    handle: str | None = None
+    bio: str | None = None
+    avatar: str | None = None
+    address: str | None = None
+    identifiers: dict[str, str] = Field(default_factory=dict)
+    authorized_brands: list[str] = Field(default_factory=list)
+    registered_at: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lift_identifiers(cls, data: Any) -> Any:
+        """Top-level identifier fields (`"email": …`) join `identifiers` (never kept as text)."""
+        if not isinstance(data, dict):
+            return data
+        loose = [k for k in data if isinstance(k, str) and k.strip().lower() in IDENTIFIER_FIELDS]
+        if not loose:
+            return data
+        data = dict(data)
+        ids = data.get("identifiers")
+        ids = dict(ids) if isinstance(ids, dict) else ({} if ids is None else ids)
+        for k in loose:
+            value = data.pop(k)
+            if isinstance(ids, dict):
+                ids.setdefault(k.strip().lower(), value)
+        data["identifiers"] = ids
+        return data
+
+    @field_validator("account_id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _clean_id(v)
+
+    @field_validator("kind", "display_name", "handle", "avatar", "registered_at")
+    @classmethod
+    def _short(cls, v: str | None) -> str | None:
+        return None if v is None else _clean_text(v, MAX_TITLE_CHARS, "text field")
+
+    @field_validator("bio", "address")
+    @classmethod
+    def _long(cls, v: str | None) -> str | None:
+        return None if v is None else _clean_text(v, MAX_TEXT_CHARS, "text field")
+
+    @field_validator("identifiers", mode="before")
+    @classmethod
+    def _identifiers(cls, v: Any) -> dict[str, str]:
+        # Messages name the identifier, never its value: they end up in build_report.json.
+        if v is None:
+            return {}
+        if not isinstance(v, dict):
+            raise ValueError("must be an object of name -> value")
+        if len(v) > MAX_IDENTIFIERS:
+            raise ValueError(f"more than {MAX_IDENTIFIERS} identifiers")
+        out: dict[str, str] = {}
+        for key, value in v.items():
+            name = str(key).strip().lower()
+            if not name or len(name) > 64 or any(ord(c) < 32 for c in name):
+                raise ValueError("identifier names must be 1-64 printable characters")
+            if value is None or isinstance(value, bool):
+                continue
+            if isinstance(value, (int, float)):
+                value = str(value)
+            if not isinstance(value, str):
+                raise ValueError(f"identifier {name}: value must be a string or a number")
+            if len(value) > 1000:
+                raise ValueError(f"identifier {name}: value longer than 1000 characters")
+            if value.strip():
+                out[name] = value
+        return out
+
+    @field_validator("authorized_brands", mode="before")
+    @classmethod
+    def _brands(cls, v: Any) -> list[str]:
+        if v is None:
+            return []
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(b, str) for b in v):
+            raise ValueError("must be a list of strings")
+        return v
+
+    def safe_record(self) -> dict:
+        """The record as ingested for storage and display: identifier values dropped, their
+        names kept (`identifier_names`), extra fields kept."""
+        record = self.model_dump(mode="json", exclude_none=True, exclude={"identifiers"})
+        record["identifier_names"] = sorted(self.identifiers)
+        return record
+
+
+def parse_accounts(path: Path) -> Iterator[tuple[int, Account] | RowProblem]:
+    """Validated accounts with their line numbers; duplicate ids after the first are problems.
+
+    Problems carry the account id in `item_id`'s place as `account_id` (see RowProblem.to_dict)."""
+    seen: set[str] = set()
+    for row in read_rows(path):
+        if isinstance(row, RowProblem):
+            yield row
+            continue
+        raw_id = row.data.get("account_id")
+        try:
+            account = Account.model_validate(row.data)
+        except ValidationError as exc:
+            yield RowProblem(str(path), row.line, describe_validation_error(exc),
+                             account_id=raw_id if isinstance(raw_id, str) else None)
+            continue
+        if account.account_id in seen:
+            yield RowProblem(str(path), row.line, "duplicate account_id (first occurrence kept)",
+                             account_id=account.account_id)
+            continue
+        seen.add(account.account_id)
+        yield row.line, account
+
+
 def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-__all__ = ["Item", "Row", "RowProblem", "parse_items", "read_rows", "canonical_json"]
+__all__ = ["Item", "Account", "Row", "RowProblem", "parse_items", "parse_accounts", "read_rows", "canonical_json"]

@@ -59,6 +59,37 @@ CREATE TABLE IF NOT EXISTS skipped_rows (
     signal TEXT,
     reason TEXT NOT NULL
 );
+-- Accounts (simgov/accounts): the record as ingested without identifier values, the profile
+-- with keyed identifier hashes only, the hashes again for exact blocking, per-signal blobs.
+-- acc_id is a sequence number from the same counter as vec_id, so one applied_seq covers both.
+CREATE TABLE IF NOT EXISTS accounts (
+    account_id TEXT PRIMARY KEY,
+    acc_id INTEGER NOT NULL UNIQUE,
+    content_hash TEXT NOT NULL,
+    record TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS account_identifiers (
+    hash TEXT NOT NULL,
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (hash, account_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS account_identifiers_account ON account_identifiers(account_id);
+CREATE TABLE IF NOT EXISTS account_features (
+    acc_id INTEGER NOT NULL,
+    signal TEXT NOT NULL,
+    blob BLOB NOT NULL,
+    PRIMARY KEY (acc_id, signal)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS account_problems (
+    acc_id INTEGER NOT NULL,
+    signal TEXT NOT NULL,
+    problem TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS account_problems_acc ON account_problems(acc_id);
 """
 
 
@@ -271,7 +302,8 @@ class Store:
             return
         with self.transaction() as db:
             db.executemany("INSERT INTO skipped_rows VALUES (?, ?, ?, ?, ?, ?)",
-                           [(run_id, p.file, p.line, p.item_id, p.signal, p.reason) for p in problems])
+                           [(run_id, p.file, p.line, p.item_id if p.item_id is not None else p.account_id,
+                             p.signal, p.reason) for p in problems])
 
     def finish_run(self, run_id: int, status: str, counts: dict) -> None:
         with self.transaction() as db:

@@ -3,16 +3,30 @@
 Ids are int64 chosen by the caller (signals encode an item's vector id and a sub-index in them).
 Deleted or replaced vectors stay in approximate indexes until the next rebuild; callers filter
 results by liveness, so removal is an optimisation, never a correctness requirement.
+
+Dense vectors sit behind the `DenseStore` interface: `DenseIndex` (FAISS in this process, the
+default) or `simgov.milvus_store.MilvusDenseIndex` (a Milvus server, `dense_backend = "milvus"`).
+Signals ask `create_dense_store` / `open_dense_store` for theirs and never name a backend.
 """
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import faiss
 import numpy as np
 
 from .config import BinaryIndexConfig, DenseIndexConfig
+from .errors import IndexMismatch
+
+if TYPE_CHECKING:
+    from .config import Config
+
+#: Environment overrides of the config's `dense_backend` / `milvus_uri` (set by
+#: `simgov serve|similar --backend milvus --milvus-uri URI` so that API workers inherit them).
+BACKEND_ENV, MILVUS_URI_ENV = "SIMGOV_DENSE_BACKEND", "SIMGOV_MILVUS_URI"
 
 
 def _fsync_file(path: Path) -> None:
@@ -23,18 +37,81 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-class DenseIndex:
-    """Normalised float vectors searched by inner product (cosine): exact when small, HNSW when large."""
+@runtime_checkable
+class DenseStore(Protocol):
+    """Where a dense signal's vectors are kept and searched. The results contract, for every
+    implementation: `search` returns (similarities, ids), both of shape (n, k), best first, inner
+    product of normalised vectors (cosine), of shape (n, k') with k' <= k; a row with fewer
+    hits is padded with id -1.
+    `add` inserts or replaces by id; ids absent from a `remove` are ignored."""
 
-    def __init__(self, index: faiss.Index, kind: str):
+    kind: str
+    #: candidates to fetch per wanted neighbour (above 1 for compressed codes whose order is rough;
+    #: callers rank them exactly from the stored vectors)
+    oversample: int
+
+    @property
+    def ntotal(self) -> int: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
+
+    def remove(self, ids: np.ndarray) -> None: ...
+
+    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def search_ids(self, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Search with the stored vectors of these ids (a row of -1 for an id not stored)."""
+        ...
+
+    def write(self, folder: Path, name: str) -> list[str]:
+        """Persist into a generation folder; returns the file names written."""
+        ...
+
+
+def _padded(sims: list[np.ndarray], ids: list[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
+    out_s = np.full((len(ids), k), np.finfo(np.float32).min, dtype=np.float32)
+    out_i = np.full((len(ids), k), -1, dtype=np.int64)
+    for row, (s, i) in enumerate(zip(sims, ids)):
+        out_s[row, :len(s)], out_i[row, :len(i)] = s[:k], i[:k]
+    return out_s, out_i
+
+
+def ivfpq_layout(dim: int, n: int, n_train: int, cfg: DenseIndexConfig) -> tuple[int, int, int]:
+    """(lists, sub-quantisers, bits per code) of an IVF-PQ index for about `n` vectors trained on
+    `n_train`: ~4 sqrt(n) lists with at least 39 training vectors each, dim/8 one-byte codes
+    (fewer bits when the sample is below the ~10k vectors that 256 centroids need)."""
+    n_train = max(1, n_train)
+    nlist = cfg.ivf_nlist or int(4 * math.sqrt(max(1, n)))
+    nlist = max(1, min(nlist, n_train // 39 or 1, 1 << 16))
+    m = cfg.pq_m or max(1, dim // 8)
+    while dim % m:
+        m -= 1
+    nbits = 8 if n_train >= 39 * 256 else max(1, min(8, int(math.log2(n_train / 39)) if n_train >= 78 else 1))
+    return nlist, m, nbits
+
+
+class DenseIndex:
+    """Normalised float vectors searched by inner product (cosine): exact when small, HNSW when
+    large; IVF-PQ (compressed, trained on a sample) when the ray engine builds a large index."""
+
+    def __init__(self, index: faiss.Index, kind: str, oversample: int = 1):
         self.index = index
         self.kind = kind
+        self.oversample = oversample if kind == "ivfpq" else 1
 
     @classmethod
     def create(cls, dim: int, expected: int, cfg: DenseIndexConfig) -> "DenseIndex":
         kind = cfg.kind
         if kind == "auto":
             kind = "flat" if expected <= cfg.flat_max else "hnsw"
+        if kind == "ivfpq":
+            # IVF-PQ needs its training sample before the first vector: the ray engine makes it
+            # with `train_ivfpq`. A local rebuild (one batch at a time) builds HNSW instead; an
+            # IVF-PQ index it loads is appended to as it is.
+            kind = "hnsw"
         if kind == "flat":
             inner = faiss.IndexFlatIP(dim)
         else:
@@ -56,7 +133,7 @@ class DenseIndex:
             self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
 
     def remove(self, ids: np.ndarray) -> None:
-        if self.kind == "flat" and len(ids):
+        if self.kind in ("flat", "ivfpq") and len(ids):
             self.index.remove_ids(np.asarray(ids, dtype=np.int64))
 
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,18 +141,85 @@ class DenseIndex:
         k = max(1, min(k, max(self.ntotal, 1)))
         return self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
 
+    def _reconstruct(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(stored vectors, mask of ids found); IVF-PQ gives its decoded (approximate) vectors."""
+        if self.kind == "ivfpq" and self.index.direct_map.type != faiss.DirectMap.Hashtable:
+            self.index.set_direct_map_type(faiss.DirectMap.Hashtable)
+        found = np.zeros(len(ids), dtype=bool)
+        out = np.zeros((len(ids), self.dim), dtype=np.float32)
+        for n, ident in enumerate(np.asarray(ids, dtype=np.int64).tolist()):
+            try:
+                out[n] = self.index.reconstruct(ident)
+                found[n] = True
+            except RuntimeError:  # not stored
+                pass
+        return out, found
+
+    def search_ids(self, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        vectors, found = self._reconstruct(ids)
+        sims, hits = self.search(vectors, k) if len(ids) else (np.zeros((0, k), np.float32), np.zeros((0, k), np.int64))
+        sims[~found], hits[~found] = np.finfo(np.float32).min, -1
+        return sims, hits
+
+    def vectors(self, batch: int = 65536):
+        """Every stored (ids, vectors) in batches, for a copy into another store."""
+        if self.kind == "ivfpq":
+            invlists = self.index.invlists
+            ids = np.concatenate([faiss.rev_swig_ptr(invlists.get_ids(l), invlists.list_size(l)).copy()
+                                  for l in range(self.index.nlist)] or [np.zeros(0, np.int64)])
+            for start in range(0, len(ids), batch):
+                part = ids[start:start + batch]
+                yield part, self._reconstruct(part)[0]
+            return
+        all_ids = faiss.vector_to_array(self.index.id_map)
+        inner = faiss.downcast_index(self.index.index)
+        for start in range(0, len(all_ids), batch):
+            stop = min(len(all_ids), start + batch)
+            yield all_ids[start:stop], inner.reconstruct_n(start, stop - start)
+
+    def write(self, folder: Path, name: str) -> list[str]:
+        self.save(Path(folder) / f"{name}.faiss")
+        return [f"{name}.faiss"]
+
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
         _fsync_file(path)
 
     @classmethod
-    def load(cls, path: Path, ef_search: int | None = None) -> "DenseIndex":
+    def load(cls, path: Path, ef_search: int | None = None, *, cfg: DenseIndexConfig | None = None) -> "DenseIndex":
         index = faiss.read_index(str(path))
+        if isinstance(index, faiss.IndexIVF):
+            index.nprobe = cfg.ivf_nprobe if cfg else DenseIndexConfig().ivf_nprobe
+            return cls(index, "ivfpq", (cfg or DenseIndexConfig()).ivf_refine)
         inner = faiss.downcast_index(index.index) if hasattr(index, "index") else index
         kind = "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
         if kind == "hnsw" and ef_search:
             inner.hnsw.efSearch = ef_search
         return cls(index, kind)
+
+    # -- IVF-PQ, built in pieces (indexer/ray_engine.py) --------------------------------------
+    @classmethod
+    def train_ivfpq(cls, sample: np.ndarray, expected: int, cfg: DenseIndexConfig) -> "DenseIndex":
+        """An empty IVF-PQ index trained on `sample`: the shared quantiser every shard is added with."""
+        sample = np.ascontiguousarray(sample, dtype=np.float32)
+        dim = sample.shape[1]
+        nlist, m, nbits = ivfpq_layout(dim, max(expected, len(sample)), len(sample), cfg)
+        index = faiss.IndexIVFPQ(faiss.IndexFlatIP(dim), dim, nlist, m, nbits, faiss.METRIC_INNER_PRODUCT)
+        index.train(sample)
+        index.nprobe = cfg.ivf_nprobe
+        return cls(index, "ivfpq", cfg.ivf_refine)
+
+    def empty_copy(self) -> "DenseIndex":
+        """The same trained quantiser with no vectors (what a shard is added to)."""
+        index = faiss.deserialize_index(faiss.serialize_index(self.index))
+        index.reset()
+        return DenseIndex(index, self.kind, self.oversample)
+
+    def merge_from(self, other: "DenseIndex") -> None:
+        """Move another shard's vectors in (both trained with the same quantiser)."""
+        if self.kind != "ivfpq" or other.kind != "ivfpq":
+            raise ValueError("only IVF-PQ shards are merged")
+        self.index.merge_from(other.index, 0)
 
 
 class BinaryIndex:
@@ -123,3 +267,52 @@ class BinaryIndex:
         inner = faiss.downcast_IndexBinary(index.index) if hasattr(index, "index") else index
         kind = "multihash" if isinstance(inner, faiss.IndexBinaryMultiHash) else "flat"
         return cls(index, kind)
+
+
+# -- choosing the dense store --------------------------------------------------------------------
+def dense_backend(config: "Config") -> tuple[str, str | None]:
+    """(backend, Milvus URI): the config's, unless $SIMGOV_DENSE_BACKEND / $SIMGOV_MILVUS_URI say otherwise."""
+    backend = os.environ.get(BACKEND_ENV) or config.dense_backend
+    if backend not in ("faiss", "milvus"):
+        raise IndexMismatch(f"${BACKEND_ENV} must be faiss or milvus, not {backend!r}")
+    return backend, os.environ.get(MILVUS_URI_ENV) or config.milvus_uri
+
+
+def create_dense_store(dim: int, expected: int, config: "Config", name: str) -> DenseStore:
+    """An empty store for a dense signal called `name`, on the configured backend."""
+    if dense_backend(config)[0] == "milvus":
+        from .milvus_store import MilvusDenseIndex
+
+        return MilvusDenseIndex.create(dim, expected, config, name)
+    return DenseIndex.create(dim, expected, config.dense_index)
+
+
+def open_dense_store(folder: Path, name: str, config: "Config") -> DenseStore:
+    """What `DenseStore.write(folder, name)` wrote, opened on the configured backend (a FAISS
+    generation opened with the Milvus backend is copied into a collection of its own once)."""
+    folder = Path(folder)
+    if dense_backend(config)[0] == "milvus":
+        from .milvus_store import MilvusDenseIndex
+
+        return MilvusDenseIndex.open(folder, name, config)
+    path = folder / f"{name}.faiss"
+    if not path.exists() and (folder / f"{name}.milvus.json").exists():
+        raise IndexMismatch(f"this index keeps its {name} vectors in Milvus (dense_backend = \"milvus\"); open it "
+                            "with --backend milvus --milvus-uri URI, or rebuild it with the faiss backend")
+    return DenseIndex.load(path, config.dense_index.hnsw_ef_search, cfg=config.dense_index)
+
+
+def release_dense_store(store: DenseStore | None) -> None:
+    """A store replaced before any generation pointed to it (a rebuild's reset) is dropped
+    where it lives outside this process (a fresh Milvus collection); otherwise nothing."""
+    if store is not None and getattr(store, "published", True) is False:
+        store.drop()
+
+
+def discard_dense_store(folder: Path, name: str, config: "Config", keep: DenseStore | None) -> None:
+    """Release what a superseded generation's store holds outside its folder (a Milvus
+    collection), unless it is `keep`, the store in use. FAISS files go with the folder."""
+    if (Path(folder) / f"{name}.milvus.json").exists() or dense_backend(config)[0] == "milvus":
+        from .milvus_store import discard
+
+        discard(Path(folder), name, config, keep)

@@ -90,6 +90,10 @@ class Signal(ABC):
     def load(self, folder: Path) -> None:
         """Read what `save` wrote."""
 
+    def discard(self, folder: Path) -> None:
+        """A generation folder that `save` wrote is being removed: release what it holds outside
+        the folder (a Milvus collection). Files inside it go with the folder."""
+
     @abstractmethod
     def size(self) -> int:
         """Entries in the search structure (including not yet compacted dead ones)."""

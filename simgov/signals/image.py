@@ -1,39 +1,134 @@
-"""Listing pictures: PDQ (256 bits, with quality) and pHash (64 bits) in FAISS binary indexes.
+"""Listing pictures: near-copies found through crops, mirrors, quarter turns, padding, small
+rotations, banners and recompression.
 
-An item's blob holds one record per usable picture. A pair of items is as similar as its best
-pair of pictures. PDQ hashes of quality below `MIN_PDQ_QUALITY` carry too little detail to be
-trusted (flat or tiny pictures); they are stored but not used for matching, and the evidence
-says so; pHash still compares such pictures.
+What a picture becomes (``compute``), in about 5 ms:
+
+* its uniform border is trimmed first (padding onto a white square, letterboxing; when a border
+  is found on one side, lines that are mostly border also go, so a banner stamped across the
+  padding does not keep it);
+* PDQ of the trimmed picture in all eight dihedral orientations (mirror images, quarter turns);
+* up to ``MAX_KEYPOINTS`` ORB keypoints of the trimmed picture scaled to ``WORK_SIZE`` pixels,
+  spread over a 4x4 grid so that no busy corner (or banner text) takes them all, each with the
+  descriptor of the picture and the descriptor of its mirror image;
+* a ``THUMB`` x ``THUMB`` colour thumbnail, for a photometric check of aligned pictures.
+
+First stage (``search``, an index lookup): a FAISS binary index of one PDQ hash per picture,
+searched with the query's eight orientations, and a FAISS binary index of the first
+``INDEXED_KEYPOINTS`` descriptors of each picture, searched with all of the query's descriptors
+(as is and mirrored); pictures collect a vote per query keypoint that lands on them.
+
+Second stage (``score``, per candidate pair): the PDQ distance over the eight orientations, and a
+local-feature verification: ratio-test matches, a RANSAC similarity transform (rotation, scale,
+shift), and the share of the overlapping area whose thumbnails agree once aligned. A pair of items
+is as similar as its best pair of pictures. ``score`` is in [0, 1]: a PDQ near-copy scores
+``1 - distance/128``, a verified local-feature match scores by its inlier count and photometric
+agreement; ``MATCH_THRESHOLD`` is the image-only match decision, calibrated on distinct pictures by
+``scripts/bench_image_edits.py``.
+
+PDQ hashes of quality below ``MIN_PDQ_QUALITY`` carry too little detail to be trusted (flat or
+tiny pictures): they are stored but not indexed or compared. ``fingerprint`` (plain PDQ and
+pHash of a whole picture) stays for the avatar signal.
 """
 from __future__ import annotations
 
+import json
+import math
+import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import cv2
+import faiss
 import imagehash
 import numpy as np
 import pdqhash
 from PIL import Image
 
+from ..config import BinaryIndexConfig
 from ..errors import ImageRejected
 from ..imageio import load_image, resolve_inside
 from ..schema import Item
 from ..vectorindex import BinaryIndex
-from .base import BuildContext, Candidate, Query, Signal, SignalOutput, top_candidates
+from .base import BuildContext, Candidate, Query, Signal, SignalOutput
+
+cv2.setNumThreads(1)  # pictures are processed in parallel by the build, not inside OpenCV
 
 MIN_PDQ_QUALITY = 50
 PDQ_BITS, PHASH_BITS = 256, 64
 # Distances at which a hash pair counts as unrelated: about half the bits of random pairs' mean
 # distance (128 of 256 for PDQ, 32 of 64 for pHash); similarity falls linearly to 0 there.
 PDQ_ZERO_AT, PHASH_ZERO_AT = 128, 32
-# Records: image number (1 byte), PDQ quality (1 byte), PDQ hash (32 bytes), pHash (8 bytes).
-RECORD = np.dtype([("image", "u1"), ("quality", "u1"), ("pdq", "u1", 32), ("phash", "u1", 8)])
-PDQ_FILE, PHASH_FILE = "image_pdq.faiss", "image_phash.faiss"
-ID_SHIFT = 8  # index ids are vec_id << 8 | image number
-DRAFT_SIZE = 512
+#: The customary PDQ near-copy distance (bits of 256), for the plain-words evidence.
+PDQ_NEAR = 31
+#: Distinct pictures come as close as about 64 bits (flat, simple pictures): the PDQ score is 0 there.
+PDQ_UNRELATED = 64
+
+# -- picture preparation --------------------------------------------------------------------------
+PDQ_SIZE = 384        # PDQ of the trimmed picture at this longest side: within 8 bits of the reference
+DRAFT_SIZE = PDQ_SIZE  # JPEGs decode reduced to at least this size (much faster than full size)
+WORK_SIZE = 320       # local features of the trimmed picture at this longest side
+THUMB = 32            # photometric thumbnail (colour, THUMB x THUMB)
+BORDER_TOL = 8        # a border pixel differs from the border colour by at most this (of 255)
+BORDER_FLAT = 1.0     # ... and the median border pixel by at most this: added borders are flat
+BORDER_CONTENT = 40   # content differs from the border colour by more than this (JPEG ringing less)
+BORDER_SPECKS = 0.005  # a border line may have this share of other pixels (JPEG ringing)
+BANNER_MAX = 0.3      # a banner across the padding covers at most this share of the height
+BORDER_MIN_BAND = 0.015     # a border counts as found when it is at least this share of the side
+
+# -- local features ---------------------------------------------------------------------------------
+MAX_KEYPOINTS = 160   # stored per picture (each with its descriptor and its mirror image's)
+INDEXED_KEYPOINTS = 32  # of those, the first (spread over the grid) go into the first-stage index
+ORB_DETECT = 1000     # detected before the spread selection (busy areas must not crowd out the rest)
+ORB_LEVELS, ORB_SCALE, ORB_FAST, ORB_EDGE, ORB_PATCH = 8, 1.2, 10, 16, 31
+GRID = 4
+RATIO = 0.85          # Lowe's ratio test for descriptor matches
+MATCH_MAX_BITS = 64   # a descriptor match is at most this many bits of 256 apart
+RANSAC_PX = 4.0       # reprojection error of an inlier, in working-size pixels
+MIN_INLIERS = 10
+SCALE_RANGE = (1 / 3, 3.0)
+MIN_SPREAD = 0.08    # inliers must spread over at least this share of the width and of the height
+MIN_OVERLAP = 0.5     # the aligned pictures must each be covered by the other on this share of their area
+INDEX_MATCH_BITS = 56  # first stage: a query descriptor votes for pictures this close
+MIN_VOTES, FULL_VOTES = 3, 40  # first stage: votes to be a candidate, votes for a candidate score of 1
+ORB_INDEX_TABLES = 16  # multi-index hashing of descriptors (16 tables of 16 bits) for large galleries
+ORB_INDEX_FLAT_MAX = 50_000  # descriptors; multi-index hashing above (about 1500 pictures)
+
+# -- scoring ----------------------------------------------------------------------------------------
+INLIER_SCALE = 12.0   # feature confidence 1 - exp(-(inliers - MIN_INLIERS + 1) / INLIER_SCALE)
+AGREE_LOW, AGREE_HIGH = 0.55, 0.85  # photometric agreement mapped linearly onto [0, 1] between these
+AGREE_TOL = 14.0      # grey levels a thumbnail pixel may differ (plus half its local gradient)
+CHROMA_TOL = 16.0     # chroma (Cr, Cb) levels a thumbnail pixel may differ (plus half its local gradient)
+GAIN_RANGE, MAX_OFFSET = (0.8, 1.25), 25.0  # brightness and contrast changes allowed before comparing
+TEXTURE_GRAD = 12.0   # thumbnail pixels with at least this gradient are texture (edges, detail)
+BANNER_ROWS = THUMB // 4  # a band of up to this many thumbnail rows at the top or bottom may disagree
+BANNER_PENALTY = 0.25     # ... at a cost of this much agreement per share of rows left out
+MAX_VERIFIED_PAIRS = 16  # picture pairs verified with local features per item pair
+#: Image-only match decision: a pair whose image score reaches this is the same picture (edited).
+#: The largest score of a distinct picture in the benchmark plus a margin
+#: (``scripts/bench_image_edits.py``; see ``CALIBRATION``).
+MATCH_THRESHOLD = 0.6
+CALIBRATION = "placeholder before the benchmark run"
+
+ID_SHIFT = 8  # PDQ index ids are vec_id << 8 | picture number
+KP_SHIFT = 16  # descriptor index ids are vec_id << 16 | picture number << 8 | keypoint number
+PDQ_FILE, ORB_FILE, META_FILE = "image_pdq.faiss", "image_orb.faiss", "image_meta.json"
+
+#: pdqhash.compute_dihedral order, and how the second picture relates to the first when the
+#: first one's hash in that orientation is close to the second one's plain hash.
+DIHEDRAL = ("same orientation", "rotated 90 degrees", "rotated 180 degrees", "rotated 270 degrees",
+            "flipped upside down", "mirror image", "mirrored and rotated 90 degrees",
+            "mirrored and rotated 270 degrees")
+
+HEAD = np.dtype([("image", "u1"), ("quality", "u1"), ("flags", "u1"), ("pad", "u1"),
+                 ("width", "<u2"), ("height", "<u2"), ("n", "<u2"), ("pdq", "u1", (8, 32)),
+                 ("thumb", "u1", (THUMB, THUMB, 3))])
+FLAG_TRIMMED = 1
+XY_SCALE = 64  # keypoint coordinates stored as uint16 of pixels * 64
 
 
+# -- the plain whole-picture fingerprint (also used by the avatar signal) ----------------------------
 @dataclass(frozen=True)
 class Fingerprint:
     pdq: np.ndarray  # 32 uint8
@@ -42,14 +137,10 @@ class Fingerprint:
 
 
 def fingerprint(img: Image.Image) -> Fingerprint:
-    """PDQ and pHash of an RGB picture."""
+    """PDQ and pHash of a whole RGB picture."""
     bits, quality = pdqhash.compute(np.asarray(img, dtype=np.uint8))
     phash_bits = imagehash.phash(img).hash.flatten()
     return Fingerprint(np.packbits(bits.astype(np.uint8)), int(quality), np.packbits(phash_bits.astype(np.uint8)))
-
-
-def _records(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=RECORD)
 
 
 def _hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -59,25 +150,542 @@ def _hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def pdq_similarity(distance):
+    """1 - distance/128: the plain PDQ similarity (also the avatar signal's)."""
     return np.clip(1.0 - np.asarray(distance, dtype=np.float64) / PDQ_ZERO_AT, 0.0, 1.0)
+
+
+def pdq_copy_score(distance):
+    """The image score of a PDQ distance: 1 - distance/128 up to the customary near-copy distance
+    (31 bits, 0.76), then falling to 0 at PDQ_UNRELATED bits, where distinct pictures begin."""
+    d = np.asarray(distance, dtype=np.float64)
+    knee = 1.0 - PDQ_NEAR / PDQ_ZERO_AT
+    return np.where(d <= PDQ_NEAR, 1.0 - d / PDQ_ZERO_AT, np.clip(knee * (PDQ_UNRELATED - d) / (PDQ_UNRELATED - PDQ_NEAR), 0.0, knee))
 
 
 def phash_similarity(distance):
     return np.clip(1.0 - np.asarray(distance, dtype=np.float64) / PHASH_ZERO_AT, 0.0, 1.0)
 
 
+# -- preparing one picture ---------------------------------------------------------------------------
+def trim_box(arr: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of the content inside a uniform border of an RGB array, or None.
+
+    A border is flat (added padding, letterboxing, a studio background), so its tolerance is tight
+    and a natural background with sensor noise is not one. A line (row or column) is border when
+    all but a few of its pixels are border colour. A band at the top or bottom edge that covers
+    the side borders (a banner stamped across the padding) is left out of the content.
+    """
+    h, w = arr.shape[:2]
+    if h < 16 or w < 16:
+        return None
+    a = arr.astype(np.int16)
+    perimeter = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+    q = perimeter // 16
+    keys = (q[:, 0] * 16 + q[:, 1]) * 16 + q[:, 2]
+    colour = np.median(perimeter[keys == np.bincount(keys).argmax()], axis=0)
+    off = np.abs(perimeter - colour).max(axis=1)
+    if (off <= BORDER_TOL).mean() < 0.4 or np.median(off[off <= BORDER_TOL]) > BORDER_FLAT:
+        return None  # no border, or a natural background with noise in it
+    deviation = np.abs(a - colour).max(axis=2)
+    content = deviation > BORDER_CONTENT
+    rows_used = np.ones(h, dtype=bool)
+    side_border = (deviation[:, 0] <= BORDER_TOL) & (deviation[:, -1] <= BORDER_TOL)
+    for rows in (np.arange(h - 1, -1, -1), np.arange(h)):  # a banner at the bottom, then at the top
+        run = int(np.argmax(side_border[rows])) if side_border.any() else h
+        if 0 < run <= BANNER_MAX * h and side_border[rows[run:]].mean() >= 0.9:
+            rows_used[rows[:run]] = False
+    col_content = content[rows_used].sum(axis=0) > max(1, BORDER_SPECKS * rows_used.sum())
+    row_content = (content.sum(axis=1) > max(1, BORDER_SPECKS * w)) & rows_used
+    rows, cols = np.flatnonzero(row_content), np.flatnonzero(col_content)
+    if len(rows) < 8 or len(cols) < 8:
+        return None
+    x0, y0, x1, y1 = int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    if max(x0 / w, y0 / h, (w - x1) / w, (h - y1) / h) < BORDER_MIN_BAND:
+        return None  # no border worth the name
+    return x0, y0, x1, y1
+
+
+def _resized(arr: np.ndarray, longest: int) -> np.ndarray:
+    """arr scaled so that its longest side is `longest`: area averaging by a whole factor first
+    (OpenCV's fast path), then bilinear for the rest (less than a factor of two)."""
+    h, w = arr.shape[:2]
+    factor = int(max(h, w) / longest)
+    if factor >= 2:
+        h, w = (h // factor) * factor, (w // factor) * factor
+        arr = cv2.resize(arr[:h, :w], (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+        h, w = arr.shape[:2]
+    scale = longest / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size == (w, h):
+        return arr
+    return cv2.resize(arr, size, interpolation=cv2.INTER_LINEAR)
+
+
+def _select_spread(keypoints, width: int, height: int, k: int) -> list:
+    """The k keypoints taken round-robin over a GRID x GRID grid, strongest first in each cell."""
+    if len(keypoints) <= k:
+        return list(keypoints)
+    pts = cv2.KeyPoint_convert(keypoints)
+    response = np.array([kp.response for kp in keypoints], dtype=np.float32)
+    cx = np.minimum(GRID - 1, (pts[:, 0] * GRID / width).astype(np.int64))
+    cy = np.minimum(GRID - 1, (pts[:, 1] * GRID / height).astype(np.int64))
+    cell = cy * GRID + cx
+    order = np.lexsort((-response, cell))  # by cell, strongest first
+    sorted_cells = cell[order]
+    starts = np.searchsorted(sorted_cells, sorted_cells, side="left")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order)) - starts
+    chosen = np.lexsort((cell, rank))[:k]  # round robin: every cell's best, then every cell's second...
+    return [keypoints[i] for i in chosen.tolist()]
+
+
+_LOCAL = threading.local()
+
+
+def _orb():
+    """This thread's ORB detector (OpenCV objects are not shared between threads)."""
+    orb = getattr(_LOCAL, "orb", None)
+    if orb is None:
+        orb = _LOCAL.orb = cv2.ORB_create(nfeatures=ORB_DETECT, scaleFactor=ORB_SCALE, nlevels=ORB_LEVELS,
+                                          edgeThreshold=ORB_EDGE, patchSize=ORB_PATCH, fastThreshold=ORB_FAST)
+    return orb
+
+
+def _local_features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keypoint positions (n, 2) float32, descriptors (n, 32) and mirror-image descriptors (n, 32)."""
+    orb = _orb()
+    h, w = grey.shape
+    empty = (np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), np.zeros((0, 32), np.uint8))
+    if min(h, w) < 2 * ORB_EDGE:
+        return empty
+    keypoints = _select_spread(orb.detect(grey, None), w, h, MAX_KEYPOINTS)
+    if not keypoints:
+        return empty
+    keypoints, desc = orb.compute(grey, keypoints)
+    if desc is None or not len(keypoints):
+        return empty
+    # The same keypoints in the mirror image: x flipped, angle mirrored; descriptors recomputed there.
+    flipped = [cv2.KeyPoint(w - 1 - kp.pt[0], kp.pt[1], kp.size, (180.0 - kp.angle) % 360.0, kp.response,
+                            kp.octave, i) for i, kp in enumerate(keypoints)]
+    flipped, mdesc = orb.compute(np.ascontiguousarray(grey[:, ::-1]), flipped)
+    if mdesc is None or not len(flipped):
+        return empty
+    keep = np.array([kp.class_id for kp in flipped], dtype=np.int64)  # ORB may drop some near the edge
+    xy = np.array([kp.pt for kp in keypoints], dtype=np.float32)[keep]
+    return xy, desc[keep], mdesc
+
+
+@dataclass
+class Picture:
+    """One picture's features, as stored in (and read back from) a blob."""
+
+    image: int
+    quality: int
+    trimmed: bool
+    width: int
+    height: int
+    pdq: np.ndarray  # (8, 32) uint8: dihedral PDQ hashes of the trimmed picture
+    thumb: np.ndarray  # (THUMB, THUMB, 3) uint8, RGB
+    xy: np.ndarray  # (n, 2) float32, working-size pixels
+    desc: np.ndarray  # (n, 32) uint8
+    mdesc: np.ndarray  # (n, 32) uint8, of the mirror image (x -> width - 1 - x)
+
+    @property
+    def pdq_usable(self) -> bool:
+        return self.quality >= MIN_PDQ_QUALITY
+
+    def to_bytes(self) -> bytes:
+        head = np.zeros(1, dtype=HEAD)
+        head["image"], head["quality"], head["flags"] = self.image, self.quality, FLAG_TRIMMED if self.trimmed else 0
+        head["width"], head["height"], head["n"] = self.width, self.height, len(self.xy)
+        head["pdq"], head["thumb"] = self.pdq, self.thumb
+        xy = np.clip(np.round(self.xy * XY_SCALE), 0, 65535).astype("<u2")
+        return b"".join([head.tobytes(), xy.tobytes(), np.ascontiguousarray(self.desc).tobytes(),
+                         np.ascontiguousarray(self.mdesc).tobytes()])
+
+
+def picture_features(img: Image.Image, image: int = 0) -> Picture:
+    """Everything the signal keeps of one decoded RGB picture."""
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    arr = np.asarray(img)
+    trimmed = False
+    small = _resized(arr, WORK_SIZE) if max(arr.shape[:2]) > WORK_SIZE else arr
+    sx, sy = arr.shape[1] / small.shape[1], arr.shape[0] / small.shape[0]
+    left, top, right, bottom = 0, 0, small.shape[1], small.shape[0]
+    for _ in range(3):  # nested borders (a black frame padded onto white) come off one by one
+        box = trim_box(small[top:bottom, left:right])
+        if box is None:
+            break
+        left, top, right, bottom = left + box[0], top + box[1], left + box[2], top + box[3]
+    if (left, top, right, bottom) != (0, 0, small.shape[1], small.shape[0]):
+        x0, y0 = math.floor(left * sx), math.floor(top * sy)
+        x1, y1 = math.ceil(right * sx), math.ceil(bottom * sy)
+        if min(x1 - x0, y1 - y0) >= 8:
+            arr, trimmed = arr[y0:y1, x0:x1], True
+    base = np.ascontiguousarray(_resized(arr, PDQ_SIZE) if max(arr.shape[:2]) > PDQ_SIZE else arr)
+    hashes, quality = pdqhash.compute_dihedral(base)
+    pdq = np.stack([np.packbits(np.asarray(h, dtype=np.uint8)) for h in hashes])
+    grey = np.ascontiguousarray(_resized(cv2.cvtColor(base, cv2.COLOR_RGB2GRAY), WORK_SIZE))
+    xy, desc, mdesc = _local_features(grey)
+    thumb = cv2.resize(base, (THUMB, THUMB), interpolation=cv2.INTER_AREA)  # small: the slow path is cheap
+    return Picture(image, int(quality), trimmed, grey.shape[1], grey.shape[0], pdq, thumb, xy, desc, mdesc)
+
+
+def read_pictures(blob: bytes) -> list[Picture]:
+    out, offset, size = [], 0, HEAD.itemsize
+    while offset < len(blob):
+        head = np.frombuffer(blob, dtype=HEAD, count=1, offset=offset)[0]
+        n = int(head["n"])
+        offset += size
+        xy = np.frombuffer(blob, dtype="<u2", count=2 * n, offset=offset).reshape(n, 2).astype(np.float32) / XY_SCALE
+        offset += 4 * n
+        desc = np.frombuffer(blob, dtype=np.uint8, count=32 * n, offset=offset).reshape(n, 32)
+        offset += 32 * n
+        mdesc = np.frombuffer(blob, dtype=np.uint8, count=32 * n, offset=offset).reshape(n, 32)
+        offset += 32 * n
+        out.append(Picture(int(head["image"]), int(head["quality"]), bool(head["flags"] & FLAG_TRIMMED),
+                           int(head["width"]), int(head["height"]), head["pdq"], head["thumb"], xy, desc, mdesc))
+    return out
+
+
+@lru_cache(maxsize=512)
+def _pictures(blob: bytes) -> tuple[Picture, ...]:
+    return tuple(read_pictures(blob))
+
+
+# -- comparing two pictures ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FeatureMatch:
+    inliers: int
+    mirrored: bool
+    scale: float
+    angle: float  # degrees
+    overlap: float  # share of either picture covered by the other once aligned (the smaller share)
+    agreement: float  # share of the overlap whose thumbnails agree
+    spread: float  # how far the inliers spread (see _extent; the smaller of the two pictures')
+    score: float
+
+
+@dataclass(frozen=True)
+class PictureEvidence:
+    a: int
+    b: int
+    score: float
+    pdq: int | None  # best distance over the eight orientations; None when PDQ is not usable
+    orientation: int  # index into DIHEDRAL of that distance
+    pdq_score: float  # its score, after the photometric check
+    pdq_agreement: float | None  # agreement of the thumbnails in that orientation (None: not compared)
+    trimmed: bool
+    features: FeatureMatch | None
+    pdq_quality: tuple[int, int]
+
+    @property
+    def by_features(self) -> bool:
+        return self.features is not None and self.features.score > self.pdq_score
+
+
+class _single_thread:
+    """FAISS on one OpenMP thread for the small searches here (thread start-up costs more than they do)."""
+
+    def __enter__(self):
+        self.previous = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+
+    def __exit__(self, *exc):
+        faiss.omp_set_num_threads(self.previous)
+
+
+def _knn2(da: np.ndarray, db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two nearest descriptors of db for every descriptor of da: (distances, indices), (n, 2)."""
+    index = faiss.IndexBinaryFlat(256)
+    index.add(np.ascontiguousarray(db))
+    with _single_thread():
+        return index.search(np.ascontiguousarray(da), 2)
+
+
+def _ratio_matches(da: np.ndarray, db: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (into da, into db) of descriptor matches that pass the distance and ratio tests."""
+    if len(da) < 2 or len(db) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    dist, idx = _knn2(da, db)
+    ok = (dist[:, 0] <= MATCH_MAX_BITS) & (dist[:, 0] < RATIO * dist[:, 1]) & (idx[:, 0] >= 0)
+    return np.flatnonzero(ok), idx[ok, 0]
+
+
+def _thumb_grid(p: Picture) -> np.ndarray:
+    """Working-size pixel coordinates (THUMB*THUMB, 2) of the thumbnail's pixel centres."""
+    u = (np.arange(THUMB, dtype=np.float32) + 0.5) / THUMB
+    xs, ys = np.meshgrid(u * p.width - 0.5, u * p.height - 0.5)
+    return np.stack([xs.ravel(), ys.ravel()], axis=1)
+
+
+def _agreement_one_way(pa: Picture, pb: Picture, m: np.ndarray, mirrored: bool) -> tuple[float, float]:
+    """Share of a's thumbnail inside b once aligned by m (a -> b), and the agreement there."""
+    pts = _thumb_grid(pa)
+    if mirrored:
+        pts[:, 0] = pa.width - 1 - pts[:, 0]
+    mapped = pts @ m[:, :2].T + m[:, 2]
+    bx = (mapped[:, 0] + 0.5) * THUMB / pb.width - 0.5
+    by = (mapped[:, 1] + 0.5) * THUMB / pb.height - 0.5
+    inside = (bx >= -0.5) & (bx <= THUMB - 0.5) & (by >= -0.5) & (by <= THUMB - 0.5)
+    overlap = float(inside.mean())
+    if inside.sum() < 16:
+        return overlap, 0.0
+    tb = cv2.remap(pb.thumb.astype(np.float32), bx.reshape(THUMB, THUMB).astype(np.float32),
+                   by.reshape(THUMB, THUMB).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return overlap, agreement(pa.thumb.astype(np.float32), tb, inside.reshape(THUMB, THUMB))
+
+
+def _oriented(thumb: np.ndarray, orientation: int) -> np.ndarray:
+    """The thumbnail turned as pdqhash.compute_dihedral turns the picture for its hash number `orientation`."""
+    if orientation in (1, 2, 3):
+        return np.rot90(thumb, orientation)
+    if orientation == 4:
+        return thumb[::-1]
+    if orientation == 5:
+        return thumb[:, ::-1]
+    if orientation == 6:
+        return thumb.transpose(1, 0, 2)
+    if orientation == 7:
+        return np.rot90(thumb, 2).transpose(1, 0, 2)
+    return thumb
+
+
+def agreement(ta: np.ndarray, tb: np.ndarray, inside: np.ndarray | None = None) -> float:
+    """Share of two aligned colour thumbnails (THUMB, THUMB, 3) that agrees, where `inside`.
+
+    Grey levels agree after a mild gain and offset (brightness and contrast filters), within a
+    tolerance that grows with the local gradient (alignment is not exact); colours agree within a
+    tolerance too. The textured pixels must agree as well as the whole: flat areas agree by
+    chance. A band of rows at the top or bottom (a banner or caption stamped on one picture) may
+    be left out, at a cost."""
+    inside = np.ones(ta.shape[:2], dtype=bool) if inside is None else inside
+    ya = cv2.cvtColor(np.ascontiguousarray(ta, dtype=np.float32), cv2.COLOR_RGB2YCrCb)
+    yb = cv2.cvtColor(np.ascontiguousarray(tb, dtype=np.float32), cv2.COLOR_RGB2YCrCb)
+    grad = np.maximum(_gradient(ya[..., 0]), _gradient(yb[..., 0]))[inside]
+    a, b = ya[..., 0][inside], yb[..., 0][inside]
+    gain, offset = 1.0, 0.0
+    keep = np.ones(len(a), dtype=bool)
+    for _ in range(2):  # robust gain and offset: least squares on the better 70% of pixels
+        aa, bb = a[keep], b[keep]
+        var = float(aa.var())
+        if var > 1.0:
+            gain = float(np.clip(((aa - aa.mean()) * (bb - bb.mean())).mean() / var, *GAIN_RANGE))
+        offset = float(np.clip(bb.mean() - gain * aa.mean(), -MAX_OFFSET, MAX_OFFSET))
+        resid = np.abs(b - (gain * a + offset))
+        keep = resid <= np.quantile(resid, 0.7)
+    resid = np.abs(b - (gain * a + offset))
+    chroma = np.abs(ya[..., 1:] - yb[..., 1:]).max(axis=2)[inside]
+    chroma_grad = np.maximum(*(np.maximum(_gradient(y[..., 1]), _gradient(y[..., 2])) for y in (ya, yb)))[inside]
+    agree = (resid <= AGREE_TOL + 0.5 * grad) & (chroma <= CHROMA_TOL + 0.5 * chroma_grad)
+    textured = grad >= TEXTURE_GRAD
+    rows = np.nonzero(inside.ravel())[0] // THUMB
+    counts = np.stack([np.bincount(rows, weights=w.astype(np.float64), minlength=THUMB)
+                       for w in (np.ones_like(agree), agree, textured, agree & textured)])
+    best = 0.0
+    for band in range(BANNER_ROWS + 1):
+        for kept in ((slice(band, THUMB)), slice(0, THUMB - band)):
+            n, ok, tex, tex_ok = counts[:, kept].sum(axis=1)
+            if n < 16 or (band and n < 0.6 * counts[0].sum()):
+                continue
+            share = ok / n
+            if tex >= 16:
+                share = min(share, tex_ok / tex)
+            best = max(best, share - BANNER_PENALTY * band / THUMB)
+            if band == 0:
+                break
+    return float(best)
+
+
+def _gradient(t: np.ndarray) -> np.ndarray:
+    gy, gx = np.gradient(t)
+    return np.maximum(np.abs(gx), np.abs(gy))
+
+
+def _photometric(agree: float) -> float:
+    return min(1.0, max(0.0, (agree - AGREE_LOW) / (AGREE_HIGH - AGREE_LOW)))
+
+
+def _extent(points: np.ndarray, width: int, height: int) -> float:
+    """How far the points spread: the smaller of their 10-90% ranges across and down, as shares
+    of the picture's width and height (matches confined to a strip of text spread little)."""
+    lo, hi = np.percentile(points, [10, 90], axis=0)
+    return float(min((hi[0] - lo[0]) / width, (hi[1] - lo[1]) / height))
+
+
+def _feature_score(inliers: int, agreement: float, spread: float) -> float:
+    if inliers < MIN_INLIERS or spread < MIN_SPREAD:
+        return 0.0
+    return (1.0 - math.exp(-(inliers - MIN_INLIERS + 1) / INLIER_SCALE)) * _photometric(agreement)
+
+
+def verify_features(pa: Picture, pb: Picture) -> FeatureMatch | None:
+    """The best geometric match of b's keypoints with a's (as is, or mirrored), or None."""
+    best: FeatureMatch | None = None
+    if len(pb.desc) < MIN_INLIERS:
+        return None
+    for mirrored in (False, True):
+        qi, ti = _ratio_matches(pa.mdesc if mirrored else pa.desc, pb.desc)
+        if len(qi) < MIN_INLIERS or (best is not None and len(qi) <= best.inliers):
+            continue
+        src = pa.xy[qi].copy()
+        if mirrored:
+            src[:, 0] = pa.width - 1 - src[:, 0]
+        dst = pb.xy[ti]
+        m, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX,
+                                              maxIters=1000, confidence=0.995, refineIters=10)
+        if m is None or mask is None:
+            continue
+        inliers = int(mask.sum())
+        scale = math.hypot(float(m[0, 0]), float(m[1, 0]))
+        if inliers < MIN_INLIERS or not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+            continue
+        angle = math.degrees(math.atan2(float(m[1, 0]), float(m[0, 0])))
+        inl = mask.ravel().astype(bool)
+        spread = min(_extent(src[inl], pa.width, pa.height), _extent(dst[inl], pb.width, pb.height))
+        cover_a, agree_a = _agreement_one_way(pa, pb, m, mirrored)
+        inverse = cv2.invertAffineTransform(m)
+        if mirrored:  # b -> mirrored a -> a: flip x back after the inverse
+            inverse = np.array([[-1, 0, pa.width - 1], [0, 1, 0]], dtype=np.float64) @ np.vstack([inverse, [0, 0, 1]])
+        cover_b, agree_b = _agreement_one_way(pb, pa, inverse, False)
+        overlap = min(cover_a, cover_b)
+        if overlap < MIN_OVERLAP:
+            continue  # a small part of one picture (a close-up of the same object is not a copy)
+        agreement = (agree_a * cover_a + agree_b * cover_b) / (cover_a + cover_b)
+        found = FeatureMatch(inliers, mirrored, scale, angle, overlap, agreement, spread,
+                             _feature_score(inliers, agreement, spread))
+        if best is None or (found.score, found.inliers) > (best.score, best.inliers):
+            best = found
+    return best
+
+
+def _pdq_best(pa: Picture, pb: Picture) -> tuple[int | None, int]:
+    if not (pa.pdq_usable and pb.pdq_usable):
+        return None, 0
+    dist = np.unpackbits(np.bitwise_xor(pa.pdq, pb.pdq[0][None, :]), axis=1).sum(axis=1)
+    t = int(np.argmin(dist))
+    return int(dist[t]), t
+
+
+#: Skip the local-feature check of a picture pair whose PDQ already scores this much (a plain near-copy).
+PDQ_SURE = 0.85
+
+
+def _compare_ordered(a: bytes, b: bytes) -> PictureEvidence | None:
+    pa_all, pb_all = _pictures(a), _pictures(b)
+    if not pa_all or not pb_all:
+        return None
+    pairs = []
+    for pa in pa_all:
+        for pb in pb_all:
+            dist, t = _pdq_best(pa, pb)
+            pairs.append((dist if dist is not None else PDQ_BITS + 1, pa.image, pb.image, pa, pb, dist, t))
+    pairs.sort(key=lambda p: p[:3])
+    best: PictureEvidence | None = None
+    for rank, (_, _, _, pa, pb, dist, t) in enumerate(pairs):
+        pdq_score = 0.0 if dist is None else float(pdq_copy_score(dist))
+        pdq_agreement = None
+        if pdq_score > 0:  # close hashes of simple pictures (a blob on white) happen: the thumbnails must agree
+            pdq_agreement = agreement(_oriented(pa.thumb, t).astype(np.float32), pb.thumb.astype(np.float32))
+            pdq_score *= _photometric(pdq_agreement)
+        features = None
+        if rank < MAX_VERIFIED_PAIRS and pdq_score < PDQ_SURE:
+            features = verify_features(pa, pb)
+        score = max(pdq_score, features.score if features else 0.0)
+        if best is None or score > best.score:
+            best = PictureEvidence(pa.image, pb.image, score, dist, t, pdq_score, pdq_agreement,
+                                   pa.trimmed != pb.trimmed, features, (pa.quality, pb.quality))
+    return best
+
+
+_INVERSE_ORIENTATION = (0, 3, 2, 1, 4, 5, 6, 7)
+
+
+@lru_cache(maxsize=1024)
+def compare(a: bytes, b: bytes) -> PictureEvidence | None:
+    """The best pair of pictures of two items' blobs, with its evidence (symmetric in a and b:
+    computed in one canonical order, then told from a's side)."""
+    if a <= b:
+        return _compare_ordered(a, b)
+    ev = _compare_ordered(b, a)
+    if ev is None:
+        return None
+    f = ev.features
+    if f is not None:
+        f = FeatureMatch(f.inliers, f.mirrored, 1.0 / f.scale, f.angle if f.mirrored else -f.angle, f.overlap,
+                         f.agreement, f.spread, f.score)
+    return PictureEvidence(ev.b, ev.a, ev.score, ev.pdq, _INVERSE_ORIENTATION[ev.orientation], ev.pdq_score,
+                           ev.pdq_agreement, ev.trimmed, f, (ev.pdq_quality[1], ev.pdq_quality[0]))
+
+
+def _describe_features(f: FeatureMatch, verdict: str) -> str:
+    what = []
+    if f.mirrored:
+        what.append("mirror image")
+    turn = ((f.angle + 180.0) % 360.0) - 180.0
+    if abs(turn) >= 1.5:
+        what.append(f"rotated {abs(turn):.0f} degrees")
+    if f.overlap < 0.97:
+        what.append("crop")
+    elif abs(f.scale - 1.0) > 0.04:
+        what.append("resized")
+    kind = ", ".join(what) or "same framing"
+    return (f"{kind}: {f.inliers} matching local features, {verdict} ({f.agreement:.0%} of the overlapping "
+            f"area agrees, scale {f.scale:.2f})")
+
+
+def _describe_evidence(ev: PictureEvidence) -> str:
+    which = f"picture {ev.a + 1} vs picture {ev.b + 1}"
+    trimmed = "; a uniform border was trimmed off one of them first" if ev.trimmed else ""
+    if ev.pdq is not None and ev.pdq <= PDQ_NEAR and ev.pdq_score >= MATCH_THRESHOLD:
+        if ev.orientation == 0:
+            head = f"same picture: PDQ {ev.pdq} of {PDQ_BITS} bits apart"
+        else:
+            turning = "flipping" if ev.orientation in (4, 5) else "turning"
+            head = f"{DIHEDRAL[ev.orientation]}: PDQ {ev.pdq} of {PDQ_BITS} bits apart after {turning}"
+        also = f"; {ev.features.inliers} local features agree" if ev.features is not None and ev.by_features else ""
+        return f"{head} ({which}){also}{trimmed}"
+    if ev.features is not None and ev.features.score > 0:
+        verdict = "geometric check passed" if ev.score >= MATCH_THRESHOLD else "geometric check passed, but weakly"
+        return f"{_describe_features(ev.features, verdict)} ({which}){trimmed}"
+    parts = [f"no near-copy ({which})"]
+    if ev.pdq is not None and ev.pdq <= PDQ_NEAR and ev.pdq_agreement is not None:
+        parts.append(f"PDQ {ev.pdq} of {PDQ_BITS} bits apart, but the pictures' detail and colours differ "
+                     f"({ev.pdq_agreement:.0%} agrees)")
+    elif ev.pdq is not None:
+        parts.append(f"PDQ {ev.pdq} of {PDQ_BITS} bits apart at best")
+    else:
+        parts.append(f"PDQ not used: quality {min(ev.pdq_quality)} below {MIN_PDQ_QUALITY}")
+    if ev.features is not None:
+        parts.append(f"{ev.features.inliers} local features line up, but the pictures around them differ "
+                     f"({ev.features.agreement:.0%} agrees)")
+    return "; ".join(parts)
+
+
 class ImageSignal(Signal):
     name = "image"
-    version = 1
-    description = "pictures (PDQ and pHash perceptual hashes, Hamming distance)"
+    version = 2
+    description = ("pictures (PDQ in eight orientations after trimming borders, ORB local features "
+                   "verified by a RANSAC similarity transform and a photometric check)")
+    MATCH_THRESHOLD = MATCH_THRESHOLD
 
     def __init__(self, config):
         super().__init__(config)
         self.pdq_index: BinaryIndex | None = None
-        self.phash_index: BinaryIndex | None = None
+        self.orb_index: BinaryIndex | None = None
+        self.pictures = 0
+
+    @classmethod
+    def is_match(cls, score: float | None) -> bool:
+        """The image-only decision: is a pair with this image score the same picture (edited)?"""
+        return score is not None and score >= cls.MATCH_THRESHOLD
 
     def identity(self) -> dict[str, Any]:
-        return {"version": self.version, "min_pdq_quality": MIN_PDQ_QUALITY}
+        return {"version": self.version, "min_pdq_quality": MIN_PDQ_QUALITY, "pdq_size": PDQ_SIZE,
+                "work_size": WORK_SIZE, "keypoints": MAX_KEYPOINTS, "indexed_keypoints": INDEXED_KEYPOINTS,
+                "orb": [ORB_DETECT, ORB_LEVELS, ORB_SCALE, ORB_FAST, ORB_EDGE, ORB_PATCH, GRID],
+                "thumb": THUMB}
 
     # -- computing ----------------------------------------------------------------------------
     def _load(self, path: Path) -> Image.Image:
@@ -85,21 +693,20 @@ class ImageSignal(Signal):
         return load_image(path, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels, draft_size=DRAFT_SIZE)
 
     def fingerprint_paths(self, paths: list[str], ctx: BuildContext) -> SignalOutput:
-        records, problems = [], []
+        parts, problems = [], []
         for number, path_text in enumerate(paths[: self.config.images.max_images_per_item]):
             try:
-                fp = fingerprint(self._load(resolve_inside(path_text, ctx.data_roots)))
+                pic = picture_features(self._load(resolve_inside(path_text, ctx.data_roots)), number)
             except ImageRejected as exc:
                 problems.append(f"image {path_text}: {exc}")
                 continue
-            records.append((number, fp.quality, fp.pdq, fp.phash))
-            if fp.quality < MIN_PDQ_QUALITY:
-                problems.append(f"image {path_text}: PDQ quality {fp.quality} below {MIN_PDQ_QUALITY}, "
-                                "PDQ not used for matching (pHash still is)")
+            parts.append(pic.to_bytes())
+            if pic.quality < MIN_PDQ_QUALITY:
+                problems.append(f"image {path_text}: PDQ quality {pic.quality} below {MIN_PDQ_QUALITY}, "
+                                "PDQ not used for matching (local features still are)")
         if len(paths) > self.config.images.max_images_per_item:
             problems.append(f"only the first {self.config.images.max_images_per_item} images are used")
-        blob = np.array(records, dtype=RECORD).tobytes() if records else None
-        return SignalOutput(blob, problems)
+        return SignalOutput(b"".join(parts) if parts else None, problems)
 
     def compute(self, items: list[Item], ctx: BuildContext) -> list[SignalOutput]:
         return [self.fingerprint_paths(item.images, ctx) if item.images else SignalOutput(None) for item in items]
@@ -107,96 +714,114 @@ class ImageSignal(Signal):
     def compute_query(self, query: Query) -> bytes | None:
         if query.image is None:
             return None
-        fp = fingerprint(query.image)
-        return np.array([(0, fp.quality, fp.pdq, fp.phash)], dtype=RECORD).tobytes()
+        return picture_features(query.image, 0).to_bytes()
 
     # -- index --------------------------------------------------------------------------------
     def reset(self, expected: int) -> None:
-        cfg = self.config.binary_index
-        self.pdq_index = BinaryIndex.create(PDQ_BITS, expected, cfg)
-        self.phash_index = BinaryIndex.create(PHASH_BITS, expected, cfg)
+        self.pdq_index = BinaryIndex.create(PDQ_BITS, expected, self.config.binary_index)
+        self.orb_index = BinaryIndex.create(256, expected * INDEXED_KEYPOINTS, self._orb_config())
+        self.pictures = 0
+
+    @staticmethod
+    def _orb_config() -> BinaryIndexConfig:
+        return BinaryIndexConfig(kind="auto", flat_max=ORB_INDEX_FLAT_MAX, multihash_tables=ORB_INDEX_TABLES)
+
+    @staticmethod
+    def _entries(vec_ids, blobs):
+        pdq_ids, pdq_codes, orb_ids, orb_codes = [], [], [], []
+        for vec_id, blob in zip(vec_ids, blobs):
+            for pic in _pictures(blob):
+                ident = (int(vec_id) << ID_SHIFT) | pic.image
+                if pic.pdq_usable:
+                    pdq_ids.append(ident)
+                    pdq_codes.append(pic.pdq[0])
+                n = min(INDEXED_KEYPOINTS, len(pic.desc))
+                if n:
+                    orb_ids.append((int(vec_id) << KP_SHIFT) | (pic.image << 8) | np.arange(n, dtype=np.int64))
+                    orb_codes.append(pic.desc[:n])
+        return pdq_ids, pdq_codes, orb_ids, orb_codes
 
     def add(self, vec_ids, blobs) -> None:
-        pdq_ids, pdq_codes, ph_ids, ph_codes = [], [], [], []
-        for vec_id, blob in zip(vec_ids.tolist(), blobs):
-            for rec in _records(blob):
-                ident = (vec_id << ID_SHIFT) | int(rec["image"])
-                ph_ids.append(ident)
-                ph_codes.append(rec["phash"])
-                if rec["quality"] >= MIN_PDQ_QUALITY:
-                    pdq_ids.append(ident)
-                    pdq_codes.append(rec["pdq"])
+        pdq_ids, pdq_codes, orb_ids, orb_codes = self._entries(vec_ids.tolist(), blobs)
+        self.pictures += sum(len(_pictures(b)) for b in blobs)
         if pdq_ids:
-            self.pdq_index.add(np.array(pdq_ids), np.stack(pdq_codes))
-        if ph_ids:
-            self.phash_index.add(np.array(ph_ids), np.stack(ph_codes))
+            self.pdq_index.add(np.array(pdq_ids, dtype=np.int64), np.stack(pdq_codes))
+        if orb_ids:
+            self.orb_index.add(np.concatenate(orb_ids), np.concatenate(orb_codes))
 
     def remove(self, vec_ids, blobs) -> None:
-        ids = np.array([(v << ID_SHIFT) | int(r["image"]) for v, b in zip(vec_ids.tolist(), blobs) for r in _records(b)])
-        self.pdq_index.remove(ids)
-        self.phash_index.remove(ids)
+        pdq_ids, _, orb_ids, _ = self._entries(vec_ids.tolist(), blobs)
+        if pdq_ids:
+            self.pdq_index.remove(np.array(pdq_ids, dtype=np.int64))
+        if orb_ids:
+            self.orb_index.remove(np.concatenate(orb_ids))
 
     def save(self, folder: Path) -> list[str]:
         self.pdq_index.save(folder / PDQ_FILE)
-        self.phash_index.save(folder / PHASH_FILE)
-        return [PDQ_FILE, PHASH_FILE]
+        self.orb_index.save(folder / ORB_FILE)
+        (folder / META_FILE).write_text(json.dumps({"pictures": self.pictures}), encoding="utf-8")
+        return [PDQ_FILE, ORB_FILE, META_FILE]
 
     def load(self, folder: Path) -> None:
         self.pdq_index = BinaryIndex.load(folder / PDQ_FILE)
-        self.phash_index = BinaryIndex.load(folder / PHASH_FILE)
+        self.orb_index = BinaryIndex.load(folder / ORB_FILE)
+        meta = folder / META_FILE
+        self.pictures = int(json.loads(meta.read_text(encoding="utf-8"))["pictures"]) if meta.exists() else 0
 
     def size(self) -> int:
-        return self.phash_index.ntotal if self.phash_index else 0
+        return self.pictures
 
     def search(self, blobs: list[bytes], k: int) -> list[list[Candidate]]:
-        results: list[list[Candidate]] = []
-        for blob in blobs:
-            recs = _records(blob)
-            merged: dict[int, float] = {}
-            usable = recs[recs["quality"] >= MIN_PDQ_QUALITY]
-            for index, codes, to_sim in (
-                (self.pdq_index, usable["pdq"] if len(usable) else None, pdq_similarity),
-                (self.phash_index, recs["phash"], phash_similarity),
-            ):
-                if codes is None or index.ntotal == 0:
-                    continue
-                dist, ids = index.search(np.ascontiguousarray(codes), k * 2)
-                for row_ids, row_dist in zip(ids, dist):
-                    for cand in top_candidates(row_ids, to_sim(row_dist), shift=ID_SHIFT):
-                        merged[cand.vec_id] = max(merged.get(cand.vec_id, 0.0), cand.score)
-            ranked = sorted(merged.items(), key=lambda kv: -kv[1])[:k]
-            results.append([Candidate(v, s) for v, s in ranked if s > 0])
-        return results
+        return [self._search_one(blob, k) for blob in blobs]
+
+    def _search_one(self, blob: bytes, k: int) -> list[Candidate]:
+        pics = _pictures(blob)
+        merged: dict[int, float] = {}
+        usable = [p.pdq for p in pics if p.pdq_usable]
+        if usable and self.pdq_index is not None and self.pdq_index.ntotal:
+            with _single_thread():  # eight orientations per picture
+                dist, ids = self.pdq_index.search(np.concatenate(usable), k)
+            ok = ids >= 0
+            d = dist[ok]  # ranking only: near-copy distances first, far ones below any local-feature vote
+            sims = np.maximum(pdq_copy_score(d), 0.05 * pdq_similarity(d))
+            for vec_id, sim in zip((ids[ok] >> ID_SHIFT).tolist(), sims.tolist()):
+                if sim > merged.get(vec_id, 0.0):
+                    merged[vec_id] = sim
+        with_kp = [p for p in pics if len(p.desc)]
+        if with_kp and self.orb_index is not None and self.orb_index.ntotal:
+            # every keypoint of every picture, as is and mirrored, in one search; a query keypoint
+            # votes once for each item it lands on (per picture and orientation)
+            queries = np.concatenate([d for p in with_kp for d in (p.desc, p.mdesc)])
+            group = np.concatenate([np.full(len(p.desc), 2 * i + m) for i, p in enumerate(with_kp) for m in (0, 1)])
+            with _single_thread():
+                dist, ids = self.orb_index.search(queries, 2)
+            ok = (ids >= 0) & (dist <= INDEX_MATCH_BITS)
+            rows = np.broadcast_to(np.arange(len(queries))[:, None], ids.shape)[ok]
+            items = ids[ok] >> KP_SHIFT
+            if len(items):
+                pairs = np.unique(np.stack([rows, items], axis=1), axis=0)  # one vote per query keypoint and item
+                keys = np.stack([group[pairs[:, 0]], pairs[:, 1]], axis=1)
+                uniq, counts = np.unique(keys, axis=0, return_counts=True)
+                for (_, vec_id), votes in zip(uniq.tolist(), counts.tolist()):
+                    if votes >= MIN_VOTES:
+                        sim = min(1.0, 0.1 + votes / FULL_VOTES)
+                        if sim > merged.get(vec_id, 0.0):
+                            merged[vec_id] = sim
+        ranked = sorted(merged.items(), key=lambda kv: -kv[1])[:k]
+        return [Candidate(v, s) for v, s in ranked if s > 0]
 
     # -- scoring ------------------------------------------------------------------------------
-    def _best_pair(self, a: bytes, b: bytes) -> dict[str, Any] | None:
-        ra, rb = _records(a), _records(b)
-        if not len(ra) or not len(rb):
-            return None
-        ph_dist = _hamming(ra["phash"], rb["phash"])
-        pdq_dist = _hamming(ra["pdq"], rb["pdq"])
-        usable = (ra["quality"][:, None] >= MIN_PDQ_QUALITY) & (rb["quality"][None, :] >= MIN_PDQ_QUALITY)
-        sims = np.where(usable, np.maximum(pdq_similarity(pdq_dist), phash_similarity(ph_dist)), phash_similarity(ph_dist))
-        i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
-        return {"score": float(sims[i, j]), "a": int(ra["image"][i]), "b": int(rb["image"][j]),
-                "pdq": int(pdq_dist[i, j]), "phash": int(ph_dist[i, j]), "pdq_used": bool(usable[i, j]),
-                "quality": (int(ra["quality"][i]), int(rb["quality"][j]))}
-
     def score(self, a: bytes, b: bytes) -> float | None:
-        best = self._best_pair(a, b)
-        return None if best is None else best["score"]
+        ev = compare(a, b)
+        return None if ev is None else round(ev.score, 4)
 
     def explain(self, a: bytes, b: bytes) -> list[str]:
-        best = self._best_pair(a, b)
-        if best is None:
+        ev = compare(a, b)
+        if ev is None:
             return []
-        which = f"picture {best['a'] + 1} vs picture {best['b'] + 1}"
-        if best["pdq_used"]:
-            return [f"image PDQ {best['pdq']} of {PDQ_BITS} bits apart, pHash {best['phash']} of {PHASH_BITS} ({which})"]
-        low = min(best["quality"])
-        return [f"image pHash {best['phash']} of {PHASH_BITS} bits apart ({which}); PDQ not used: "
-                f"quality {low} below {MIN_PDQ_QUALITY}"]
+        return [f"image: {_describe_evidence(ev)}"]
 
     def describe(self, blob: bytes) -> dict[str, Any]:
-        return {"pictures": [{"image": int(r["image"]), "pdq": bytes(r["pdq"]).hex(), "pdq_quality": int(r["quality"]),
-                              "phash": bytes(r["phash"]).hex()} for r in _records(blob)]}
+        return {"pictures": [{"image": p.image, "pdq": bytes(p.pdq[0]).hex(), "pdq_quality": p.quality,
+                              "border_trimmed": p.trimmed, "keypoints": int(len(p.xy)),
+                              "size": [p.width, p.height]} for p in _pictures(blob)]}

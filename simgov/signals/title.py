@@ -1,55 +1,26 @@
 """Title meaning: sentence embeddings (all-MiniLM-L6-v2 by default) searched by cosine in FAISS."""
 from __future__ import annotations
 
-import hashlib
-import os
-import threading
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import IndexMismatch
+from ..encoders import create_encoder, load_sentence_model, weights_digest
 from ..schema import Item
-from ..vectorindex import DenseIndex
+from ..vectorindex import (DenseStore, create_dense_store, discard_dense_store, open_dense_store,
+                           release_dense_store)
 from .base import BuildContext, Candidate, Query, Signal, SignalOutput, top_candidates
 
 INDEX_FILE = "title.faiss"
-_MODEL_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=8)
-def _weights_digest(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def model_digest(model_dir: Path) -> str:
     """SHA-256 over the model's weight files: the identity checked when an index is opened."""
-    weights = sorted(p for p in model_dir.rglob("*") if p.suffix in (".safetensors", ".bin", ".onnx") and p.is_file())
-    if not weights:
-        raise IndexMismatch(f"no model weights (.safetensors or .bin) under {model_dir}")
-    digest = hashlib.sha256()
-    for p in weights:
-        st = p.stat()
-        digest.update(_weights_digest(str(p), st.st_size, st.st_mtime_ns).encode())
-    return digest.hexdigest()
+    return weights_digest(model_dir)
 
 
-@lru_cache(maxsize=4)
-def load_sentence_model(path: str):
-    """Load a local sentence-transformers folder once per process, never touching a hub."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    return SentenceTransformer(path, device="cpu", local_files_only=True)
+__all__ = ["TitleSignal", "load_sentence_model", "model_digest"]
 
 
 class TitleSignal(Signal):
@@ -60,22 +31,17 @@ class TitleSignal(Signal):
     def __init__(self, config):
         super().__init__(config)
         self.model_dir = config.text_model.resolved_path()
-        self.index: DenseIndex | None = None
-
-    def _model(self):
-        with _MODEL_LOCK:
-            return load_sentence_model(str(self.model_dir))
+        self.encoder = create_encoder(config.text_model)  # exact or static (simgov/encoders.py)
+        self.index: DenseStore | None = None  # FAISS in-process or Milvus (config.dense_backend)
 
     def identity(self) -> dict[str, Any]:
+        # the static engine adds engine, static_sha256 and static_dims (vectors of one engine are
+        # meaningless in an index built with the other); exact adds nothing, as before engines
         return {"version": self.version, "model": self.model_dir.name if self.config.text_model.path else "all-MiniLM-L6-v2",
-                "weights_sha256": model_digest(self.model_dir)}
+                "weights_sha256": model_digest(self.model_dir), **self.encoder.identity()}
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self._model().encode(
-            texts, batch_size=self.config.text_model.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return self.encoder.encode(texts)
 
     def compute(self, items: list[Item], ctx: BuildContext) -> list[SignalOutput]:
         outputs = [SignalOutput(None) for _ in items]
@@ -93,10 +59,8 @@ class TitleSignal(Signal):
 
     # -- index ----------------------------------------------------------------------------
     def reset(self, expected: int) -> None:
-        model = self._model()
-        dim = (model.get_embedding_dimension if hasattr(model, "get_embedding_dimension")
-               else model.get_sentence_embedding_dimension)()
-        self.index = DenseIndex.create(dim, expected, self.config.dense_index)
+        previous, self.index = self.index, create_dense_store(self.encoder.dim, expected, self.config, self.name)
+        release_dense_store(previous)  # a Milvus collection no generation points to
 
     def add(self, vec_ids, blobs) -> None:
         if blobs:
@@ -106,11 +70,13 @@ class TitleSignal(Signal):
         self.index.remove(vec_ids)
 
     def save(self, folder: Path) -> list[str]:
-        self.index.save(folder / INDEX_FILE)
-        return [INDEX_FILE]
+        return self.index.write(folder, self.name)  # INDEX_FILE with FAISS, a collection pointer with Milvus
 
     def load(self, folder: Path) -> None:
-        self.index = DenseIndex.load(folder / INDEX_FILE, self.config.dense_index.hnsw_ef_search)
+        self.index = open_dense_store(folder, self.name, self.config)
+
+    def discard(self, folder: Path) -> None:
+        discard_dense_store(folder, self.name, self.config, keep=self.index)
 
     def size(self) -> int:
         return self.index.ntotal if self.index else 0
@@ -119,7 +85,8 @@ class TitleSignal(Signal):
         if not blobs or self.size() == 0:
             return [[] for _ in blobs]
         queries = np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
-        sims, ids = self.index.search(queries, k)
+        # compressed codes (IVF-PQ) rank roughly: fetch more, the exact rescoring from the store ranks them
+        sims, ids = self.index.search(queries, k * getattr(self.index, "oversample", 1))
         return [top_candidates(row_ids, np.clip(row_sims, 0.0, 1.0)) for row_ids, row_sims in zip(ids, sims)]
 
     # -- scoring ----------------------------------------------------------------------------

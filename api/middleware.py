@@ -1,0 +1,98 @@
+"""One plain ASGI middleware for every request: body limit, request id, security headers, metrics, access log."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import metrics
+from .deps import KEY_SCOPE
+from .errors import ApiError, error_json
+
+log = logging.getLogger("simgov.api")
+access_log = logging.getLogger("simgov.api.access")
+
+# The console is one static page with its script and style files: nothing inline, nothing remote.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        given_id = headers.get("x-request-id", "")
+        request_id = given_id if _REQUEST_ID.match(given_id) else uuid.uuid4().hex
+        status = 0
+        limit = self.max_body_bytes
+        too_large = f"request body over the limit of {limit} bytes"
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                out = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    out.setdefault(name, value)
+                if scope["path"].startswith("/v1/"):
+                    out.setdefault("cache-control", "no-store")
+                out["x-request-id"] = request_id
+            await send(message)
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise ApiError(413, "too_large", too_large)
+            return message
+
+        try:
+            length = headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > limit:
+                await error_json(413, "too_large", too_large, headers={"connection": "close"})(
+                    scope, receive, send_with_headers)
+            else:
+                await self.app(scope, limited_receive, send_with_headers)
+        except Exception:
+            # Answered here rather than by Starlette's outermost handler, which would re-raise and
+            # make the server drop the connection.
+            if status:
+                raise
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"], extra={"request_id": request_id})
+            await error_json(500, "internal_error", "internal error; the service logged the details")(
+                scope, receive, send_with_headers)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope["method"]
+            status = status or 500
+            metrics.REQUESTS.labels(method, route, str(status)).inc()
+            metrics.LATENCY.labels(method, route).observe(elapsed)
+            access_log.info("request", extra={
+                "request_id": request_id, "method": method, "path": scope["path"], "route": route,
+                "status": status, "ms": round(elapsed * 1000, 2), "key_id": scope.get(KEY_SCOPE),
+                "client": (scope.get("client") or ("", 0))[0],
+            })

@@ -1,0 +1,441 @@
+// simgov investigator console: one static page, no build step, no inline script (strict CSP).
+// Every data call carries the key from sessionStorage; pictures come through fetch() + blob URLs
+// because an <img> cannot send an Authorization header. The DOM is built with createElement and
+// textContent only, so nothing from the data is ever parsed as HTML.
+"use strict";
+
+(() => {
+  const KEY_STORE = "simgov.key";
+  const RELATIONS = {
+    same_seller_duplicate: "duplicate",
+    cross_seller_copy: "copy",
+    counterfeit_suspect: "counterfeit suspect",
+    similar: "similar",
+  };
+
+  const $ = (id) => document.getElementById(id);
+  let currentCase = null;   // what the export buttons write
+  let blobUrls = [];        // revoked when the view changes
+  let viewToken = 0;        // a newer view makes older responses stale
+
+  // -- small DOM helpers ----------------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name === "text") node.textContent = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  const svgNS = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(svgNS, tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (name === "text") node.textContent = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, String(value));
+    }
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  const fmt = (x) => (typeof x === "number" ? x.toFixed(2) : "");
+
+  // -- key and API access ---------------------------------------------------------------------
+  const getKey = () => sessionStorage.getItem(KEY_STORE);
+
+  function showKeyState() {
+    const key = getKey();
+    $("key-state").textContent = key ? `key ${key.slice(0, 16)}…` : "no key";
+    $("forget-key").hidden = !key;
+    $("key-gate").hidden = Boolean(key);
+  }
+
+  class ApiError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.status = status;
+      this.code = code;
+    }
+  }
+
+  async function api(path, options = {}) {
+    const key = getKey();
+    if (!key) throw new ApiError(401, "unauthorized", "enter an API key first");
+    const response = await fetch(path, {
+      ...options,
+      headers: { ...(options.headers || {}), Authorization: `Bearer ${key}` },
+      cache: "no-store",
+    });
+    if (!response.ok) {
+      let code = "error";
+      let message = `${response.status} ${response.statusText}`;
+      try {
+        const body = await response.json();
+        if (body && body.error) ({ code, message } = body.error);
+      } catch (_) { /* not JSON */ }
+      if (response.status === 401) {
+        sessionStorage.removeItem(KEY_STORE);
+        showKeyState();
+        $("key-error").textContent = message;
+        $("key-error").hidden = false;
+      }
+      throw new ApiError(response.status, code, message);
+    }
+    return options.raw ? response : response.json();
+  }
+
+  // A picture of an item: fetched with the key, shown through a blob URL.
+  function picture(itemId, n, label) {
+    const frame = el("div", { class: "pic loading", title: label || "" });
+    const img = el("img", { alt: label || `picture ${n + 1} of ${itemId}`, "data-item": itemId, "data-n": n });
+    frame.append(img);
+    const token = viewToken;
+    api(`/v1/items/${encodeURIComponent(itemId)}/images/${n}?size=320`, { raw: true })
+      .then((r) => r.blob())
+      .then((blob) => {
+        if (token !== viewToken) return;
+        const url = URL.createObjectURL(blob);
+        blobUrls.push(url);
+        img.src = url;
+        frame.classList.remove("loading");
+        frame.classList.add("loaded");
+      })
+      .catch((err) => {
+        frame.classList.remove("loading");
+        frame.classList.add("missing");
+        frame.replaceChildren(el("span", { text: err.status === 404 ? "no picture" : "picture unavailable" }));
+        frame.title = err.message;
+      });
+    return frame;
+  }
+
+  // -- navigation -----------------------------------------------------------------------------
+  function go(kind, id) {
+    const hash = `#/${kind}/${encodeURIComponent(id)}`;
+    if (location.hash === hash) route();
+    else location.hash = hash;
+  }
+
+  function resetView() {
+    viewToken += 1;
+    for (const url of blobUrls) URL.revokeObjectURL(url);
+    blobUrls = [];
+    currentCase = null;
+    $("case-bar").hidden = true;
+  }
+
+  function setCase(title, data) {
+    currentCase = data;
+    $("case-title").textContent = title;
+    $("case-bar").hidden = false;
+  }
+
+  function showError(view, err) {
+    const title = err.status === 404 ? "Not found" : err.status === 501 ? "Not available yet" : "Error";
+    view.append(el("div", { class: "card notice" + (err.status === 501 ? " pending" : " bad") },
+      el("strong", { text: title }), " ", el("span", { class: "message", text: err.message })));
+  }
+
+  async function route() {
+    const match = /^#\/(item|account)\/(.+)$/.exec(location.hash);
+    resetView();
+    const view = $("view");
+    if (!match) return;
+    const [, kind, raw] = match;
+    const id = decodeURIComponent(raw);
+    $("lookup-kind").value = kind;
+    $("lookup-id").value = id;
+    if (!getKey()) {
+      showKeyState();
+      return;
+    }
+    view.replaceChildren(el("p", { class: "muted", text: `Loading ${kind} ${id}…` }));
+    try {
+      if (kind === "item") await itemView(view, id);
+      else await accountView(view, id);
+    } catch (err) {
+      view.replaceChildren();
+      showError(view, err);
+    }
+  }
+
+  // -- item view ------------------------------------------------------------------------------
+  function fieldRows(item) {
+    const rows = [];
+    const add = (name, value) => {
+      if (value !== undefined && value !== null && value !== "") rows.push([name, value]);
+    };
+    add("brand", item.brand);
+    if (item.price !== undefined && item.price !== null) add("price", `${item.price} ${item.currency || ""}`.trim());
+    add("category", item.category);
+    if (item.reference) add("reference", "brand-verified reference listing");
+    for (const [name, value] of Object.entries(item.attributes || {})) {
+      add(name, typeof value === "object" ? JSON.stringify(value) : String(value));
+    }
+    const known = new Set(["item_id", "title", "seller_id", "description", "images", "brand", "price", "currency",
+      "category", "reference", "attributes"]);
+    for (const [name, value] of Object.entries(item)) {
+      if (!known.has(name)) add(name, typeof value === "object" ? JSON.stringify(value) : String(value));
+    }
+    return rows;
+  }
+
+  function sellerLink(sellerId) {
+    return el("button", { type: "button", class: "link seller", "data-seller": sellerId,
+      onclick: () => go("account", sellerId), text: sellerId });
+  }
+
+  function scoreBar(name, value) {
+    const fill = el("span", { class: "fill" });
+    fill.style.width = `${Math.round(Math.max(0, Math.min(1, value)) * 100)}%`;
+    return el("div", { class: `score-row signal-${name}` },
+      el("span", { class: "label", text: name }),
+      el("span", { class: "track" }, fill),
+      el("span", { class: "value", text: fmt(value) }));
+  }
+
+  // Which pictures the image evidence compared ("picture 2 vs picture 1"), else the first ones.
+  function matchedPictures(neighbour) {
+    for (const line of neighbour.evidence || []) {
+      const m = /picture (\d+) vs picture (\d+)/.exec(line);
+      if (m) return [Number(m[1]) - 1, Number(m[2]) - 1];
+    }
+    return [0, 0];
+  }
+
+  function neighbourCard(query, neighbour, counterfeitOf) {
+    const [qn, nn] = matchedPictures(neighbour);
+    const relLabel = RELATIONS[neighbour.relation] || neighbour.relation;
+    const fake = counterfeitOf.get(neighbour.item_id);
+    const queryHasPicture = (query.images || []).length > 0;
+    const bars = el("div", { class: "bars" }, scoreBar("score", neighbour.score),
+      ...Object.entries(neighbour.signals).map(([name, value]) => scoreBar(name, value)));
+    return el("article", { class: `neighbour rel-${neighbour.relation}`, "data-item": neighbour.item_id },
+      el("div", { class: "pair" },
+        queryHasPicture ? picture(query.item_id, qn, `query ${query.item_id}, picture ${qn + 1}`)
+          : el("div", { class: "pic missing" }, el("span", { text: "no picture" })),
+        el("button", { type: "button", class: "pivot-pic", title: `open ${neighbour.item_id}`,
+          onclick: () => go("item", neighbour.item_id) },
+        picture(neighbour.item_id, nn, `${neighbour.item_id}, picture ${nn + 1}`))),
+      el("div", { class: "head" },
+        el("button", { type: "button", class: "link item-link", onclick: () => go("item", neighbour.item_id),
+          text: neighbour.item_id }),
+        el("span", { class: `badge rel rel-${neighbour.relation}`, text: relLabel }),
+        fake ? el("span", { class: "badge rel rel-counterfeit_suspect", title: "this listing is a suspected counterfeit of that reference",
+          text: "counterfeit suspect" }) : null,
+        neighbour.match ? el("span", { class: "badge match", text: "match" }) : null),
+      el("div", { class: "muted small" }, "seller ", sellerLink(neighbour.seller_id)),
+      bars,
+      el("ul", { class: "evidence" }, (neighbour.evidence || []).map((line) => el("li", { text: line }))));
+  }
+
+  async function itemView(view, itemId, options = {}) {
+    const k = options.k || Number(sessionStorage.getItem("simgov.k") || 10);
+    const token = viewToken;
+    const path = `/v1/items/${encodeURIComponent(itemId)}`;
+    const [detail, similar, counterfeit] = await Promise.all([
+      api(path), api(`${path}/similar?k=${k}`),
+      api(`${path}/counterfeit`).catch((err) => (err.status === 401 ? Promise.reject(err) : { error: err.message })),
+    ]);
+    if (token !== viewToken) return;
+    // reference listings this item is a suspected counterfeit of
+    const counterfeitOf = new Map((counterfeit.suspects || []).map((s) => [s.reference_item_id, s]));
+    const item = detail.item;
+    view.replaceChildren();
+
+    const pictures = el("div", { class: "pictures" },
+      (item.images || []).map((_, n) => picture(item.item_id, n, `picture ${n + 1}`)));
+    if (!(item.images || []).length) pictures.append(el("p", { class: "muted", text: "no pictures" }));
+    const fields = el("table", { class: "fields" },
+      fieldRows(item).map(([name, value]) => el("tr", {}, el("th", { text: name }), el("td", { text: value }))));
+    const problems = detail.problems.length
+      ? el("ul", { class: "problems" }, detail.problems.map((p) => el("li", { text: `${p.signal}: ${p.problem}` })))
+      : null;
+    view.append(el("section", { class: "card item", id: "item-card", "data-item": item.item_id },
+      el("div", { class: "item-head" },
+        el("h2", { text: item.title || "(no title)" }),
+        el("div", { class: "muted" }, el("code", { text: item.item_id }), " · seller ", sellerLink(item.seller_id),
+          " · signals: ", Object.keys(detail.signals).join(", ") || "none")),
+      pictures,
+      el("div", { class: "item-body" }, fields,
+        item.description ? el("p", { class: "description", text: item.description }) : null, problems)));
+
+    if (counterfeit.suspect) {
+      view.append(el("section", { class: "card notice bad", id: "counterfeit" },
+        el("strong", { text: "Counterfeit suspect" }),
+        (counterfeit.suspects || []).map((s) => el("div", {},
+          " of reference ", el("button", { type: "button", class: "link", onclick: () => go("item", s.reference_item_id),
+            text: s.reference_item_id }),
+          ` (${s.brand || "brand unknown"}, score ${fmt(s.score)}` +
+            (s.price_ratio === null ? ")" : `, priced at ${Math.round(s.price_ratio * 100)}% of it)`),
+          el("ul", { class: "evidence" }, s.evidence.map((line) => el("li", { text: line })))))));
+    } else if (counterfeit.error) {
+      view.append(el("p", { class: "muted small", text: `counterfeit check unavailable: ${counterfeit.error}` }));
+    }
+
+    const kSelect = el("select", { "aria-label": "neighbours", onchange: (e) => {
+      sessionStorage.setItem("simgov.k", e.target.value);
+      route();
+    } }, [5, 10, 20, 50, 100].map((n) => el("option", { value: n, selected: n === k, text: `${n} neighbours` })));
+    const grid = el("div", { class: "grid", id: "neighbours" },
+      similar.neighbours.map((n) => neighbourCard(item, n, counterfeitOf)));
+    view.append(el("section", { class: "neighbours" },
+      el("div", { class: "section-head" }, el("h3", { text: `Nearest listings (${similar.neighbours.length})` }),
+        kSelect),
+      similar.neighbours.length ? grid : el("p", { class: "muted", text: "no neighbours found" })));
+
+    setCase(`item ${item.item_id}: ${similar.neighbours.length} neighbours`,
+      { kind: "item", item_id: item.item_id, item, signals: detail.signals, problems: detail.problems,
+        counterfeit, neighbours: similar.neighbours });
+  }
+
+  // -- account view ---------------------------------------------------------------------------
+  function graph(accountId, linked) {
+    const size = 360;
+    const c = size / 2;
+    const radius = linked.length ? 130 : 0;
+    const nodes = linked.map((link, i) => {
+      const angle = (2 * Math.PI * i) / linked.length - Math.PI / 2;
+      return { id: link.account_id, x: c + radius * Math.cos(angle), y: c + radius * Math.sin(angle), link };
+    });
+    const root = svg("svg", { viewBox: `0 0 ${size} ${size}`, class: "graph", role: "img",
+      "aria-label": `accounts linked to ${accountId}` });
+    for (const node of nodes) {
+      root.append(svg("line", { x1: c, y1: c, x2: node.x, y2: node.y,
+        class: node.link.match ? "edge match" : "edge", "stroke-width": 1 + 5 * node.link.score }));
+      root.append(svg("text", { x: (c + node.x) / 2, y: (c + node.y) / 2 - 4, class: "edge-label",
+        "text-anchor": "middle", text: fmt(node.link.score) }));
+    }
+    const nodeGroup = (id, x, y, centre) => svg("g", { class: centre ? "node centre" : "node",
+      onclick: centre ? undefined : () => go("account", id) },
+    svg("circle", { cx: x, cy: y, r: centre ? 22 : 16 }),
+    svg("text", { x, y: y + (centre ? 36 : 30), "text-anchor": "middle", text: id.length > 18 ? `${id.slice(0, 17)}…` : id }));
+    for (const node of nodes) root.append(nodeGroup(node.id, node.x, node.y, false));
+    root.append(nodeGroup(accountId, c, c, true));
+    return root;
+  }
+
+  async function accountView(view, accountId) {
+    const token = viewToken;
+    const listings = await api(`/v1/accounts/${encodeURIComponent(accountId)}/items?limit=60`);
+    let linked = null;
+    let linkedError = null;
+    try {
+      linked = await api(`/v1/accounts/${encodeURIComponent(accountId)}/linked`);
+    } catch (err) {
+      if (err.status === 401) throw err;
+      linkedError = err;
+    }
+    if (token !== viewToken) return;
+    view.replaceChildren();
+    view.append(el("section", { class: "card account", id: "account-card" },
+      el("h2", {}, "Account ", el("code", { text: accountId })),
+      el("p", { class: "muted", text: `${listings.items.length}${listings.truncated ? "+" : ""} live listings` })));
+
+    const linkedSection = el("section", { class: "linked" }, el("h3", { text: "Linked accounts" }));
+    if (linkedError) showError(linkedSection, linkedError);
+    else if (!linked.linked.length) linkedSection.append(el("p", { class: "muted", text: "no linked accounts found" }));
+    else {
+      linkedSection.append(el("div", { class: "linked-body" }, graph(accountId, linked.linked),
+        el("div", { class: "links" }, linked.linked.map((link) => el("article", { class: "card link-card" },
+          el("div", { class: "head" }, el("button", { type: "button", class: "link", onclick: () => go("account", link.account_id),
+            text: link.account_id }), link.match ? el("span", { class: "badge match", text: "linked" }) : null),
+          scoreBar("score", link.score),
+          el("ul", { class: "evidence" }, link.evidence.map((e) => el("li", {},
+            el("span", { class: "badge kind", text: e.kind }), ` ${e.detail} (${fmt(e.score)})`))))))));
+    }
+    view.append(linkedSection);
+
+    view.append(el("section", { class: "listings" }, el("h3", { text: "Listings" }),
+      el("div", { class: "grid small-grid" }, listings.items.map((item) => el("article", { class: "listing", "data-item": item.item_id },
+        item.images && item.images.length ? el("button", { type: "button", class: "pivot-pic", onclick: () => go("item", item.item_id) },
+          picture(item.item_id, 0, item.title)) : el("div", { class: "pic missing" }, el("span", { text: "no picture" })),
+        el("button", { type: "button", class: "link item-link", onclick: () => go("item", item.item_id), text: item.item_id }),
+        el("div", { class: "small", text: item.title }))))));
+
+    setCase(`account ${accountId}`, { kind: "account", account_id: accountId, items: listings.items,
+      linked: linked ? linked.linked : null, linked_error: linkedError ? linkedError.message : null });
+  }
+
+  // -- export ---------------------------------------------------------------------------------
+  function download(name, type, text) {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    const a = el("a", { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  // RFC 4180 quoting, and a leading quote on cells a spreadsheet would run as a formula.
+  function csvCell(value) {
+    let text = value === null || value === undefined ? "" : String(value);
+    if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  }
+
+  function caseRows(c) {
+    if (c.kind === "item") {
+      const signals = [...new Set(c.neighbours.flatMap((n) => Object.keys(n.signals)))].sort();
+      const header = ["query_item_id", "item_id", "seller_id", "score", "match", "relation",
+        ...signals.map((s) => `signal_${s}`), "evidence"];
+      return [header, ...c.neighbours.map((n) => [c.item_id, n.item_id, n.seller_id, n.score, n.match, n.relation,
+        ...signals.map((s) => n.signals[s] ?? ""), (n.evidence || []).join(" | ")])];
+    }
+    const header = ["account_id", "linked_account_id", "score", "match", "evidence"];
+    return [header, ...(c.linked || []).map((l) => [c.account_id, l.account_id, l.score, l.match,
+      l.evidence.map((e) => `${e.kind}: ${e.detail} (${e.score})`).join(" | ")])];
+  }
+
+  function exportCase(format) {
+    if (!currentCase) return;
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    const id = currentCase.item_id || currentCase.account_id;
+    const base = `simgov-${currentCase.kind}-${id.replace(/[^A-Za-z0-9._-]/g, "_")}-${stamp}`;
+    if (format === "json") {
+      const data = { exported_at: new Date().toISOString(), ...currentCase };
+      download(`${base}.json`, "application/json", JSON.stringify(data, null, 2));
+    } else {
+      download(`${base}.csv`, "text/csv", caseRows(currentCase).map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n");
+    }
+  }
+
+  // -- wiring ---------------------------------------------------------------------------------
+  document.addEventListener("DOMContentLoaded", () => {
+    $("key-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const key = $("key-input").value.trim();
+      if (!key) return;
+      sessionStorage.setItem(KEY_STORE, key);
+      $("key-input").value = "";
+      $("key-error").hidden = true;
+      showKeyState();
+      route();
+    });
+    $("forget-key").addEventListener("click", () => {
+      sessionStorage.removeItem(KEY_STORE);
+      resetView();
+      $("view").replaceChildren();
+      showKeyState();
+    });
+    $("lookup").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const id = $("lookup-id").value.trim();
+      if (id) go($("lookup-kind").value, id);
+    });
+    $("export-json").addEventListener("click", () => exportCase("json"));
+    $("export-csv").addEventListener("click", () => exportCase("csv"));
+    window.addEventListener("hashchange", route);
+    showKeyState();
+    route();
+  });
+})();

@@ -1,0 +1,161 @@
+"""The investigator console: a static page under a strict CSP, and a real browser driving it over the
+demo marketplace built by `simgov demo --no-serve`."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api_support import REPO, copy_market, thread_server
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+STATIC = REPO / "api" / "static"
+
+
+class _Inline(HTMLParser):
+    """Collects anything a strict CSP would block: inline scripts, inline styles, event attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.problems: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        names = dict(attrs)
+        if tag == "script":
+            self._in_script = True
+            if "src" not in names:
+                self.problems.append("inline <script>")
+        if tag == "style":
+            self.problems.append("<style> element")
+        for name, _ in attrs:
+            if name == "style" or name.startswith("on"):
+                self.problems.append(f"{name}= attribute on <{tag}>")
+
+    def handle_endtag(self, tag):
+        self._in_script = self._in_script and tag != "script"
+
+    def handle_data(self, data):
+        if self._in_script and data.strip():
+            self.problems.append("script body")
+
+
+def test_console_is_static_and_csp_clean():
+    parser = _Inline()
+    parser.feed((STATIC / "index.html").read_text(encoding="utf-8"))
+    assert parser.problems == []
+    script = (STATIC / "app.js").read_text(encoding="utf-8")
+    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function", script)
+    assert "sessionStorage" in script and "localStorage" not in script
+
+
+def test_console_page_needs_no_key_but_its_data_does(tmp_path):
+    index_dir = copy_market(tmp_path / "market")
+    with thread_server(index_dir) as url:
+        page = httpx.get(f"{url}/ui")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
+        for asset, kind in (("app.js", "javascript"), ("app.css", "text/css")):
+            response = httpx.get(f"{url}/ui/assets/{asset}")
+            assert response.status_code == 200 and kind in response.headers["content-type"]
+        assert httpx.get(f"{url}/ui/assets/nope.js").json()["error"]["code"] == "not_found"
+        assert httpx.get(f"{url}/v1/items/shoe-1/images/0").status_code == 401
+
+
+# -- the browser test -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """`simgov demo --no-serve` on a small demo marketplace; returns (folder, printed key, planted)."""
+    from simgov import cli, demo as demo_module
+
+    out = tmp_path_factory.mktemp("demo") / "market"
+    small = functools.partial(demo_module.generate_marketplace, n_sellers=30, n_products=60, workers=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo_module, "generate_marketplace", small)
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
+            assert cli.main(["demo", "--out", str(out), "--seed", "11", "--no-serve", "--port", "8123"]) == 0
+    printed = stdout.getvalue()
+    assert "investigator console: http://127.0.0.1:8123/ui" in printed
+    key = re.search(r"investigator key \(shown once\): (sgk_\S+)", printed).group(1)
+    return out, key, json.loads((out / "planted.json").read_text())
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
+                                                   "(apt-get install chromium)")
+def test_console_in_a_browser(demo):
+    from playwright.sync_api import sync_playwright
+
+    out, key, planted = demo
+    copy = planted["cross_seller_copies"][0]
+    query, copies = copy["original_item_id"], {c["item_id"] for c in copy["copies"]}
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    with thread_server(out / "index") as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            # script errors and CSP violations (a 404 answer the page handles is not one)
+            page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{url}/ui")
+            page.locator("#key-gate").wait_for(state="visible")
+            page.fill("#key-input", key)
+            page.click("#key-form button")
+            page.select_option("#lookup-kind", "item")
+            page.fill("#lookup-id", query)
+            page.click("#lookup button")
+
+            # the item, then its neighbours as thumbnails beside the query picture
+            page.locator(f"#item-card[data-item='{query}']").wait_for()
+            cards = page.locator("#neighbours article.neighbour")
+            cards.first.wait_for()
+            found = set(cards.evaluate_all("els => els.map(e => e.dataset.item)"))
+            assert copies & found, (copies, found)
+            first_copy = sorted(copies & found)[0]
+            card = page.locator(f"#neighbours article.neighbour[data-item='{first_copy}']")
+            page.wait_for_function(
+                "id => { const imgs = document.querySelectorAll(`#neighbours article[data-item='${id}'] .pic.loaded img`);"
+                " return imgs.length === 2 && [...imgs].every(i => i.complete && i.naturalWidth > 0); }",
+                arg=first_copy, timeout=30_000)
+            assert card.locator(".pic.loaded img").first.get_attribute("src").startswith("blob:")
+            assert card.locator(".badge.rel").inner_text() in ("copy", "duplicate", "counterfeit suspect", "similar")
+            assert card.locator(".score-row").count() >= 2 and card.locator(".evidence li").count() >= 1
+            page.wait_for_function("() => document.querySelectorAll('.pic.loading').length === 0", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "console.png"), full_page=True)
+
+            # export of the case, downloaded client-side
+            with page.expect_download() as download:
+                page.click("#export-json")
+            case = json.loads(Path(download.value.path()).read_text())
+            assert case["item_id"] == query and first_copy in [n["item_id"] for n in case["neighbours"]]
+            with page.expect_download() as download:
+                page.click("#export-csv")
+            rows = Path(download.value.path()).read_text().splitlines()
+            assert rows[0].startswith("query_item_id,item_id,seller_id,score,match,relation") and len(rows) == len(found) + 1
+
+            # pivot to the neighbour, then to its seller
+            card.locator(".item-link").click()
+            page.locator(f"#item-card[data-item='{first_copy}']").wait_for()
+            seller = page.locator("#item-card .seller").inner_text()
+            page.locator("#item-card .seller").click()
+            page.locator("#account-card").wait_for()
+            assert seller in page.locator("#account-card").inner_text()
+            page.locator("section.linked svg.graph, section.linked .notice, section.linked p.muted").first.wait_for()
+            page.wait_for_function("() => document.querySelectorAll('.pic.loading').length === 0", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "console-account.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == [], errors

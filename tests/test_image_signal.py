@@ -1,0 +1,346 @@
+"""The image signal and safe picture loading: PDQ conformance, every Pillow mode, EXIF orientation,
+animated pictures, decompression bombs, and near-copies found through the edits sellers make."""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import random
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from simgov.config import Config
+from simgov.errors import ImageRejected, ImageTooLarge
+from simgov.imageio import decode_image, load_image, to_rgb
+from simgov.schema import Item
+from simgov.signals.base import BuildContext, Query
+from simgov.signals.image import (DRAFT_SIZE, MIN_PDQ_QUALITY, ImageSignal, compare, fingerprint, picture_features,
+                                  read_pictures, trim_box)
+
+ROOT = Path(__file__).resolve().parents[1]
+PDQ = ROOT.parent / "shared" / "testdata" / "pdq"
+LIMITS = Config().images
+
+
+def _bench():
+    """The benchmark script's edits (one definition of what a seller does to a photo)."""
+    spec = importlib.util.spec_from_file_location("bench_image_edits", ROOT / "scripts" / "bench_image_edits.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BENCH = _bench()
+
+
+def load(path: Path) -> Image.Image:
+    return load_image(path, max_bytes=LIMITS.max_bytes, max_pixels=LIMITS.max_pixels, draft_size=DRAFT_SIZE)
+
+
+def bits_apart(a: np.ndarray, b: np.ndarray) -> int:
+    return int(np.unpackbits(np.bitwise_xor(a, b)).sum())
+
+
+def reference_hashes() -> dict[str, np.ndarray]:
+    with open(PDQ / "expected_pdq.csv", newline="") as fh:
+        return {row["FilePath"]: np.frombuffer(bytes.fromhex(row["Hash"]), dtype=np.uint8) for row in csv.DictReader(fh)}
+
+
+def jpeg_bytes(img: Image.Image, quality: int = 90, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality, **kw)
+    return buf.getvalue()
+
+
+def textured(seed: int, size=(320, 240)) -> Image.Image:
+    """A busy synthetic picture (many corners), different for every seed."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", size, tuple(rng.randint(0, 255) for _ in range(3)))
+    d = ImageDraw.Draw(img)
+    for _ in range(60):
+        x, y = rng.randint(0, size[0]), rng.randint(0, size[1])
+        w, h = rng.randint(5, 60), rng.randint(5, 60)
+        colour = tuple(rng.randint(0, 255) for _ in range(3))
+        (d.ellipse if rng.random() < 0.4 else d.rectangle)([x, y, x + w, y + h], fill=colour)
+    return img
+
+
+# -- PDQ conformance -------------------------------------------------------------------------------
+@pytest.mark.parametrize("rel", sorted(reference_hashes()))
+def test_pdq_conforms_to_the_reference(rel):
+    """Within 10 bits of the reference wherever quality >= 80, both for the plain whole-picture
+    fingerprint and for the signal's own picture hash; low quality is reported as low."""
+    ref = reference_hashes()[rel]
+    img = load(PDQ / rel)
+    plain = fingerprint(img)
+    pic = picture_features(img)
+    if rel.endswith("small.jpg"):
+        assert plain.quality < MIN_PDQ_QUALITY and pic.quality < MIN_PDQ_QUALITY
+        return
+    assert plain.quality >= 80 and pic.quality >= 80
+    assert bits_apart(plain.pdq, ref) <= 10
+    assert not pic.trimmed
+    assert bits_apart(pic.pdq[0], ref) <= 10
+
+
+def test_low_quality_picture_is_reported(tmp_path):
+    signal = ImageSignal(Config())
+    out = signal.fingerprint_paths(["misc-images/small.jpg"], BuildContext(data_roots=[PDQ]))
+    assert out.blob is not None
+    assert any("PDQ quality 0 below" in p and "not used" in p for p in out.problems)
+    pic = read_pictures(out.blob)[0]
+    assert not pic.pdq_usable
+
+
+def test_rotated_and_flipped_bridge_found_by_dihedral_hashes():
+    signal = ImageSignal(Config())
+    ctx = BuildContext(data_roots=[PDQ])
+    blob = {rel: signal.fingerprint_paths([rel], ctx).blob for rel in (
+        "bridge-mods/aaa-orig.jpg", "reg-test-input/dih/bridge-2-rotate-90.jpg",
+        "reg-test-input/dih/bridge-3-rotate-180.jpg", "reg-test-input/dih/bridge-5-flipx.jpg",
+        "reg-test-input/pen-and-coaster.png")}
+    orig = blob["bridge-mods/aaa-orig.jpg"]
+    plain = fingerprint(load(PDQ / "reg-test-input/dih/bridge-2-rotate-90.jpg")).pdq
+    assert bits_apart(plain, fingerprint(load(PDQ / "bridge-mods/aaa-orig.jpg")).pdq) > 80  # plain PDQ misses it
+    for rel, words in (("reg-test-input/dih/bridge-2-rotate-90.jpg", "rotated"),
+                       ("reg-test-input/dih/bridge-3-rotate-180.jpg", "rotated 180 degrees"),
+                       ("reg-test-input/dih/bridge-5-flipx.jpg", "flipped upside down")):  # flipped about the x axis
+        score = signal.score(blob[rel], orig)
+        assert ImageSignal.is_match(score), (rel, score)
+        assert score == signal.score(orig, blob[rel])
+        evidence = " ".join(signal.explain(blob[rel], orig))
+        assert words in evidence and "bits apart after" in evidence, evidence
+    assert not ImageSignal.is_match(signal.score(blob["reg-test-input/pen-and-coaster.png"], orig))
+
+
+# -- loading any picture ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["P.png", "L.png", "CMYK.jpg", "1.png"])
+def test_shipped_mode_samples_load(name):
+    img = load(PDQ / "misc-images" / "modes" / name)
+    assert img.mode == "RGB" and min(img.size) > 0
+    assert picture_features(img).quality >= 0
+
+
+def encode(img: Image.Image, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("mode,fmt", [
+    ("1", "PNG"), ("L", "PNG"), ("LA", "PNG"), ("P", "PNG"), ("RGB", "PNG"), ("RGBA", "PNG"), ("I;16", "PNG"),
+    ("I", "TIFF"), ("F", "TIFF"), ("CMYK", "JPEG"), ("CMYK", "TIFF"), ("YCbCr", "JPEG"), ("LAB", "TIFF"),
+    ("PA", None), ("La", None), ("RGBa", None), ("RGBX", None), ("HSV", None), ("I;16B", None),
+])
+def test_every_pillow_mode_becomes_rgb(mode, fmt):
+    base = textured(3, (64, 48))
+    if mode in ("I;16", "I;16B", "I", "F"):
+        values = np.asarray(base.convert("L"), dtype=np.uint16) * 200  # 16-bit range
+        dtype = {"I;16": "<u2", "I;16B": ">u2", "I": "<i4", "F": "<f4"}[mode]
+        img = Image.frombytes(mode, base.size, values.astype(dtype).tobytes(),
+                              "raw", {"I": "I;32", "F": "F;32F"}.get(mode, mode))
+    elif mode == "PA":
+        img = base.convert("P").convert("PA")
+    elif mode == "La":
+        img = base.convert("LA").convert("La")
+    else:
+        img = base.convert(mode)
+    out = decode_image(encode(img, fmt), max_pixels=LIMITS.max_pixels) if fmt else to_rgb(img)
+    assert out.mode == "RGB" and out.size == (64, 48)
+    assert np.asarray(out).std() > 5  # the picture survived, not a blank
+    picture_features(out)
+
+
+def test_transparency_is_flattened_on_white():
+    rgba = Image.new("RGBA", (40, 30), (0, 0, 0, 0))
+    ImageDraw.Draw(rgba).rectangle([10, 10, 20, 20], fill=(255, 0, 0, 255))
+    out = np.asarray(decode_image(encode(rgba, "PNG"), max_pixels=LIMITS.max_pixels))
+    assert tuple(out[0, 0]) == (255, 255, 255) and tuple(out[15, 15]) == (255, 0, 0)
+    pal = Image.new("P", (40, 30), 0)
+    pal.putpalette([0, 0, 0, 0, 0, 255] + [0] * 762)
+    ImageDraw.Draw(pal).rectangle([10, 10, 20, 20], fill=1)
+    buf = io.BytesIO()
+    pal.save(buf, "PNG", transparency=0)
+    out = np.asarray(decode_image(buf.getvalue(), max_pixels=LIMITS.max_pixels))
+    assert tuple(out[0, 0]) == (255, 255, 255) and tuple(out[15, 15]) == (0, 0, 255)
+    la = Image.new("LA", (40, 30), (0, 0))
+    out = np.asarray(decode_image(encode(la, "PNG"), max_pixels=LIMITS.max_pixels))
+    assert tuple(out[0, 0]) == (255, 255, 255)
+
+
+def test_exif_orientation_is_honoured():
+    img = Image.new("RGB", (60, 40), (0, 0, 255))
+    ImageDraw.Draw(img).rectangle([0, 0, 29, 39], fill=(255, 0, 0))  # left half red
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated: display turned 90 degrees clockwise
+    out = decode_image(jpeg_bytes(img, 95, exif=exif.tobytes()), max_pixels=LIMITS.max_pixels, draft_size=DRAFT_SIZE)
+    assert out.size == (40, 60)
+    arr = np.asarray(out).astype(int)
+    assert arr[5, 20, 0] > 200 and arr[5, 20, 2] < 60  # the red half is on top now
+    assert arr[55, 20, 2] > 200 and arr[55, 20, 0] < 60
+
+
+def test_animated_pictures_give_their_first_frame():
+    frames = [Image.new("RGB", (32, 32), c) for c in ((255, 0, 0), (0, 0, 255), (0, 255, 0))]
+    for fmt in ("GIF", "PNG", "WEBP"):
+        buf = io.BytesIO()
+        frames[0].save(buf, fmt, save_all=True, append_images=frames[1:], duration=100, loop=0)
+        with Image.open(io.BytesIO(buf.getvalue())) as check:
+            assert getattr(check, "n_frames", 1) == 3, fmt
+        out = np.asarray(decode_image(buf.getvalue(), max_pixels=LIMITS.max_pixels)).astype(int)
+        assert out[16, 16, 0] > 200 and out[16, 16, 2] < 60, fmt
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG that declares a huge picture (a decompression bomb's header)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("side", [8000, 30000])  # over simgov's limit; over Pillow's own bomb limit too
+def test_decompression_bombs_are_refused(tmp_path, side):
+    with pytest.raises(ImageTooLarge):
+        decode_image(png_header_only(side, side), max_pixels=LIMITS.max_pixels)
+    (tmp_path / "bomb.png").write_bytes(png_header_only(side, side))
+    out = ImageSignal(Config()).fingerprint_paths(["bomb.png"], BuildContext(data_roots=[tmp_path]))
+    assert out.blob is None and any("pixels" in p or "bomb" in p for p in out.problems)
+
+
+def test_corrupt_and_truncated_pictures_are_refused():
+    good = jpeg_bytes(textured(1))
+    for bad in (b"GIF89a not really", good[: len(good) // 2], b"\x00" * 100):
+        with pytest.raises(ImageRejected):
+            decode_image(bad, max_pixels=LIMITS.max_pixels)
+
+
+# -- trimming --------------------------------------------------------------------------------------
+def test_flat_border_is_trimmed_but_natural_background_is_not():
+    photo = textured(5, (200, 150))
+    padded = Image.new("RGB", (300, 300), (255, 255, 255))
+    padded.paste(photo, (50, 75))
+    box = trim_box(np.asarray(padded))
+    assert box is not None and abs(box[0] - 50) <= 1 and abs(box[1] - 75) <= 1 and abs(box[2] - 250) <= 1
+    assert trim_box(np.asarray(photo)) is None
+    noisy = np.clip(np.random.default_rng(0).normal(128, 6, (200, 200, 3)), 0, 255).astype(np.uint8)
+    noisy[80:120, 80:120] = 20
+    assert trim_box(noisy) is None  # grey with sensor noise is a background, not padding
+
+
+# -- near-copies through the signal's whole path ------------------------------------------------------
+def originals() -> dict[str, Image.Image]:
+    import matplotlib
+
+    out = {"bridge": load(PDQ / "bridge-mods/aaa-orig.jpg"), "coaster": load(PDQ / "misc-images/c.png")}
+    hopper = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    if hopper.exists():
+        out["hopper"] = load(hopper)
+    return out
+
+
+EDITS = [("jpeg30",), ("half",), ("crop5",), ("crop10",), ("pad20",), ("rot4",), ("banner15",), ("mirror",),
+         ("rot90",), ("crop10", "banner15"), ("mirror", "jpeg30"), ("mirror", "crop10"), ("pad20", "banner15")]
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory):
+    """Originals and distinct pictures as files, indexed through compute/reset/add."""
+    folder = tmp_path_factory.mktemp("gallery")
+    pictures = originals()
+    pictures["pen-and-coaster"] = load(PDQ / "reg-test-input/pen-and-coaster.png")  # same coaster, other photo
+    for n in range(12):
+        pictures[f"distractor-{n}"] = textured(100 + n) if n % 2 else BENCH.draw_product(random.Random(n), 320, 320)
+    names = sorted(pictures)
+    for name in names:
+        pictures[name].save(folder / f"{name}.jpg", "JPEG", quality=92)
+    signal = ImageSignal(Config())
+    ctx = BuildContext(data_roots=[folder])
+    items = [Item(item_id=name, title="picture", seller_id="s", images=[f"{name}.jpg"]) for name in names]
+    blobs = [out.blob for out in signal.compute(items, ctx)]
+    assert all(b is not None for b in blobs)
+    signal.reset(len(blobs))
+    signal.add(np.arange(len(blobs), dtype=np.int64), blobs)
+    return signal, ctx, folder, names, blobs
+
+
+@pytest.mark.parametrize("combo", EDITS, ids=["+".join(c) for c in EDITS])
+def test_edited_copies_are_matched_and_distinct_pictures_are_not(gallery, combo):
+    signal, ctx, folder, names, blobs = gallery
+    rng = random.Random(7)
+    for original in originals():
+        img = load(folder / f"{original}.jpg")
+        for step in combo:
+            img = BENCH.edit(step, img, rng)
+        path = folder / f"q-{'+'.join(combo)}-{original}.jpg"
+        img.save(path, "JPEG", quality=30 if "jpeg30" in combo else 90)
+        query = signal.fingerprint_paths([path.name], ctx).blob
+        candidates = signal.search([query], 10)[0]
+        truth = names.index(original)
+        assert truth in [c.vec_id for c in candidates], (combo, original)
+        for cand in candidates:
+            score = signal.score(query, blobs[cand.vec_id])
+            assert 0.0 <= score <= 1.0
+            assert ImageSignal.is_match(score) == (cand.vec_id == truth), (combo, original, names[cand.vec_id], score)
+
+
+def test_evidence_says_what_matched(gallery):
+    signal, ctx, folder, names, blobs = gallery
+    bridge = blobs[names.index("bridge")]
+    img = load(folder / "bridge.jpg")
+    mirror = picture_features(img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)).to_bytes()
+    text = signal.explain(mirror, bridge)[0]
+    assert text.startswith("image: mirror image: PDQ") and "bits apart after flipping" in text
+    w, h = img.size
+    crop = picture_features(img.crop((int(w * 0.08), int(h * 0.02), int(w * 0.97), int(h * 0.9)))).to_bytes()
+    text = signal.explain(crop, bridge)[0]
+    assert "crop" in text and "matching local features, geometric check passed" in text, text
+    other = blobs[names.index("pen-and-coaster")]
+    assert not ImageSignal.is_match(signal.score(blobs[names.index("coaster")], other))
+    assert signal.explain(bridge, other)[0].startswith("image: no near-copy")
+
+
+def test_blob_round_trip_and_query(gallery):
+    signal, ctx, folder, names, blobs = gallery
+    img = load(folder / "hopper.jpg") if "hopper" in names else load(folder / "bridge.jpg")
+    pic = picture_features(img, 3)
+    again = read_pictures(pic.to_bytes())[0]
+    assert again.image == 3 and again.quality == pic.quality and (again.desc == pic.desc).all()
+    assert np.abs(again.xy - pic.xy).max() < 0.02 and (again.pdq == pic.pdq).all()
+    assert len(pic.xy) > 50
+    query = signal.compute_query(Query(image=img))
+    best = signal.search([query], 5)[0][0]
+    assert names[best.vec_id] in ("hopper", "bridge") and signal.score(query, blobs[best.vec_id]) > 0.95
+    assert signal.compute_query(Query(text="x")) is None
+    desc = signal.describe(blobs[0])["pictures"][0]
+    assert {"pdq", "pdq_quality", "keypoints", "border_trimmed"} <= set(desc)
+
+
+def test_several_pictures_per_item_and_identical_copy(tmp_path):
+    for n in range(3):
+        textured(n).save(tmp_path / f"p{n}.jpg", quality=90)
+    signal = ImageSignal(Config())
+    ctx = BuildContext(data_roots=[tmp_path])
+    a = signal.fingerprint_paths(["p0.jpg", "p1.jpg"], ctx).blob
+    b = signal.fingerprint_paths(["p2.jpg", "p1.jpg"], ctx).blob
+    c = signal.fingerprint_paths(["p2.jpg"], ctx).blob
+    assert signal.score(a, b) == 1.0  # picture 2 of both is the same file
+    assert "picture 2 vs picture 2" in signal.explain(a, b)[0]
+    assert not ImageSignal.is_match(signal.score(a, c))
+    assert compare(a, c) is compare(a, c)  # cached: score then explain costs one comparison
+
+
+def test_index_saves_loads_and_counts_pictures(gallery, tmp_path):
+    signal, ctx, folder, names, blobs = gallery
+    files = signal.save(tmp_path)
+    assert all((tmp_path / f).exists() for f in files)
+    again = ImageSignal(Config())
+    again.load(tmp_path)
+    assert again.size() == signal.size() == len(blobs)
+    assert again.search([blobs[0]], 3)[0][0].vec_id == 0
+    assert again.identity() == signal.identity() and again.identity()["version"] == 2
