@@ -162,7 +162,7 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         unchanged = [item.item_id for item in items if known.get(item.item_id) == hashes[item.item_id]]
         found = []
         if changed:
-            writes = index.compute(changed, ctx)
+            writes = index.compute(changed, ctx, [hashes[item.item_id] for item in changed])
             for w in writes:
                 w.content_hash = hashes[w.item.item_id]
                 found += [RowProblem(str(items_file), lines[w.item.item_id], p, w.item.item_id, s) for s, p in w.problems]

@@ -400,7 +400,12 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         raise SimgovError("the ray engine reads JSON Lines or Parquet items; build a CSV file with the local engine")
     ray = _require_ray()
     started_ray = _start_ray(ray, ray_address, num_cpus)
-    index = SimIndex.open(index_dir, create_with=config or Config())
+    try:
+        index = SimIndex.open(index_dir, create_with=config or Config())
+    except BaseException:
+        if started_ray:
+            ray.shutdown()
+        raise
     config = index.config
     store = index.store
     display = str(items_file)
@@ -439,8 +444,9 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
             ctx = ray.data.DataContext.get_current()
             ctx.enable_progress_bars = not quiet
             ds = ray.data.from_items([{"chunk": json.dumps(c)} for c in todo], override_num_blocks=len(todo))
+            pool_strategy = ray.data.ActorPoolStrategy(size=result.actors, max_tasks_in_flight_per_actor=1)
             ds = ds.map_batches(
-                ChunkEncoder, batch_size=1, num_cpus=1, compute=ray.data.ActorPoolStrategy(size=result.actors, max_tasks_in_flight_per_actor=1),
+                ChunkEncoder, batch_size=1, num_cpus=1, compute=pool_strategy,
                 fn_constructor_kwargs={"config_json": config.model_dump_json(), "items_file": str(items_file.resolve()),
                                        "display": display, "shard_dir": str(shard_dir.resolve()),
                                        "data_roots": data_roots})

@@ -125,8 +125,9 @@ def photo_sources() -> tuple[dict[str, Image.Image], list[Image.Image], list[str
     return originals, textures, notes
 
 
-def demo_products(n_originals: int, n_distractors: int) -> tuple[dict[str, Image.Image], list[Image.Image], str]:
-    """Distinct product photos of the demo marketplace (one per drawn photo), when simgov.demo can draw them."""
+def demo_products(n_originals: int, n_distractors: int, n_same: int = 0):
+    """Product photos of the demo marketplace, one per product, when simgov.demo can draw them:
+    (originals, distractors, note, pairs of two photos of one product)."""
     try:
         from simgov import demo
 
@@ -135,15 +136,18 @@ def demo_products(n_originals: int, n_distractors: int) -> tuple[dict[str, Image
         tasks = [t for t in builder.tasks if t.kind == "product"]
         rng = random.Random(3)
         rng.shuffle(tasks)
-        pictures, seen, products = [], [], set()
+        pictures, seen, products = [], [], {}
+        same = []
         for t in tasks:
             # One photo per product: the demo draws a product the same way in all its photos (only the
             # background, framing and angle change), so two photos of it are copies of one drawing;
             # and it draws some photos twice.
             product = json.dumps(t.spec.get("look"), sort_keys=True, default=str)
             if product in products:
+                if len(same) < n_same:
+                    same.append((products[product], t.spec))
                 continue
-            products.add(product)
+            products[product] = t.spec
             img = demo._render_product(t.spec).convert("RGB")
             small = np.asarray(img.convert("L").resize((48, 48), Image.Resampling.BOX), dtype=np.float32)
             if any(np.abs(small - other).mean() < 12 for other in seen):
@@ -154,10 +158,11 @@ def demo_products(n_originals: int, n_distractors: int) -> tuple[dict[str, Image
                 break
         originals = {f"demo/{i:03d}": img for i, img in enumerate(pictures[:n_originals])}
         more = pictures[n_originals:]
+        pairs = [(demo._render_product(a).convert("RGB"), demo._render_product(b).convert("RGB")) for a, b in same]
         return originals, more, (f"demo marketplace: {len(originals)} originals, {len(more)} distractors "
-                                 "(one photo per product)")
+                                 "(one photo per product)"), pairs
     except Exception as exc:  # the demo generator is optional
-        return {}, [], f"demo marketplace pictures not used ({type(exc).__name__}: {exc})"
+        return {}, [], f"demo marketplace pictures not used ({type(exc).__name__}: {exc})", []
 
 
 def _colour(rng: random.Random, lo: int = 0, hi: int = 255) -> tuple[int, int, int]:
@@ -378,7 +383,8 @@ def main() -> int:
     t_start = time.perf_counter()
 
     originals, textures, notes = photo_sources()
-    demo_orig, demo_more, demo_note = demo_products(6 if small else 12, 30 if small else 120)
+    demo_orig, demo_more, demo_note, demo_same = demo_products(6 if small else 12, 30 if small else 120,
+                                                               20 if small else 60)
     notes.append(demo_note)
     originals.update(demo_orig)
     if small:
@@ -517,6 +523,14 @@ def main() -> int:
     verify_ms = measure_verify(gallery_blobs, query_blobs, query_meta)
     tp = throughput_800(root)
 
+    # two demo photos of one product: not in the gallery (the demo draws a product identically in
+    # all its photos, so these pairs are copies of one drawing more than distinct photos); reported
+    same_scores = []
+    for a, b in demo_same:
+        blob_a = image_mod.picture_features(a).to_bytes()
+        blob_b = image_mod.picture_features(b).to_bytes()
+        same_scores.append(_SIGNAL.score(blob_a, blob_b))
+
     # report
     def pct(v):
         return f"{100 * sum(v) / len(v):5.1f}"
@@ -549,6 +563,10 @@ def main() -> int:
                  f"99th {np.percentile(dvals, 99):.3f}, median {np.median(dvals):.3f}")
     for s, q, g in distinct_scores[:5]:
         lines.append(f"  top distinct: {s:.3f} {q} vs {g}")
+    if same_scores:
+        lines.append(f"Demo: two photos of one product (same drawing, other background or framing; not counted "
+                     f"above): {sum(ImageSignal.is_match(x) for x in same_scores)} of {len(same_scores)} pairs "
+                     f"at or above the decision, max score {max(same_scores):.3f}")
     true_all = np.array([s for v in true_scores.values() for s in v])
     lines.append(f"True copies: 5th pct score {np.percentile(true_all, 5):.3f}, 1st {np.percentile(true_all, 1):.3f}; "
                  f"suggested MATCH_THRESHOLD = max distinct {dvals.max():.3f} + margin")

@@ -69,6 +69,9 @@ def dense_index_bytes(x: np.ndarray, work: Path) -> dict:
     n, dim = x.shape
     ids = np.arange(1, n + 1)
     for kind in ("flat", "hnsw"):
+        if (work / f"{kind}.faiss").exists():  # from an earlier run on the same vectors
+            out[kind] = {"bytes_per_vector": round(file_bytes(work / f"{kind}.faiss") / n, 1)}
+            continue
         t = time.perf_counter()
         index = DenseIndex.create(dim, n, DenseIndexConfig(kind=kind))
         index.add(ids, x)
@@ -136,8 +139,10 @@ def latency(fn, queries: np.ndarray, repeat: int = 1) -> dict:
             "mean_ms": round(statistics.fmean(times), 3)}
 
 
-def query_latency(x: np.ndarray, work: Path, k: int = 20) -> dict:
-    """Search by vector, one query at a time (what similar does), k=20 (candidates_per_signal)."""
+def query_latency(x: np.ndarray, work: Path, k: int = 20, milvus_vectors: int = 20_000) -> dict:
+    """Search by vector, one query at a time (what similar does), k=20 (candidates_per_signal).
+    Milvus Lite (milvus-lite 3 is a Python implementation serving gRPC in-process) on the first
+    `milvus_vectors` vectors, FAISS on those and on all of them."""
     from simgov import milvus_store
     from simgov.config import Config, DenseIndexConfig
     from simgov.milvus_store import MilvusDenseIndex
@@ -145,19 +150,26 @@ def query_latency(x: np.ndarray, work: Path, k: int = 20) -> dict:
 
     n, dim = x.shape
     q = x[np.random.default_rng(2).choice(n, 300, replace=False)]
-    out = {}
+    out = {"vectors": n}
     for kind in ("flat", "hnsw", "ivfpq"):
         index = DenseIndex.load(work / f"{kind}.faiss", 128, cfg=DenseIndexConfig())
         out[f"faiss_{kind}"] = latency(lambda v: index.search(v, k * index.oversample), q)
+    m = min(n, milvus_vectors)
+    small = x[:m]
+    qs = small[np.random.default_rng(3).choice(m, 100, replace=False)]
+    flat = DenseIndex.create(dim, m, DenseIndexConfig(kind="flat"))
+    flat.add(np.arange(1, m + 1), small)
+    out[f"faiss_flat_{m}"] = latency(lambda v: flat.search(v, k), qs)
     for kind in ("flat", "hnsw"):
+        shutil.rmtree(work / f"milvus-{kind}.db", ignore_errors=True)
         config = Config(milvus_uri=str(work / f"milvus-{kind}.db"), dense_index=DenseIndexConfig(kind=kind))
         t = time.perf_counter()
-        store = MilvusDenseIndex.create(dim, n, config, "title")
-        store.add(np.arange(1, n + 1), x)
+        store = MilvusDenseIndex.create(dim, m, config, "title")
+        store.add(np.arange(1, m + 1), small)
         inserted = time.perf_counter() - t
-        store.search(q[:5], k)  # warm (index built on first load)
-        out[f"milvus_lite_{kind}"] = {**latency(lambda v: store.search(v, k), q),
-                                      "insert_vectors_per_second": round(n / inserted, 1)}
+        store.search(qs[:5], k)  # warm (index built on first load)
+        out[f"milvus_lite_{kind}_{m}"] = {**latency(lambda v: store.search(v, k), qs),
+                                          "insert_vectors_per_second": round(m / inserted, 1)}
         milvus_store.close_all()
     return out
 

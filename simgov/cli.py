@@ -235,7 +235,8 @@ def cmd_demo(args) -> int:
     print(f"generating the demo marketplace in {out} ...", file=sys.stderr)
     market = generate_marketplace(out, seed=args.seed)
     print(f"{market}", file=sys.stderr)
-    build_args = argparse.Namespace(items=market.items_file, index=out / "index", config=None, quiet=False)
+    build_args = argparse.Namespace(items=market.items_file, accounts=market.accounts_file, index=out / "index",
+                                    config=None, quiet=False)
     cmd_build(build_args)
     index = _open(out / "index")
     planted = json.loads(Path(market.planted_file).read_text())

@@ -148,11 +148,10 @@ class MilvusDenseIndex:
             index_type = c.describe_index(collection, "vector").get("index_type", "FLAT")
         except Exception:
             pass
-        _, _, search = _index_spec(dim, 0, config)
         search = {"HNSW": {"ef": config.dense_index.hnsw_ef_search}}.get(
             index_type, {"nprobe": config.dense_index.ivf_nprobe} if index_type.startswith("IVF") else {})
         oversample = config.dense_index.ivf_refine if index_type == "IVF_PQ" else 1
-        c.load_collection(collection)
+        c.load_collection(collection)  # a reopened Milvus Lite file has its collections released
         return cls(uri, collection, dim, index_type.lower(), search, oversample)
 
     @classmethod

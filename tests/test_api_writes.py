@@ -81,6 +81,7 @@ def test_upsert_is_searchable_at_once_then_delete_is_gone(market):
         assert client.delete("/v1/items/shoe-3", headers=auth(writer)).status_code == 200
 
 
+@pytest.mark.slow  # starts `simgov serve --workers 2`: two more processes that load the text model
 def test_writes_survive_a_restart_and_workers_stay_in_step(market, tmp_path):
     index_dir, keys = market
     reader, writer = keys["investigator"], keys["ingest"]

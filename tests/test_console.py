@@ -153,7 +153,19 @@ def test_console_in_a_browser(demo):
             page.locator("#item-card .seller").click()
             page.locator("#account-card").wait_for()
             assert seller in page.locator("#account-card").inner_text()
-            page.locator("section.linked svg.graph, section.linked .notice, section.linked p.muted").first.wait_for()
+            page.locator("section.linked svg.graph, section.linked p.muted").first.wait_for()
+
+            # a planted sock-puppet ring: its members are linked, and drawn as a graph
+            ring = planted["rings"][0]["account_ids"]
+            page.select_option("#lookup-kind", "account")
+            page.fill("#lookup-id", ring[0])
+            page.click("#lookup button")
+            page.locator(f"#account-card:has-text('{ring[0]}') ").wait_for()
+            page.locator("section.linked svg.graph").wait_for()
+            linked = set(page.locator("section.linked .linked-body .link-card").evaluate_all(
+                "els => els.map(e => e.dataset.account)"))
+            assert linked & set(ring[1:]), (ring, linked)
+            assert page.locator("svg.graph g.node").count() == len(linked) + 1
             page.wait_for_function("() => document.querySelectorAll('.pic.loading').length === 0", timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "console-account.png"), full_page=True)
         finally:

@@ -6,6 +6,7 @@
 
 (() => {
   const KEY_STORE = "simgov.key";
+  const WEAK_LINK = 0.2;    // candidates below this (and not a match) are folded away in the account view
   const RELATIONS = {
     same_seller_duplicate: "duplicate",
     cross_seller_copy: "copy",
@@ -342,16 +343,25 @@
       el("p", { class: "muted", text: `${listings.items.length}${listings.truncated ? "+" : ""} live listings` })));
 
     const linkedSection = el("section", { class: "linked" }, el("h3", { text: "Linked accounts" }));
+    const linkCard = (link) => el("article", { class: "card link-card", "data-account": link.account_id },
+      el("div", { class: "head" }, el("button", { type: "button", class: "link", onclick: () => go("account", link.account_id),
+        text: link.account_id }), link.match ? el("span", { class: "badge match", text: "linked" }) : null),
+      scoreBar("score", link.score),
+      el("ul", { class: "evidence" }, link.evidence.map((e) => el("li", {},
+        el("span", { class: "badge kind", text: e.kind }), ` ${e.detail} (${fmt(e.score)})`))));
     if (linkedError) showError(linkedSection, linkedError);
-    else if (!linked.linked.length) linkedSection.append(el("p", { class: "muted", text: "no linked accounts found" }));
     else {
-      linkedSection.append(el("div", { class: "linked-body" }, graph(accountId, linked.linked),
-        el("div", { class: "links" }, linked.linked.map((link) => el("article", { class: "card link-card" },
-          el("div", { class: "head" }, el("button", { type: "button", class: "link", onclick: () => go("account", link.account_id),
-            text: link.account_id }), link.match ? el("span", { class: "badge match", text: "linked" }) : null),
-          scoreBar("score", link.score),
-          el("ul", { class: "evidence" }, link.evidence.map((e) => el("li", {},
-            el("span", { class: "badge kind", text: e.kind }), ` ${e.detail} (${fmt(e.score)})`))))))));
+      // the graph and the cards show the links; weak candidates stay folded away
+      const strong = linked.linked.filter((l) => l.match || l.score >= WEAK_LINK);
+      const weak = linked.linked.filter((l) => !strong.includes(l));
+      linkedSection.append(strong.length
+        ? el("div", { class: "linked-body" }, graph(accountId, strong), el("div", { class: "links" }, strong.map(linkCard)))
+        : el("p", { class: "muted", text: "no linked accounts found" }));
+      if (weak.length) {
+        linkedSection.append(el("details", { class: "weak" },
+          el("summary", { text: `${weak.length} other candidate${weak.length > 1 ? "s" : ""}, not linked` }),
+          el("div", { class: "links" }, weak.map(linkCard))));
+      }
     }
     view.append(linkedSection);
 

@@ -59,7 +59,7 @@ def main() -> int:
     args = ap.parse_args()
     n = size(args)
     items = write_items(args.work / f"items-{n}.jsonl", n)
-    index = args.work / f"index-build-{n}"
+    index = args.work / f"index-{args.engine}-{n}"  # lookup and pairs benches reuse it
     print(f"{n:,} synthetic items in {items}; {load_info()}", flush=True)
     if args.profile:
         profile_build(items, index, args.engine)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SECTION = "accounts"
 #: Listings of one account whose neighbours `linked` looks up, and neighbours per listing.
-MAX_LISTINGS = 500
+MAX_LISTINGS = 200
 LISTING_NEIGHBOURS = 10
 #: Linked pairs described in a ring's evidence, and details per pair.
 RING_EVIDENCE_PAIRS = 25

@@ -1,33 +1,44 @@
 """Listing pictures: near-copies found through crops, mirrors, quarter turns, padding, small
 rotations, banners and recompression.
 
-What a picture becomes (``compute``), in about 5 ms:
+What a picture becomes (``compute``; see ``scripts/bench_image_edits.py`` for its cost):
 
-* its uniform border is trimmed first (padding onto a white square, letterboxing; when a border
-  is found on one side, lines that are mostly border also go, so a banner stamped across the
-  padding does not keep it);
+* a flat uniform border is trimmed off first (padding onto a white square, letterboxing, a
+  studio background; nested borders one after the other). A band across the top or bottom that
+  covers the side borders (a banner stamped across the padding) is left out of the content. A
+  natural background with noise in it is not a border;
 * PDQ of the trimmed picture in all eight dihedral orientations (mirror images, quarter turns);
 * up to ``MAX_KEYPOINTS`` ORB keypoints of the trimmed picture scaled to ``WORK_SIZE`` pixels,
-  spread over a 4x4 grid so that no busy corner (or banner text) takes them all, each with the
-  descriptor of the picture and the descriptor of its mirror image;
+  taken round-robin over a 4x4 grid so that no busy area (banner text) takes them all, each with
+  the descriptor of the picture and the descriptor of its mirror image;
 * a ``THUMB`` x ``THUMB`` colour thumbnail, for a photometric check of aligned pictures.
 
-First stage (``search``, an index lookup): a FAISS binary index of one PDQ hash per picture,
-searched with the query's eight orientations, and a FAISS binary index of the first
-``INDEXED_KEYPOINTS`` descriptors of each picture, searched with all of the query's descriptors
-(as is and mirrored); pictures collect a vote per query keypoint that lands on them.
+First stage (``search``, index lookups, no scan of the gallery's blobs): a FAISS binary index of
+one PDQ hash per picture, searched with the query's eight orientations, and a FAISS binary index
+of the first ``INDEXED_KEYPOINTS`` descriptors of each picture (exact when small, multi-index
+hashing when large), searched with all of the query's descriptors, as is and mirrored; a picture
+collects a vote per query keypoint that lands on it. Candidates: PDQ near-copies, the nearest few
+PDQ hashes however far, then pictures by votes.
 
-Second stage (``score``, per candidate pair): the PDQ distance over the eight orientations, and a
-local-feature verification: ratio-test matches, a RANSAC similarity transform (rotation, scale,
-shift), and the share of the overlapping area whose thumbnails agree once aligned. A pair of items
-is as similar as its best pair of pictures. ``score`` is in [0, 1]: a PDQ near-copy scores
-``1 - distance/128``, a verified local-feature match scores by its inlier count and photometric
-agreement; ``MATCH_THRESHOLD`` is the image-only match decision, calibrated on distinct pictures by
-``scripts/bench_image_edits.py``.
+Second stage (``score``, per candidate pair, picture pair by picture pair):
+
+* PDQ: the best distance over the eight orientations; it counts only if the thumbnails, turned
+  the same way, agree (simple pictures such as one blob on white have close hashes by chance);
+* local features: ratio-test matches, a RANSAC similarity transform (rotation, scale, shift),
+  inliers spread over the picture (not a strip of shared banner text), each picture covered by
+  the other on at least half its area (a close-up of the same object is not a copy), and the
+  share of the overlap whose colour thumbnails agree once aligned (a band at the top or bottom
+  may disagree: a banner).
+
+``score`` is in [0, 1]: the best of the PDQ score (``1 - distance/128`` up to 31 bits, then falling
+to 0 at 64 bits, times the photometric check) and the local-feature score (confidence from the
+inlier count times the photometric agreement); a pair of items is as similar as its best pair of
+pictures. ``MATCH_THRESHOLD`` (``ImageSignal.is_match``) is the image-only match decision,
+calibrated on distinct pictures by ``scripts/bench_image_edits.py``.
 
 PDQ hashes of quality below ``MIN_PDQ_QUALITY`` carry too little detail to be trusted (flat or
-tiny pictures): they are stored but not indexed or compared. ``fingerprint`` (plain PDQ and
-pHash of a whole picture) stays for the avatar signal.
+tiny pictures): they are stored but not indexed or compared; local features still are.
+``fingerprint`` (plain PDQ and pHash of a whole picture) stays for the avatar signal.
 """
 from __future__ import annotations
 
@@ -92,11 +103,12 @@ MIN_SPREAD = 0.08    # inliers must spread over at least this share of the width
 MIN_OVERLAP = 0.5     # the aligned pictures must each be covered by the other on this share of their area
 INDEX_MATCH_BITS = 56  # first stage: a query descriptor votes for pictures this close
 MIN_VOTES, FULL_VOTES = 3, 40  # first stage: votes to be a candidate, votes for a candidate score of 1
+PDQ_NEAREST = 3       # first stage: the nearest PDQ hashes are always candidates, however far
 ORB_INDEX_TABLES = 16  # multi-index hashing of descriptors (16 tables of 16 bits) for large galleries
 ORB_INDEX_FLAT_MAX = 50_000  # descriptors; multi-index hashing above (about 1500 pictures)
 
 # -- scoring ----------------------------------------------------------------------------------------
-INLIER_SCALE = 12.0   # feature confidence 1 - exp(-(inliers - MIN_INLIERS + 1) / INLIER_SCALE)
+INLIER_SCALE = 6.0   # feature confidence 1 - exp(-(inliers - MIN_INLIERS + 1) / INLIER_SCALE)
 AGREE_LOW, AGREE_HIGH = 0.55, 0.85  # photometric agreement mapped linearly onto [0, 1] between these
 AGREE_TOL = 14.0      # grey levels a thumbnail pixel may differ (plus half its local gradient)
 CHROMA_TOL = 16.0     # chroma (Cr, Cb) levels a thumbnail pixel may differ (plus half its local gradient)
@@ -108,7 +120,7 @@ MAX_VERIFIED_PAIRS = 16  # picture pairs verified with local features per item p
 #: Image-only match decision: a pair whose image score reaches this is the same picture (edited).
 #: The largest score of a distinct picture in the benchmark plus a margin
 #: (``scripts/bench_image_edits.py``; see ``CALIBRATION``).
-MATCH_THRESHOLD = 0.6
+MATCH_THRESHOLD = 0.5
 CALIBRATION = "placeholder before the benchmark run"
 
 ID_SHIFT = 8  # PDQ index ids are vec_id << 8 | picture number
@@ -775,22 +787,23 @@ class ImageSignal(Signal):
         return [self._search_one(blob, k) for blob in blobs]
 
     def _search_one(self, blob: bytes, k: int) -> list[Candidate]:
+        """Candidates from both routes: PDQ neighbours (near-copies in any orientation, and always
+        the few nearest, for pictures with little texture) and local-feature votes (crops, small
+        rotations, banners)."""
         pics = _pictures(blob)
-        merged: dict[int, float] = {}
+        pdq_best: dict[int, int] = {}
         usable = [p.pdq for p in pics if p.pdq_usable]
         if usable and self.pdq_index is not None and self.pdq_index.ntotal:
             with _single_thread():  # eight orientations per picture
                 dist, ids = self.pdq_index.search(np.concatenate(usable), k)
-            ok = ids >= 0
-            d = dist[ok]  # ranking only: near-copy distances first, far ones below any local-feature vote
-            sims = np.maximum(pdq_copy_score(d), 0.05 * pdq_similarity(d))
-            for vec_id, sim in zip((ids[ok] >> ID_SHIFT).tolist(), sims.tolist()):
-                if sim > merged.get(vec_id, 0.0):
-                    merged[vec_id] = sim
+            for ident, d in zip(ids.ravel().tolist(), dist.ravel().tolist()):
+                if ident >= 0 and d < pdq_best.get(ident >> ID_SHIFT, PDQ_BITS + 1):
+                    pdq_best[ident >> ID_SHIFT] = d
+        votes: dict[int, int] = {}
         with_kp = [p for p in pics if len(p.desc)]
         if with_kp and self.orb_index is not None and self.orb_index.ntotal:
             # every keypoint of every picture, as is and mirrored, in one search; a query keypoint
-            # votes once for each item it lands on (per picture and orientation)
+            # votes once for each item it lands on (counted per picture and orientation)
             queries = np.concatenate([d for p in with_kp for d in (p.desc, p.mdesc)])
             group = np.concatenate([np.full(len(p.desc), 2 * i + m) for i, p in enumerate(with_kp) for m in (0, 1)])
             with _single_thread():
@@ -802,13 +815,30 @@ class ImageSignal(Signal):
                 pairs = np.unique(np.stack([rows, items], axis=1), axis=0)  # one vote per query keypoint and item
                 keys = np.stack([group[pairs[:, 0]], pairs[:, 1]], axis=1)
                 uniq, counts = np.unique(keys, axis=0, return_counts=True)
-                for (_, vec_id), votes in zip(uniq.tolist(), counts.tolist()):
-                    if votes >= MIN_VOTES:
-                        sim = min(1.0, 0.1 + votes / FULL_VOTES)
-                        if sim > merged.get(vec_id, 0.0):
-                            merged[vec_id] = sim
-        ranked = sorted(merged.items(), key=lambda kv: -kv[1])[:k]
-        return [Candidate(v, s) for v, s in ranked if s > 0]
+                for (_, vec_id), n in zip(uniq.tolist(), counts.tolist()):
+                    if n >= MIN_VOTES and n > votes.get(vec_id, 0):
+                        votes[vec_id] = n
+
+        def rank_score(vec_id: int) -> float:
+            d = pdq_best.get(vec_id)
+            pdq = 0.0 if d is None else max(float(pdq_copy_score(d)), 0.05 * float(pdq_similarity(d)))
+            return max(pdq, min(1.0, 0.1 + votes.get(vec_id, 0) / FULL_VOTES) if vec_id in votes else 0.0)
+
+        by_pdq = sorted(pdq_best, key=lambda v: pdq_best[v])
+        chosen = [v for v in by_pdq if pdq_best[v] <= PDQ_UNRELATED][:k]  # near-copies by hash
+        chosen += [v for v in by_pdq[:PDQ_NEAREST] if v not in chosen]  # the nearest hashes, however far
+        for v in sorted(votes, key=lambda v: -votes[v]):
+            if len(chosen) >= k:
+                break
+            if v not in chosen:
+                chosen.append(v)
+        for v in by_pdq:  # room left: farther hashes
+            if len(chosen) >= k:
+                break
+            if v not in chosen:
+                chosen.append(v)
+        ranked = sorted(((v, rank_score(v)) for v in chosen[:max(k, 0)]), key=lambda kv: -kv[1])
+        return [Candidate(v, s) for v, s in ranked]
 
     # -- scoring ------------------------------------------------------------------------------
     def score(self, a: bytes, b: bytes) -> float | None:
