@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/pip install --quiet --upgrade pip
 	# The CPU build of torch lies on this machine's disk; install it before anything pulls torch.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,ray,milvus]'
 	# Debian's Chromium drives the console's browser test (Playwright never downloads a browser).
 	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
@@ -31,6 +31,9 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+bench: install
+	$(BIN)/python scripts/bench/run_all.py $(if $(FULL),--full,)
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-marketplace

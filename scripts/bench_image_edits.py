@@ -47,7 +47,7 @@ import faiss
 import imagehash
 import numpy as np
 import pdqhash
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -96,7 +96,7 @@ def photo_sources() -> tuple[dict[str, Image.Image], list[Image.Image], list[str
                 w, h = img.size
                 a, b = ((0, 0, w // 2, h), (w // 2, 0, w, h)) if halves == "lr" else ((0, 0, w, h // 2), (0, h // 2, w, h))
                 originals[f"skimage/{name}#1"], originals[f"skimage/{name}#2"] = img.crop(a), img.crop(b)
-        for name in ("grass.png", "gravel.png", "brick.png", "moon.png"):
+        for name in ("gravel.png", "brick.png", "moon.png"):  # not grass: made by quilting, its patches repeat
             if (sk / name).exists():
                 textures.append(_open(sk / name))
     except ImportError:
@@ -121,7 +121,7 @@ def photo_sources() -> tuple[dict[str, Image.Image], list[Image.Image], list[str
         pass
     notes.append("left out: tiny pictures (wee.jpg 34x42, lfw faces), small.jpg (PDQ quality 0), the chessboard "
                  "and colour wheel (synthetic, no photo detail), motorcycle_right (the same scene as motorcycle_left); "
-                 "grass, gravel, brick and moon are tiled into distractors instead")
+                 "gravel, brick and moon are tiled into distractors instead (grass repeats its own patches)")
     return originals, textures, notes
 
 
@@ -178,9 +178,8 @@ def draw_product(rng: random.Random, w: int, h: int) -> Image.Image:
     if rng.random() < 0.5:
         img = Image.new("RGB", (w, h), (255, 255, 255) if rng.random() < 0.6 else _colour(rng, 200, 255))
     else:
-        t = np.linspace(0, 1, h)[:, None, None]
-        c1, c2 = np.array(_colour(rng)), np.array(_colour(rng))
-        img = Image.fromarray((c1 * (1 - t) + c2 * t).repeat(w, 1).astype(np.uint8))
+        mask = Image.linear_gradient("L").resize((w, h))
+        img = Image.composite(Image.new("RGB", (w, h), _colour(rng)), Image.new("RGB", (w, h), _colour(rng)), mask)
     d = ImageDraw.Draw(img)
     for _ in range(rng.randint(1, 6)):
         cx, cy = rng.uniform(0.15, 0.85) * w, rng.uniform(0.15, 0.85) * h
@@ -207,23 +206,24 @@ def draw_product(rng: random.Random, w: int, h: int) -> Image.Image:
         d.text((w / 2, y0 + bh / 2), rng.choice(BANNER_TEXTS + WORDS), font=_font(bh * 0.5), fill=(255, 255, 255),
                anchor="mm")
     if rng.random() < 0.4:
-        img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2)))
-    if rng.random() < 0.5:
-        noise = np.random.default_rng(rng.randint(0, 1 << 30)).integers(-8, 9, (h, w, 1))
-        img = Image.fromarray(np.clip(np.asarray(img).astype(np.int16) + noise, 0, 255).astype(np.uint8))
+        img = img.filter(ImageFilter.BoxBlur(rng.uniform(0.5, 2)))
+    if rng.random() < 0.5:  # sensor noise (grey, -8..8)
+        noise = np.random.default_rng(rng.randint(0, 1 << 30)).integers(0, 17, (h, w), dtype=np.uint8)
+        img = ImageChops.add(img, Image.fromarray(noise).convert("RGB"), 1.0, -8)
     return img
 
 
 def draw_field(rng: random.Random, w: int, h: int) -> Image.Image:
     """Smooth random colour fields (several octaves), sometimes with blobs."""
     g = np.random.default_rng(rng.randint(0, 1 << 30))
-    out = np.zeros((h, w, 3))
+    sw, sh = max(8, w // 4), max(8, h // 4)  # drawn at a quarter of the size, then scaled up once
+    out = np.zeros((sh, sw, 3))
     for octave in range(rng.randint(2, 5)):
         s = 2 ** (octave + 1)
-        layer = Image.fromarray((g.random((s + 1, s + 1, 3)) * 255).astype(np.uint8)).resize((w, h), Image.BICUBIC)
+        layer = Image.fromarray((g.random((s + 1, s + 1, 3)) * 255).astype(np.uint8)).resize((sw, sh), Image.BICUBIC)
         out += np.asarray(layer, dtype=np.float64) / 255 / (octave + 1)
     out = (out - out.min()) / (np.ptp(out) + 1e-9)
-    img = Image.fromarray((out * 255).astype(np.uint8))
+    img = Image.fromarray((out * 255).astype(np.uint8)).resize((w, h), Image.BICUBIC)
     if rng.random() < 0.5:
         d = ImageDraw.Draw(img)
         for _ in range(rng.randint(3, 30)):
@@ -387,6 +387,9 @@ def main() -> int:
                                                                20 if small else 60)
     notes.append(demo_note)
     originals.update(demo_orig)
+    for name, img in originals.items():  # as published on a marketplace: at most 1024 pixels
+        if max(img.size) > 1024:
+            originals[name] = ImageOps.contain(img, (1024, 1024), Image.Resampling.LANCZOS)
     if small:
         keep = sorted(originals)[:: max(1, len(originals) // 20)][:20]
         originals = {k: originals[k] for k in keep}
@@ -490,6 +493,7 @@ def main() -> int:
     # simgov results
     thr = ImageSignal.MATCH_THRESHOLD
     found, first_stage, false, false_examples, distinct_scores, true_scores, missed = {}, {}, {}, [], [], {}, []
+    probe_false = []
     score_s = search_s = 0.0
     scored_pairs = 0
     for ans in answers:
@@ -501,6 +505,8 @@ def main() -> int:
             for vec, s in ans["scored"]:
                 if vec != ans["true"] and s is not None:
                     distinct_scores.append((s, f"distractor {gallery_files[ans['true']]}", gallery_files[vec]))
+                    if s >= thr:
+                        probe_false.append((round(s, 3), gallery_files[ans["true"]], gallery_files[vec]))
             continue
         combo, orig = query_meta[qi]
         scores = dict(ans["scored"])
@@ -556,6 +562,9 @@ def main() -> int:
                  f"PDQ {sum(baseline['PDQ'][1].values())}, pHash {sum(baseline['pHash'][1].values())}")
     for ex in sorted(false_examples, reverse=True)[:10]:
         lines.append(f"  simgov false match: {ex}")
+    lines.append(f"False matches among {len(probe)} distractors looked up against the gallery: simgov {len(probe_false)}")
+    for ex in sorted(probe_false, reverse=True)[:5]:
+        lines.append(f"  simgov false match: {ex}")
     distinct_scores.sort(key=lambda x: -x[0])
     dvals = np.array([s for s, _, _ in distinct_scores]) if distinct_scores else np.zeros(1)
     lines.append(f"Scores of distinct pictures ({len(dvals)} candidate pairs, edited copies and {len(probe)} distractors "
@@ -593,7 +602,7 @@ def main() -> int:
             "pdq": {c: sum(v) / len(v) for c, v in baseline["PDQ"][0].items()},
             "phash": {c: sum(v) / len(v) for c, v in baseline["pHash"][0].items()},
             "false_matches": {"simgov": n_false, "pdq": sum(baseline["PDQ"][1].values()),
-                              "phash": sum(baseline["pHash"][1].values())},
+                              "phash": sum(baseline["pHash"][1].values()), "simgov_distractor_lookups": len(probe_false)},
             "distinct_max": float(dvals.max()), "distinct_top": distinct_scores[:20],
             "false_examples": false_examples, "missed": missed, "lines": lines}, indent=1))
     if tmp:

@@ -225,27 +225,42 @@ def main() -> int:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--vectors", type=int, default=50_000, help="synthetic vectors for index bytes and latency")
     ap.add_argument("--skip-builds", action="store_true", help="reuse WORK/local and WORK/ray")
+    ap.add_argument("--similar-items", type=int, default=0,
+                    help="time similar on a fresh index of the first N items (default: WORK/local)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     result = {"cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()}
+
+    def save(step: str, value) -> None:  # written after every step: a late failure keeps the rest
+        result[step] = value
+        print(json.dumps({step: value}, indent=2), flush=True)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=2) + "\n")
+
     if not args.skip_builds:
-        result["builds"] = builds(args.items, args.work)
-        print(json.dumps(result["builds"], indent=2), flush=True)
-    result["store"] = store_blob_bytes(args.work / "local")
-    result["generation_files"] = generation_files(args.work / "local")
+        save("builds", builds(args.items, args.work))
+    save("store", store_blob_bytes(args.work / "local"))
+    save("generation_files", generation_files(args.work / "local"))
     x = catalogue_vectors(args.vectors)
     vec_dir = args.work / "vectors"
     vec_dir.mkdir(exist_ok=True)
-    result["dense_index"] = dense_index_bytes(x, vec_dir)
-    result["ivfpq_recall_synthetic"] = recall(x)
-    result["ivfpq_recall_real_titles"] = recall(real_vectors(args.work / "local"))
-    result["dense_query_latency"] = query_latency(x, vec_dir)
-    result["similar_latency"] = similar_latency(args.work / "local", args.work)
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
+    save("dense_index", dense_index_bytes(x, vec_dir))
+    save("ivfpq_recall_synthetic", recall(x))
+    save("ivfpq_recall_real_titles", recall(real_vectors(args.work / "local")))
+    save("dense_query_latency", query_latency(x, vec_dir))
+    similar_dir = args.work / "local"
+    if args.similar_items:
+        from indexer.local import build as local_build
+
+        subset = args.work / "similar-items.jsonl"
+        with open(args.items, encoding="utf-8") as fh, open(subset, "w", encoding="utf-8") as out:
+            out.writelines(line for _, line in zip(range(args.similar_items), fh))
+        shutil.copytree(args.items.parent / "images", args.work / "images", dirs_exist_ok=True)
+        similar_dir = args.work / "similar-index"
+        shutil.rmtree(similar_dir, ignore_errors=True)
+        local_build(subset, similar_dir)
+    save("similar_latency", similar_latency(similar_dir, args.work))
     return 0
 
 

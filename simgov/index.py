@@ -19,7 +19,7 @@ import numpy as np
 
 from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
-from .matcher import Matcher, mutual_best, relation
+from .matcher import Matcher, mutual_best, mutual_best_arrays, relation
 from .records import Neighbour, Pair
 from .schema import Item
 from .signals import BuildContext, Query, Signal, create_signals
@@ -430,25 +430,45 @@ class SimIndex:
                 a, b = np.minimum(mine[keep], theirs[keep]), np.maximum(mine[keep], theirs[keep])
                 keys.append((a << 32) | b)
         unique = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
-        scored = []  # (vec_a, vec_b, seller_a, seller_b, rank score, signal scores, id_a, id_b)
+        # Scored pairs are kept as columns (numpy), not as a tuple with a dict per pair: about 60
+        # bytes a pair instead of about 2 KB (100k items gave 756k pairs and a 1.5 GB peak; 1M
+        # items give some 7.5M). Sellers become small ints, item ids are kept once per item, and
+        # each signal's score is a column (NaN where the pair has none), rebuilt into the same
+        # dict (registry order, as signal_scores gives it) when the pair is yielded.
+        names = list(self.signals)
+        seller_codes: dict[str, int] = {}
+        item_ids: dict[int, str] = {}
+        cols: list[np.ndarray] = []  # per chunk: (n, 5 + len(names)) float64 rows
         for start in range(0, len(unique), chunk):
             part = unique[start:start + chunk]
             vec_a, vec_b = (part >> 32).tolist(), (part & 0xFFFFFFFF).tolist()
             owners = self.store.sellers_by_vec(vec_a + vec_b)
             blobs = self.item_blobs(list(owners))
+            rows = []
             for a, b in zip(vec_a, vec_b):
                 if a in owners and b in owners:
                     scores = self.signal_scores(blobs[a], blobs[b])
-                    scored.append((a, b, owners[a][1], owners[b][1], self.matcher.rank_score(scores), scores,
-                                   owners[a][0], owners[b][0]))
-        flags = mutual_best([row[:5] for row in scored])
-        for (a, b, seller_a, seller_b, pre, scores, id_a, id_b), mutual in zip(scored, flags):
-            if cross_seller_only and seller_a == seller_b:
+                    seller_a = seller_codes.setdefault(owners[a][1], len(seller_codes))
+                    seller_b = seller_codes.setdefault(owners[b][1], len(seller_codes))
+                    rows.append((a, b, seller_a, seller_b, self.matcher.rank_score(scores),
+                                 *(scores.get(n, np.nan) for n in names)))
+            item_ids.update((v, o[0]) for v, o in owners.items())
+            if rows:
+                cols.append(np.array(rows, dtype=np.float64))  # vec_ids < 2**32: exact in float64
+        table = np.concatenate(cols) if cols else np.zeros((0, 5 + len(names)))
+        vec_a, vec_b = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
+        seller_a, seller_b, pre = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64), table[:, 4]
+        flags = mutual_best_arrays(vec_a, vec_b, seller_a, seller_b, pre)
+        for i in range(len(table)):
+            if cross_seller_only and seller_a[i] == seller_b[i]:
                 continue
+            scores = {n: float(v) for n, v in zip(names, table[i, 5:]) if not np.isnan(v)}
             # not mutual best: the decision is the rank score already computed (no second combine)
-            decision = self.matcher.decide(scores, mutual_best=True) if mutual else self.matcher.decide_ranked(scores, pre)
+            decision = (self.matcher.decide(scores, mutual_best=True) if flags[i]
+                        else self.matcher.decide_ranked(scores, float(pre[i])))
             if decision.score < min_score:
                 continue
+            id_a, id_b = item_ids[int(vec_a[i])], item_ids[int(vec_b[i])]
             first, second = (id_a, id_b) if id_a < id_b else (id_b, id_a)
             yield Pair(item_a=first, item_b=second, score=decision.score, signals=scores, match=decision.match)
 

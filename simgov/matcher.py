@@ -69,3 +69,32 @@ def mutual_best(pairs: list[tuple[int, int, str, str, float]]) -> list[bool]:
             if key not in best or score > best[key][0]:
                 best[key] = (score, other)
     return [best[(a, seller_b)][1] == b and best[(b, seller_a)][1] == a for a, b, seller_a, seller_b, _ in pairs]
+
+
+def mutual_best_arrays(a, b, seller_a, seller_b, score):
+    """`mutual_best` on columns (numpy arrays of equal length; sellers as ints): the same flags,
+    ties included (the first pair in order keeps a tied best), without a dict entry per pair
+    and side, for self-joins of millions of pairs."""
+    import numpy as np
+
+    n = len(a)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    # both sides of every pair, in the order mutual_best visits them: (a, b) then (b, a)
+    me = np.empty(2 * n, dtype=np.int64)
+    me[0::2], me[1::2] = a, b
+    other = np.empty(2 * n, dtype=np.int64)
+    other[0::2], other[1::2] = b, a
+    other_seller = np.empty(2 * n, dtype=np.int64)
+    other_seller[0::2], other_seller[1::2] = seller_b, seller_a
+    scores = np.repeat(np.asarray(score, dtype=np.float64), 2)
+    # per (me, other seller): highest score first, then the earliest visit
+    order = np.lexsort((np.arange(2 * n), -scores, other_seller, me))
+    me_s, seller_s = me[order], other_seller[order]
+    first = np.ones(2 * n, dtype=bool)
+    first[1:] = (me_s[1:] != me_s[:-1]) | (seller_s[1:] != seller_s[:-1])
+    group = np.cumsum(first) - 1
+    winner = other[order][first]  # the best `other` of each group
+    best_of = np.empty(2 * n, dtype=np.int64)
+    best_of[order] = winner[group]  # for each visit: the best of its (me, other seller) group
+    return (best_of[0::2] == np.asarray(b)) & (best_of[1::2] == np.asarray(a))

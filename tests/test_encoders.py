@@ -204,3 +204,21 @@ def test_title_profile_to_dict_is_asdict():
         assert d == asdict(p) and list(d) == [f.name for f in fields(p)]
         d["tokens"].append("x")
         assert "x" not in p.tokens
+
+
+def test_mutual_best_arrays_matches_mutual_best():
+    """The columnar mutual-best of the self-join gives mutual_best's flags, ties included."""
+    from simgov.matcher import mutual_best, mutual_best_arrays
+
+    rng = random.Random(7)
+    for _ in range(30):
+        pairs = []
+        for _ in range(rng.randint(0, 60)):
+            a, b = rng.sample(range(25), 2)
+            pairs.append((min(a, b), max(a, b), f"s{min(a, b) % 4}", f"s{max(a, b) % 4}",
+                          rng.choice([0.1, 0.5, 0.5, 0.9, rng.random()])))
+        codes = {}
+        cols = [np.array([p[i] for p in pairs], dtype=np.int64) for i in (0, 1)]
+        sellers = [np.array([codes.setdefault(p[i], len(codes)) for p in pairs], dtype=np.int64) for i in (2, 3)]
+        got = mutual_best_arrays(cols[0], cols[1], sellers[0], sellers[1], np.array([p[4] for p in pairs]))
+        assert got.tolist() == mutual_best(pairs)

@@ -344,3 +344,11 @@ def test_index_saves_loads_and_counts_pictures(gallery, tmp_path):
     assert again.size() == signal.size() == len(blobs)
     assert again.search([blobs[0]], 3)[0][0].vec_id == 0
     assert again.identity() == signal.identity() and again.identity()["version"] == 2
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 100), (3000, 3), (7, 7), (17, 900)])
+def test_tiny_and_extreme_pictures_do_not_break_anything(size):
+    img = Image.fromarray(np.random.default_rng(1).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8))
+    blob = picture_features(img).to_bytes()
+    score = ImageSignal(Config()).score(blob, blob)
+    assert 0.0 <= score <= 1.0

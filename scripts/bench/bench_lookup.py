@@ -73,8 +73,6 @@ def main() -> int:
     if title.index.kind == "flat":
         # the same lookups with an HNSW title index over the same vectors (what `auto` picks
         # above dense_index.flat_max, e.g. at 1M items), and its recall@10 against the flat one
-        import faiss
-
         from simgov.vectorindex import DenseIndex
 
         flat = title.index

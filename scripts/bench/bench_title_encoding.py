@@ -30,7 +30,8 @@ def onnx_encoders(model_dir, work):
     if not fp32.exists():
         model = AutoModel.from_pretrained(str(model_dir)).eval()
         sample = tokenizer(["a sample title"], return_tensors="pt")
-        torch.onnx.export(model, (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]), str(fp32),
+        inputs = {k: sample[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
+        torch.onnx.export(model, (), str(fp32), kwargs=inputs,
                           input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["hidden"],
                           dynamic_axes={n: {0: "b", 1: "t"} for n in ("input_ids", "attention_mask", "token_type_ids",
                                                                        "hidden")},
