@@ -44,6 +44,8 @@ from simgov.errors import SimgovError
 from simgov.schema import MAX_LINE_BYTES, Item, RowProblem, describe_validation_error
 from simgov.signals import BuildContext
 
+from .local import BuildResult
+
 SHARDS = "ray-shards"
 MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 64 << 10, 64 << 20
 CHUNKS_PER_ACTOR = 4
@@ -61,27 +63,14 @@ def _require_ray():
 
 
 @dataclass
-class RayBuildResult:
-    """What the CLI prints and build_report.json records (the local engine's fields, and more)."""
+class RayBuildResult(BuildResult):
+    """The local engine's result, plus how the Ray run was cut up and where its time went."""
 
-    rows: int = 0
-    encoded: int = 0
-    unchanged: int = 0
-    skipped_rows: int = 0
-    signal_problems: int = 0
-    seconds: float = 0.0
-    published: bool = False
-    problems: list[RowProblem] = field(default_factory=list)
-    accounts: Any = None
     chunks: int = 0
     chunks_reused: int = 0
     actors: int = 0
     dense_kind: str = ""
     timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def rate(self) -> float:
-        return self.encoded / self.seconds if self.seconds else 0.0
 
 
 # -- 1. planning ----------------------------------------------------------------------------------
