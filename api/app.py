@@ -13,6 +13,7 @@ from pathlib import Path
 
 import faiss
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from simgov.index import SimIndex
@@ -20,12 +21,21 @@ from simgov.keys import KeyStore
 
 from . import errors
 from .middleware import RequestMiddleware
-from .routers import accounts, audit, console, images, items, ops, search
+from .ratelimit import RateLimiter
+from .routers import accounts, audit, banks, console, images, items, ops, search, verdicts
 
 INDEX_ENV = "SIMGOV_INDEX"
 MAX_BODY_ENV = "SIMGOV_MAX_BODY_BYTES"
 #: Largest request body (an upload batch or a query picture), unless configured otherwise.
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+#: Per key and server process: sustained requests a second, and the burst allowed above that.
+RATE_ENV, BURST_ENV = "SIMGOV_RATE_PER_SECOND", "SIMGOV_RATE_BURST"
+DEFAULT_RATE, DEFAULT_BURST = 50.0, 200
+#: A request still unanswered after this long gets a 503 (its work may still finish).
+TIMEOUT_ENV = "SIMGOV_REQUEST_TIMEOUT_S"
+DEFAULT_TIMEOUT_S = 30.0
+#: Origins a browser may call the API from (comma-separated); none by default: CORS stays closed.
+CORS_ENV = "SIMGOV_CORS_ORIGINS"
 
 DESCRIPTION = """Similarity lookups over a simgov index: items, their neighbours, search by text or picture,
 batch writes that are searchable and durable as soon as they are answered.
@@ -35,7 +45,9 @@ Roles: `investigator` reads (every read is recorded in the audit trail), `ingest
 both and reads the audit trail and metrics. Errors are `{"error": {"code", "message"}}`."""
 
 
-def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
+def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+               rate_per_second: float = DEFAULT_RATE, rate_burst: int = DEFAULT_BURST,
+               request_timeout_s: float = DEFAULT_TIMEOUT_S, cors_origins: list[str] | None = None) -> FastAPI:
     """The app over the index in `index_dir`, which is opened when the server starts."""
 
     @asynccontextmanager
@@ -54,11 +66,28 @@ def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MA
     app = FastAPI(title="simgov", version="1", description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     errors.install(app)
-    app.add_middleware(RequestMiddleware, max_body_bytes=max_body_bytes)
-    for module in (ops, items, images, search, accounts, audit, console):
+    app.state.limiter = RateLimiter(rate_per_second, rate_burst)
+    if cors_origins:  # added first, so that RequestMiddleware (headers, limits) stays the outermost
+        app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "X-Request-ID"], max_age=600)
+    app.add_middleware(RequestMiddleware, max_body_bytes=max_body_bytes, timeout_s=request_timeout_s)
+    for module in (ops, items, images, search, accounts, audit, verdicts, banks, console):
         app.include_router(module.router)
     app.mount("/ui/assets", StaticFiles(directory=console.STATIC), name="assets")
+    app.openapi = lambda: _with_limit_answers(FastAPI.openapi(app))
     return app
+
+
+def _with_limit_answers(spec: dict) -> dict:
+    """Document the answers every route can give: 503 past the time limit, 429 for keyed routes."""
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            extra = errors.responses(429, 503) if operation.get("security") else errors.responses(503)
+            for status, answer in extra.items():
+                operation["responses"].setdefault(str(status), {
+                    "description": answer["description"],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}})
+    return spec
 
 
 def create_app_from_env() -> FastAPI:
@@ -66,4 +95,9 @@ def create_app_from_env() -> FastAPI:
     index_dir = os.environ.get(INDEX_ENV)
     if not index_dir:
         raise RuntimeError(f"set {INDEX_ENV} to the index folder")
-    return create_app(index_dir, max_body_bytes=int(os.environ.get(MAX_BODY_ENV, DEFAULT_MAX_BODY_BYTES)))
+    env = os.environ
+    return create_app(index_dir, max_body_bytes=int(env.get(MAX_BODY_ENV, DEFAULT_MAX_BODY_BYTES)),
+                      rate_per_second=float(env.get(RATE_ENV, DEFAULT_RATE)),
+                      rate_burst=int(env.get(BURST_ENV, DEFAULT_BURST)),
+                      request_timeout_s=float(env.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)),
+                      cors_origins=[o.strip() for o in env.get(CORS_ENV, "").split(",") if o.strip()])

@@ -1,6 +1,7 @@
 """Dependencies shared by the routers: the open index, the caller's key and role, the audit trail."""
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -31,7 +32,7 @@ Keys = Annotated[KeyStore, Depends(get_keys)]
 
 def authenticate(request: Request, keys: Keys,
                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
-    """The caller's live key, or 401."""
+    """The caller's live key (else 401) within its rate limit (else 429)."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise ApiError(401, "unauthorized", "missing API key: send 'Authorization: Bearer <key>'", challenge)
@@ -39,6 +40,10 @@ def authenticate(request: Request, keys: Keys,
     if principal is None:
         raise ApiError(401, "unauthorized", "invalid or revoked API key", challenge)
     request.scope[KEY_SCOPE] = principal.key_id
+    wait = request.app.state.limiter.take(principal.key_id)
+    if wait:
+        raise ApiError(429, "rate_limited", f"too many requests with key {principal.key_id}; retry after "
+                                            f"{math.ceil(wait)} s", {"Retry-After": str(math.ceil(wait))})
     return principal
 
 
@@ -54,6 +59,8 @@ def _role(allowed: frozenset[str], action: str):
 Reader = Annotated[Principal, Depends(_role(READ_ROLES, "look items up"))]
 Writer = Annotated[Principal, Depends(_role(WRITE_ROLES, "write items"))]
 Admin = Annotated[Principal, Depends(_role(ADMIN_ROLES, "read the audit trail or metrics"))]
+Investigator = Annotated[Principal, Depends(_role(READ_ROLES, "give or read verdicts"))]
+BankAdmin = Annotated[Principal, Depends(_role(ADMIN_ROLES, "manage known-bad banks"))]
 
 
 def endpoint_name(request: Request) -> str:

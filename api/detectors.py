@@ -7,6 +7,7 @@ from __future__ import annotations
 from simgov.detectors.counterfeits import assess_item
 from simgov.index import SimIndex
 from simgov.records import CounterfeitAssessment
+from simgov.verdicts import Verdicts
 
 from .models import LinkedAccounts
 
@@ -23,5 +24,7 @@ def counterfeit(index: SimIndex, item_id: str) -> CounterfeitAssessment:
 
 
 def linked(index: SimIndex, account_id: str, k: int, min_score: float) -> LinkedAccounts:
-    """Accounts linked to this one, best first, with evidence (unknown account: UnknownId)."""
-    return LinkedAccounts(account_id=account_id, linked=index.accounts.linked(account_id, k=k, min_score=min_score))
+    """Accounts linked to this one, best first, with evidence and verdicts (unknown account: UnknownId)."""
+    found = index.accounts.linked(account_id, k=k, min_score=min_score)
+    verdicts = Verdicts(index).review_linked(account_id, found)
+    return LinkedAccounts(account_id=account_id, linked=found, verdicts=verdicts)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from http import HTTPStatus
 from typing import Any
 
@@ -18,7 +19,8 @@ from .models import ErrorResponse
 log = logging.getLogger("simgov.api")
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          413: "too_large", 415: "unsupported_media_type", 422: "validation_error"}
+          413: "too_large", 415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
+          503: "unavailable"}
 
 
 class ApiError(StarletteHTTPException):
@@ -84,6 +86,15 @@ def _simgov_error(request: Request, exc: SimgovError) -> JSONResponse:
     return error_json(status, exc.code, str(exc))
 
 
+def _storage_error(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:
+    """The store cannot be written (a full disk, a read-only folder) or stays locked. A write that
+    failed was rolled back, so the request may simply be sent again."""
+    log.error("store error on %s %s: %s", request.method, request.url.path, exc)
+    return error_json(503, "storage_unavailable", "the index store cannot be used right now (a full disk, a "
+                      "read-only folder or a long lock); a failed write was not applied, send it again later",
+                      headers={"retry-after": "5"})
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_json(500, "internal_error", "internal error; the service logged the details")
@@ -93,6 +104,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SimgovError, _simgov_error)
+    app.add_exception_handler(sqlite3.OperationalError, _storage_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -1,6 +1,8 @@
-"""One plain ASGI middleware for every request: body limit, request id, security headers, metrics, access log."""
+"""One plain ASGI middleware for every request: body and time limits, request id, security headers,
+metrics, access log."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -29,10 +31,42 @@ SECURITY_HEADERS = {
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+def _log_late_failure(task: asyncio.Task) -> None:
+    """A request answered 503 that failed afterwards: logged, since nobody else will see it."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("request failed after its time limit", exc_info=task.exception())
+
+
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int):
+    def __init__(self, app: ASGIApp, max_body_bytes: int, timeout_s: float):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.timeout_s = timeout_s
+
+    async def _within_time_limit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The app's answer, or a 503 once the time limit passes without one. The late work runs on
+        (a worker thread cannot be stopped) but whatever it sends is dropped."""
+        late = started = False
+
+        async def send_unless_late(message: Message) -> None:
+            nonlocal started
+            if not late:
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, send_unless_late))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.timeout_s)
+        except asyncio.CancelledError:  # the client went away
+            task.cancel()
+            raise
+        if done or started:
+            await task  # finished, or its answer is already on the way
+            return
+        late = True
+        task.add_done_callback(_log_late_failure)
+        await error_json(503, "timeout", f"the request took longer than the limit of {self.timeout_s:g} s; "
+                         "try again later", headers={"retry-after": "1"})(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,7 +109,7 @@ class RequestMiddleware:
                 await error_json(413, "too_large", too_large, headers={"connection": "close"})(
                     scope, receive, send_with_headers)
             else:
-                await self.app(scope, limited_receive, send_with_headers)
+                await self._within_time_limit(scope, limited_receive, send_with_headers)
         except Exception:
             # Answered here rather than by Starlette's outermost handler, which would re-raise and
             # make the server drop the connection.

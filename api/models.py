@@ -6,12 +6,12 @@ breaking clients) or describe API-only things: errors, upsert reports, the audit
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from simgov.records import LinkedAccount, Neighbour
+from simgov.records import LinkedAccount, Neighbour, Verdict
 from simgov.schema import MAX_ID_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Item
 
 MAX_BATCH = 1000
@@ -42,11 +42,14 @@ class ItemDetail(BaseModel):
         description="the signals this item has, each with a small description (e.g. picture hashes); "
                     "a signal the item lacks is absent")
     problems: list[SignalProblem] = Field(description="why a signal is missing or partial (unusable picture, …)")
+    bank_hits: list["BankHit"] = Field(default_factory=list, description="known-bad bank entries this item matched")
 
 
 class SimilarResponse(BaseModel):
     item_id: str
     neighbours: list[Neighbour]
+    verdicts: dict[str, Verdict] = Field(default_factory=dict,
+                                         description="investigator verdicts on (this item, neighbour) pairs, by neighbour id")
 
 
 class SearchQueryInfo(BaseModel):
@@ -99,6 +102,8 @@ class UpsertResult(BaseModel):
     item_id: str
     signals: list[str] = Field(description="signals computed for this item")
     problems: list[SignalProblem] = Field(description="signals that could not use (part of) the item, and why")
+    bank_hits: list["BankHit"] = Field(default_factory=list,
+                                       description="known-bad bank entries this item matched as it was written")
 
 
 class UpsertResponse(BaseModel):
@@ -120,6 +125,8 @@ class AccountItems(BaseModel):
 class LinkedAccounts(BaseModel):
     account_id: str
     linked: list[LinkedAccount]
+    verdicts: dict[str, Verdict] = Field(default_factory=dict,
+                                         description="investigator verdicts on (this account, linked account) pairs")
 
 
 class AuditEntry(BaseModel):
@@ -134,3 +141,134 @@ class AuditEntry(BaseModel):
 
 class AuditPage(BaseModel):
     entries: list[AuditEntry]
+
+
+# -- verdicts and known-bad banks ---------------------------------------------------------------------
+Id = Annotated[str, Field(json_schema_extra=_ID)]
+
+
+class _VerdictBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["confirmed", "rejected"]
+    reason: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    note: str | None = Field(None, max_length=2000)
+
+
+class PairVerdictRequest(_VerdictBase):
+    """A verdict on two ids: an item pair, a linked account pair, or [item_id, reference_item_id]."""
+
+    kind: Literal["pair", "counterfeit", "link"]
+    ids: list[Id] = Field(min_length=2, max_length=2, json_schema_extra={"uniqueItems": True})
+
+
+class GroupVerdictRequest(_VerdictBase):
+    """A verdict on a duplicate group: its members."""
+
+    kind: Literal["group"]
+    ids: list[Id] = Field(min_length=2, max_length=50, json_schema_extra={"uniqueItems": True})
+
+
+VerdictRequest = Annotated[PairVerdictRequest | GroupVerdictRequest, Field(discriminator="kind")]
+
+
+class VerdictList(BaseModel):
+    verdicts: list[Verdict]
+
+
+class BankHit(BaseModel):
+    item_id: str
+    bank: str
+    entry_id: int
+    kind: Literal["pdq", "title", "identifier"]
+    detail: str = Field(description="what matched, in plain words (never an identifier's value)")
+    score: float
+    at: float = Field(description="Unix time the listing was checked")
+
+
+class BankHits(BaseModel):
+    hits: list[BankHit]
+
+
+class Bank(BaseModel):
+    name: str
+    description: str | None
+    enabled: bool
+    created_at: float
+    created_by: str | None
+    entries: int
+    enabled_entries: int
+
+
+class BankList(BaseModel):
+    banks: list[Bank]
+
+
+class BankCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w][\w .:@+\-]*$")
+    description: str | None = Field(None, max_length=500)
+
+
+class PdqEntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["pdq"]
+    value: str = Field(pattern=r"^[0-9A-Fa-f]{64}$", description="a PDQ hash: 64 hex digits")
+    label: str | None = Field(None, max_length=500)
+
+
+class TitleEntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["title"]
+    value: str = Field(min_length=1, max_length=2000, pattern=r"\S", description="a known-bad title")
+    label: str | None = Field(None, max_length=500)
+
+
+class IdentifierEntryIn(BaseModel):
+    """An account identifier: hashed with the index's identifier key at once; the value is never stored."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["identifier"]
+    name: str = Field(min_length=1, max_length=100, pattern=r"\S", description="email, phone, payout_account …")
+    value: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    label: str | None = Field(None, max_length=500)
+
+
+BankEntryIn = Annotated[PdqEntryIn | TitleEntryIn | IdentifierEntryIn, Field(discriminator="kind")]
+
+
+class BankEntriesAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    entries: list[BankEntryIn] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class BankEntry(BaseModel):
+    entry_id: int
+    bank: str
+    kind: str
+    value: str = Field(description="the PDQ hash, the title, or the identifier's keyed hash")
+    label: str | None
+    source: str | None = Field(description="cli, api, import:FILE or verdict:ID")
+    enabled: bool
+    added_at: float
+    added_by: str | None
+
+
+class BankEntries(BaseModel):
+    bank: str
+    entries: list[BankEntry]
+
+
+class BankAddResult(BaseModel):
+    bank: str
+    added: int
+    already_there: int
+
+
+class Enabled(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool
+
+
+class BankScan(BaseModel):
+    items_flagged: int
+    hits: list[BankHit]

@@ -10,6 +10,7 @@ anything is stored, and problems name identifiers, never their values.
 """
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,7 +199,10 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
             ctx.data_roots.append(accounts_file.resolve().parent)
         accounts_encoded = result.accounts.encoded if result.accounts else 0
         stale = index.dead_share() > MAX_DEAD_SHARE or index.accounts.dead_share() > MAX_DEAD_SHARE
-        if index.manifest.get("generation") is None or stale or result.encoded or accounts_encoded:
+        # Writes the published generation lacks (a build killed before publishing, API upserts) are
+        # published too, so that the next open need not replay them.
+        unpublished = store.current_seq() > int(index.manifest.get("applied_seq", 0))
+        if index.manifest.get("generation") is None or stale or result.encoded or accounts_encoded or unpublished:
             if index.manifest.get("generation") is None or stale:
                 index.rebuild_structures()
             else:
@@ -207,18 +211,26 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
             index.publish(extra={"data_roots": roots})
             result.published = True
         status = "complete"
+    except (OSError, sqlite3.Error) as exc:  # a full disk or a read-only folder: say so, in one line
+        raise SimgovError(f"cannot write the index in {index_dir}: {exc}; the index published before is unchanged "
+                          "and a re-run resumes from the last committed batch") from exc
     finally:
         result.seconds = time.monotonic() - started
         counts = {"rows": result.rows, "encoded": result.encoded, "unchanged": result.unchanged,
                   "skipped_rows": result.skipped_rows, "signal_problems": result.signal_problems,
                   "seconds": round(result.seconds, 3), "items_per_second": round(result.rate, 1)}
-        store.finish_run(run_id, status, counts)
         report = {"run_id": run_id, "status": status, "items_file": str(items_file) if items_file else None, **counts,
                   "skipped": [p.to_dict() for p in result.problems]}
         if accounts_file is not None:
             report["accounts_file"] = str(accounts_file)
             report["accounts"] = (result.accounts or AccountBuildResult()).counts()
             report["skipped"] += [p.to_dict() for p in (result.accounts.problems if result.accounts else [])]
-        write_json_atomic(Path(index_dir) / REPORT, report)
-        index.close()
+        try:
+            store.finish_run(run_id, status, counts)
+            write_json_atomic(Path(index_dir) / REPORT, report)
+        except (OSError, sqlite3.Error):
+            if status == "complete":  # after a failure, the failure is what the caller must see
+                raise
+        finally:
+            index.close()
     return result

@@ -4,7 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -12,6 +14,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from .errors import SimgovError  # noqa: E402
+from .verdicts import Verdicts  # noqa: E402
 
 
 def _index_arg(p: argparse.ArgumentParser) -> None:
@@ -35,6 +38,7 @@ def cmd_build(args) -> int:
         print("simgov build: give --items F, --accounts F or both", file=sys.stderr)
         return 2
     config = Config.load(args.config) if args.config else None
+    started_at = time.time()
     bar = tqdm(total=0, unit="row" if accounts_file else "item", desc="build", file=sys.stderr, disable=args.quiet,
                dynamic_ncols=True)
 
@@ -66,7 +70,26 @@ def cmd_build(args) -> int:
         problems = problems or a.skipped_rows or a.signal_problems
     if problems:
         print(f"details: {args.index / REPORT}", file=sys.stderr)
+    _report_bank_hits(args.index, started_at)
     return 0
+
+
+def _report_bank_hits(folder: Path, since: float) -> None:
+    """Listings this build wrote that match a known-bad bank, flagged at once (simgov/banks.py)."""
+    from .store import Store
+
+    store = Store(folder)
+    try:
+        rows = store.connection().execute(
+            "SELECT h.item_id, h.bank, h.detail FROM bank_hits h JOIN items i ON i.item_id = h.item_id "
+            "WHERE i.deleted=0 AND h.at>=? ORDER BY h.item_id, h.entry_id", (since,)).fetchall()
+    finally:
+        store.close()
+    if rows:
+        print(f"{len({r[0] for r in rows})} listings match a known-bad bank ({len(rows)} hits; "
+              f"simgov banks hits --index {folder}):", file=sys.stderr)
+        for item_id, bank, detail in rows[:20]:
+            print(f"  {item_id}  [{bank}] {detail}", file=sys.stderr)
 
 
 def _open(folder: Path):
@@ -96,6 +119,7 @@ def cmd_similar(args) -> int:
     index = _open(args.index)
     signals = args.signals.split(",") if args.signals else None
     neighbours = index.similar(args.item_id, k=args.k, signals=signals, min_score=args.min_score)
+    Verdicts(index).review_neighbours(args.item_id, neighbours)
     if args.json:
         print(json.dumps([n.model_dump() for n in neighbours], ensure_ascii=False, indent=2))
         return 0
@@ -110,6 +134,7 @@ def cmd_similar(args) -> int:
 def cmd_linked(args) -> int:
     index = _open(args.index)
     found = index.accounts.linked(args.account_id, k=args.k, min_score=args.min_score)
+    Verdicts(index).review_linked(args.account_id, found)
     if args.json:
         print(json.dumps([r.model_dump() for r in found], ensure_ascii=False, indent=2))
         return 0
@@ -196,7 +221,8 @@ def cmd_pairs(args) -> int:
     fh, write = _writer(args.out)
     count = matches = 0
     with fh:
-        for pair in index.pairs(min_score=args.min_score, cross_seller_only=args.cross_seller_only, k=args.k):
+        pairs = index.pairs(min_score=args.min_score, cross_seller_only=args.cross_seller_only, k=args.k)
+        for pair in Verdicts(index).review_pairs(pairs):
             write(pair.model_dump())
             count += 1
             matches += pair.match
@@ -316,6 +342,147 @@ def cmd_models_distill(args) -> int:
     print(out)
     print(f"static model distilled from {source} in {time.monotonic() - started:.1f} s "
           f"({dims} dimensions, weights sha256 {weights_digest(out, ('.safetensors',))[:16]}...)", file=sys.stderr)
+    return 0
+
+
+def _cli_key_id() -> str:
+    """Who gives a verdict or changes a bank from the command line (the API records the key id)."""
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _when(t: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else ""
+
+
+def cmd_verdicts(args) -> int:
+    index = _open(_index_dir(args))
+    verdicts = Verdicts(index)
+    if args.verdicts_command == "add":
+        v = verdicts.record(args.kind, args.ids, args.decision, args.reason, args.note, _cli_key_id())
+        print(json.dumps(v.model_dump(), ensure_ascii=False) if args.json else
+              f"verdict {v.verdict_id}: {v.kind} {' '.join(v.ids)} {v.decision} ({v.reason}); "
+              f"score {v.score}, agreeing: {', '.join(v.agreeing) or 'none'}")
+    elif args.verdicts_command == "import":
+        count = 0
+        with open(args.file, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    verdicts.record(row["kind"], row["ids"], row["decision"], row["reason"], row.get("note"),
+                                    _cli_key_id())
+                except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                    raise SimgovError(f"{args.file} line {number}: not a verdict record ({type(exc).__name__}: {exc}); "
+                                      f"{count} verdicts recorded before it") from None
+                except SimgovError as exc:
+                    raise SimgovError(f"{args.file} line {number}: {exc}; {count} verdicts recorded before it") from None
+                count += 1
+        print(f"{count} verdicts recorded from {args.file}", file=sys.stderr)
+    elif args.verdicts_command == "list":
+        found = verdicts.list(kind=args.kind, decision=args.decision, latest_only=args.latest)
+        rows = [[str(v.verdict_id), _when(v.at), v.kind, " ".join(v.ids), v.decision, v.reason, v.key_id,
+                 "" if v.score is None else f"{v.score:.3f}", ",".join(v.agreeing)] for v in found]
+        print(_table(rows, ["id", "at", "kind", "ids", "decision", "reason", "by", "score", "agreeing"]))
+    else:
+        found = verdicts.list(kind=args.kind, decision=args.decision, latest_only=args.latest)
+        fh, write = _writer(args.out)
+        with fh:
+            for v in found:
+                write(v.model_dump())
+        print(f"{len(found)} verdicts written to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_banks(args) -> int:
+    from .exchange import format_hash_list, parse_hash_list
+
+    index = _open(_index_dir(args))
+    banks, who, command = index.banks, _cli_key_id(), args.banks_command
+    if command == "create":
+        banks.create(args.name, args.description, who)
+        print(f"bank {args.name} created", file=sys.stderr)
+    elif command == "list":
+        rows = [[b.name, "enabled" if b.enabled else "disabled", str(b.entries), str(b.enabled_entries),
+                 _when(b.created_at), b.description or ""] for b in banks.list()]
+        print(_table(rows, ["bank", "state", "entries", "enabled", "created", "description"]))
+    elif command in ("enable", "disable"):
+        banks.set_enabled(args.name, command == "enable")
+        print(f"bank {args.name} {command}d", file=sys.stderr)
+    elif command == "add":
+        entries = [("pdq", h, args.label) for h in args.pdq or []] + [("title", t, args.label) for t in args.title or []]
+        for text in args.identifier or []:
+            name, sep, value = text.partition("=")
+            if not sep:
+                raise SimgovError(f"--identifier takes NAME=VALUE (e.g. phone=+44 7700 900123), not {text!r}")
+            entries.append(("identifier", banks.identifier_hash(name, value), args.label or name.strip().lower()))
+        if not entries:
+            raise SimgovError("give at least one --pdq, --title or --identifier")
+        added, already = banks.add(args.name, entries, source="cli", by=who)
+        print(f"{added} entries added to {args.name} ({already} already there)", file=sys.stderr)
+    elif command == "entries":
+        rows = [[str(e.entry_id), e.kind, e.value if e.kind != "title" else repr(e.value), "yes" if e.enabled else "no",
+                 e.label or "", e.source or "", _when(e.added_at)] for e in banks.entries(args.name, args.kind)]
+        print(_table(rows, ["entry", "kind", "value", "enabled", "label", "source", "added"]))
+    elif command in ("entry-enable", "entry-disable"):
+        banks.set_entry_enabled(args.name, args.entry_id, command == "entry-enable")
+        print(f"entry {args.entry_id} of {args.name} {command.split('-')[1]}d", file=sys.stderr)
+    elif command == "import":
+        try:
+            text = args.file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise SimgovError(f"{args.file} is not UTF-8 text") from None
+        hashes = parse_hash_list(text)
+        if args.create and args.name not in {b.name for b in banks.list()}:
+            banks.create(args.name, f"imported from {args.file.name}", who)
+        added, already = banks.add(args.name, [("pdq", h, label) for h, label in hashes],
+                                   source=f"import:{args.file.name}", by=who)
+        print(f"{len(hashes)} hashes read from {args.file}: {added} added to {args.name}, {already} already there",
+              file=sys.stderr)
+    elif command == "export":
+        entries = [(e.value, e.label) for e in banks.entries(args.name, "pdq") if e.enabled or args.all]
+        args.out.write_text(format_hash_list(entries, labels=args.labels), encoding="utf-8")
+        print(f"{len(entries)} PDQ hashes of {args.name} written to {args.out}", file=sys.stderr)
+    elif command == "scan":
+        hits = banks.scan()
+        print(f"{len({h.item_id for h in hits})} listings match a known-bad bank ({len(hits)} hits)", file=sys.stderr)
+    else:
+        hits = banks.hits(bank=args.bank, limit=args.limit)
+        if args.json:
+            print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+        else:
+            print(_table([[h.item_id, h.bank, str(h.entry_id), h.kind, f"{h.score:.2f}", _when(h.at), h.detail]
+                          for h in hits], ["item", "bank", "entry", "kind", "score", "at", "detail"]))
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .calibrate import calibrate, write_thresholds
+
+    if not 0 < args.precision <= 1:
+        raise SimgovError("--precision must be in (0, 1]")
+    index = _open(_index_dir(args))
+    results = calibrate(index, Verdicts(index).list(latest_only=True), args.precision)
+    if args.write:
+        written = write_thresholds(index, results)
+        print(f"thresholds written to {index.folder / 'manifest.json'}: {written}" if written
+              else "no threshold to write", file=sys.stderr)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps([asdict(r) for r in results], indent=2))
+        return 0
+    fig = lambda f: "-" if f is None else (  # noqa: E731
+        f"{f.threshold:.4f}  P {f.precision:.3f} [{f.precision_ci[0]:.3f}, {f.precision_ci[1]:.3f}]  "
+        f"R {f.recall:.3f} [{f.recall_ci[0]:.3f}, {f.recall_ci[1]:.3f}]  (TP {f.true_positives}, "
+        f"FP {f.false_positives}, FN {f.false_negatives})")
+    for r in results:
+        print(f"{r.detector} [{r.threshold_key}]: {r.confirmed} confirmed, {r.rejected} rejected verdicts")
+        print(f"  current   {fig(r.current)}")
+        print(f"  proposed  {fig(r.proposed)}  {'(written)' if r.written else ''}".rstrip())
+        print(f"  {r.note}")
     return 0
 
 
@@ -455,6 +622,72 @@ def parser() -> argparse.ArgumentParser:
     mp.add_argument("--out", type=Path, help="folder to write (default: text_model.static_path, else the cache folder)")
     mp.set_defaults(func=cmd_models_distill)
 
+    p = sub.add_parser("verdicts", help="investigator verdicts on findings: add, import, list, export")
+    verdicts_sub = p.add_subparsers(dest="verdicts_command", required=True)
+    for name, help_text in (("add", "confirm or reject one finding"),
+                            ("import", "record verdicts from JSON Lines {kind, ids, decision, reason, note}"),
+                            ("list", "the verdicts, oldest first"), ("export", "the verdicts to a file (.csv or JSON Lines)")):
+        vp = verdicts_sub.add_parser(name, help=help_text)
+        vp.add_argument("--index", type=Path, help="index folder (default: $SIMGOV_INDEX)")
+        vp.set_defaults(func=cmd_verdicts)
+        if name in ("list", "export"):
+            vp.add_argument("--kind", choices=["pair", "group", "counterfeit", "link"])
+            vp.add_argument("--decision", choices=["confirmed", "rejected"])
+            vp.add_argument("--latest", action="store_true", help="only the verdict that counts for each finding")
+    vp = verdicts_sub.choices["add"]
+    vp.add_argument("kind", choices=["pair", "group", "counterfeit", "link"])
+    vp.add_argument("ids", nargs="+", help="pair/link: two ids; group: the members; counterfeit: ITEM REFERENCE")
+    vp.add_argument("--decision", required=True, choices=["confirmed", "rejected"])
+    vp.add_argument("--reason", required=True)
+    vp.add_argument("--note")
+    vp.add_argument("--json", action="store_true")
+    verdicts_sub.choices["import"].add_argument("--file", required=True, type=Path)
+    verdicts_sub.choices["export"].add_argument("--out", required=True, type=Path)
+
+    p = sub.add_parser("banks", help="known-bad banks of pictures (PDQ), titles and identifiers")
+    banks_sub = p.add_subparsers(dest="banks_command", required=True)
+    for name, help_text in (("create", "make an empty bank"), ("list", "the banks"), ("enable", "use a bank again"),
+                            ("disable", "stop matching a bank's entries"), ("add", "add entries to a bank"),
+                            ("entries", "a bank's entries"), ("entry-enable", "use an entry again"),
+                            ("entry-disable", "stop matching one entry"),
+                            ("import", "load a PDQ hash list (ThreatExchange / HMA text format)"),
+                            ("export", "write a bank's PDQ hashes as a ThreatExchange / HMA hash list"),
+                            ("scan", "check every listing against the banks again"),
+                            ("hits", "listings that matched a bank")):
+        bp = banks_sub.add_parser(name, help=help_text)
+        bp.add_argument("--index", type=Path, help="index folder (default: $SIMGOV_INDEX)")
+        bp.set_defaults(func=cmd_banks)
+        if name not in ("list", "scan", "hits"):
+            bp.add_argument("name", help="bank name")
+    banks_sub.choices["create"].add_argument("--description")
+    bp = banks_sub.choices["add"]
+    bp.add_argument("--pdq", action="append", help="a PDQ hash (64 hex digits); repeatable")
+    bp.add_argument("--title", action="append", help="a known-bad title; repeatable")
+    bp.add_argument("--identifier", action="append", help="NAME=VALUE of an account identifier, stored only as its "
+                                                          "keyed hash; repeatable")
+    bp.add_argument("--label", help="why these entries are bad")
+    banks_sub.choices["entries"].add_argument("--kind", choices=["pdq", "title", "identifier"])
+    for name in ("entry-enable", "entry-disable"):
+        banks_sub.choices[name].add_argument("entry_id", type=int)
+    bp = banks_sub.choices["import"]
+    bp.add_argument("file", type=Path)
+    bp.add_argument("--create", action="store_true", help="make the bank if it does not exist")
+    bp = banks_sub.choices["export"]
+    bp.add_argument("--out", required=True, type=Path)
+    bp.add_argument("--labels", action="store_true", help="append each entry's label after its hash")
+    bp.add_argument("--all", action="store_true", help="disabled entries too")
+    bp = banks_sub.choices["hits"]
+    bp.add_argument("--bank", help="only this bank's hits")
+    bp.add_argument("--limit", type=int, default=1000)
+    bp.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("calibrate", help="set match thresholds from the stored verdicts for a chosen precision")
+    p.add_argument("--index", type=Path, help="index folder (default: $SIMGOV_INDEX)")
+    p.add_argument("--precision", type=float, default=0.99, help="target precision on the judged findings (default 0.99)")
+    p.add_argument("--write", action="store_true", help="write the proposed thresholds into the index configuration")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_calibrate)
+
     p = sub.add_parser("demo", help="make the bundled demo marketplace, build it and serve it")
     p.add_argument("--out", type=Path, default=Path("demo-marketplace"), help="folder for the marketplace")
     p.add_argument("--seed", type=int, default=7)
@@ -479,6 +712,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except OSError as exc:
         print(f"simgov: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:  # the store on a full disk or in a read-only folder
+        print(f"simgov: the index store cannot be used: {exc}", file=sys.stderr)
         return 1
 
 

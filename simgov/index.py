@@ -40,6 +40,14 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     """Write, fsync, rename, fsync the folder: a reader sees the old file or the new one, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -107,6 +115,9 @@ class SimIndex:
         from .accounts.index import AccountIndex  # accounts: structures, `linked`, `rings`
 
         self.accounts = AccountIndex(self)
+        from .banks import Banks  # known-bad banks: every written listing is checked against them
+
+        self.banks = Banks(self)
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -121,6 +132,8 @@ class SimIndex:
         if manifest.get("format") != INDEX_FORMAT:
             raise IndexMismatch(f"index in {folder} has format {manifest.get('format')}, this simgov reads {INDEX_FORMAT}")
         config = Config.model_validate(manifest["config"])
+        if create_with is not None and not create_with.thresholds:  # calibrated ones (simgov calibrate --write) stay
+            create_with = create_with.model_copy(update={"thresholds": config.thresholds})
         if create_with is not None and create_with.model_dump() != config.model_dump():
             config = create_with
         signals = create_signals(config, list(manifest["signals"]))
@@ -132,10 +145,7 @@ class SimIndex:
                 raise IndexMismatch(f"the index in {folder} was built with a different {name} signal ({diff}); "
                                     "rebuild it into a new folder or configure the model it was built with")
         index = cls(folder, config, Store(folder), signals, manifest)
-        generation = folder / GENERATIONS / manifest["generation"]
-        for signal in signals.values():
-            signal.load(generation)
-        index.accounts.load(generation, manifest.get("accounts"), index.applied_seq)
+        index._load_generation(manifest)
         index.indexed_vectors = max(s.size() for s in signals.values()) if signals else 0
         index.refresh()
         return index
@@ -153,18 +163,32 @@ class SimIndex:
         index.accounts.reset(1)
         return index
 
+    def _load_generation(self, manifest: dict) -> None:
+        """Load every structure of the manifest's generation. A publish removes the generation it
+        replaces, so a reader that read the manifest just before can find it gone: it then follows
+        the newer manifest, and never fails on nor mixes two generations."""
+        while True:
+            generation = self.folder / GENERATIONS / manifest["generation"]
+            try:
+                for signal in self.signals.values():
+                    signal.load(generation)
+                self.accounts.load(generation, manifest.get("accounts"), int(manifest["applied_seq"]))
+                break
+            except Exception:
+                newer = read_manifest(self.folder)
+                if not newer or newer.get("generation") == manifest["generation"]:
+                    raise
+                manifest = newer
+        self.manifest = manifest
+        self.applied_seq = int(manifest["applied_seq"])
+
     # -- keeping in step with the store -------------------------------------------------------
     def refresh(self) -> None:
         """Pick up a newly published generation, then replay store writes the index lacks."""
         on_disk = read_manifest(self.folder)
         with self.lock:
             if on_disk and on_disk.get("generation") != self.manifest.get("generation") and on_disk.get("generation"):
-                generation = self.folder / GENERATIONS / on_disk["generation"]
-                for signal in self.signals.values():
-                    signal.load(generation)
-                self.accounts.load(generation, on_disk.get("accounts"), int(on_disk["applied_seq"]))
-                self.manifest = on_disk
-                self.applied_seq = int(on_disk["applied_seq"])
+                self._load_generation(on_disk)
                 self.indexed_vectors = max(s.size() for s in self.signals.values())
             if self.store.current_seq() > self.applied_seq:
                 self._replay()
@@ -208,6 +232,7 @@ class SimIndex:
         """Store a batch durably; with `live`, make it searchable in this process at once."""
         with self.lock:
             self.store.write_items(writes)
+            self.banks.flag(writes)
             if live:
                 self._replay()
 
@@ -244,25 +269,35 @@ class SimIndex:
             name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{self.applied_seq}"
             tmp = root / f".tmp-{name}"
             shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir()
-            files = {n: s.save(tmp) for n, s in self.signals.items()}
-            accounts = self.accounts.save(tmp)
-            _fsync_dir(tmp)
-            os.replace(tmp, root / name)
-            _fsync_dir(root)
-            manifest = dict(self.manifest)
-            manifest.update({
-                "format": INDEX_FORMAT, "generation": name, "applied_seq": self.applied_seq,
-                "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "signals": {n: s.identity() for n, s in self.signals.items()},
-                "config": self.config.model_dump(mode="json"),
-                "files": files,
-                "accounts": accounts,
-                "counts": {"items": self.store.count_items(), "accounts": accounts["accounts"],
-                           **{f"{n}_entries": s.size() for n, s in self.signals.items()}},
-                **(extra or {}),
-            })
-            write_json_atomic(self.folder / MANIFEST, manifest)
+            try:
+                tmp.mkdir()
+                files = {n: s.save(tmp) for n, s in self.signals.items()}
+                accounts = self.accounts.save(tmp)
+                for path in tmp.iterdir():  # every file's data on disk before the folder is named
+                    if path.is_file():
+                        _fsync_file(path)
+                _fsync_dir(tmp)
+                os.replace(tmp, root / name)
+                _fsync_dir(root)
+                manifest = dict(self.manifest)
+                manifest.update({
+                    "format": INDEX_FORMAT, "generation": name, "applied_seq": self.applied_seq,
+                    "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "signals": {n: s.identity() for n, s in self.signals.items()},
+                    "config": self.config.model_dump(mode="json"),
+                    "files": files,
+                    "accounts": accounts,
+                    "counts": {"items": self.store.count_items(), "accounts": accounts["accounts"],
+                               **{f"{n}_entries": s.size() for n, s in self.signals.items()}},
+                    **(extra or {}),
+                })
+                write_json_atomic(self.folder / MANIFEST, manifest)
+            except (OSError, RuntimeError) as exc:  # RuntimeError: FAISS's write errors (a full disk)
+                shutil.rmtree(tmp, ignore_errors=True)
+                if (read_manifest(self.folder) or {}).get("generation") != name:
+                    shutil.rmtree(root / name, ignore_errors=True)
+                raise SimgovError(f"cannot publish a new index generation in {self.folder}: {exc}; the index "
+                                  "published before stays in use") from exc
             self.manifest = manifest
             for old in root.iterdir():
                 if old.name != name:

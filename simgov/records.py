@@ -26,6 +26,23 @@ class Pair(BaseModel):
     match: bool
 
 
+class Verdict(BaseModel):
+    """An investigator's verdict on a finding (`POST /v1/verdicts`, `simgov verdicts export`)."""
+
+    verdict_id: int
+    kind: Literal["pair", "group", "counterfeit", "link"]
+    ids: list[str] = Field(description="pair and link: the two ids, sorted; group: the members, sorted; "
+                                       "counterfeit: [item_id, reference_item_id]")
+    decision: Literal["confirmed", "rejected"]
+    reason: str
+    note: str | None
+    key_id: str = Field(description="the API key that gave the verdict")
+    at: float = Field(description="Unix time")
+    score: float | None = Field(description="the finding's score when the verdict was given")
+    signals: dict[str, float] = Field(description="each signal's score then (accounts: each compared part)")
+    agreeing: list[str] = Field(description="the signals that agreed then; a rejection holds until another one does")
+
+
 class Group(BaseModel):
     """A group of duplicated merchandise (`duplicates`) or of linked accounts (`rings`)."""
 
@@ -35,6 +52,7 @@ class Group(BaseModel):
     evidence: list[str]
     kind: str | None = Field(None, description="duplicates: same_seller_relisting or cross_seller_copy")
     sellers: list[str] | None = Field(None, description="duplicates: the sellers of the members")
+    verdict: Verdict | None = Field(None, description="duplicates: the investigator's verdict on this group, if any")
 
 
 class CounterfeitSuspect(BaseModel):
@@ -55,6 +73,8 @@ class CounterfeitAssessment(BaseModel):
     suspects: list[CounterfeitSuspect] = Field(description="references this item is a suspected counterfeit of")
     checked_references: list[str] = Field(description="reference listings that resemble the item and were checked")
     notes: list[str] = Field(description="conditions that held or failed, in plain words")
+    verdicts: dict[str, Verdict] = Field(default_factory=dict,
+                                         description="investigator verdicts on this item as a counterfeit, by reference id")
 
 
 class LinkEvidence(BaseModel):

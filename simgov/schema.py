@@ -10,6 +10,7 @@ import csv
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,6 +21,8 @@ MAX_LINE_BYTES = 1_000_000
 MAX_TITLE_CHARS = 2_000
 MAX_TEXT_CHARS = 50_000
 MAX_ID_CHARS = 256
+# A JSON escape of a UTF-16 surrogate; json.loads turns a lone one into a str no UTF-8 store can hold.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _clean_text(value: str, limit: int, field: str) -> str:
@@ -112,6 +115,14 @@ class Row:
     data: dict
 
 
+def _valid_unicode(data: dict) -> bool:
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _json_lines(path: Path) -> Iterator[Row | RowProblem]:
     with path.open("rb") as fh:
         line_no = 0
@@ -142,6 +153,9 @@ def _json_lines(path: Path) -> Iterator[Row | RowProblem]:
                 continue
             if not isinstance(data, dict):
                 yield RowProblem(str(path), line_no, f"expected a JSON object, got {type(data).__name__}")
+                continue
+            if _SURROGATE_ESCAPE.search(text) and not _valid_unicode(data):
+                yield RowProblem(str(path), line_no, "text that is not valid Unicode (a lone surrogate escape)")
                 continue
             yield Row(line_no, data)
 

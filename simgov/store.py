@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .errors import SimgovError
 from .schema import Item, RowProblem, canonical_json
 
 SCHEMA = """
@@ -90,6 +91,56 @@ CREATE TABLE IF NOT EXISTS account_problems (
     problem TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS account_problems_acc ON account_problems(acc_id);
+-- Investigator verdicts (simgov/verdicts.py): every decision is kept; the latest per finding
+-- counts. `agreeing` holds the signals that agreed at verdict time, so that a rejected finding
+-- comes back only when a signal agrees that did not then.
+CREATE TABLE IF NOT EXISTS verdicts (
+    verdict_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    ids TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    note TEXT,
+    key_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    score REAL,
+    signals TEXT NOT NULL,
+    agreeing TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS verdicts_subject ON verdicts(kind, subject, verdict_id);
+-- Known-bad banks (simgov/banks.py): PDQ hashes (64 hex), titles and identifier keyed hashes;
+-- bank_hits: which entry the current version of a listing matched when it was written.
+CREATE TABLE IF NOT EXISTS banks (
+    name TEXT PRIMARY KEY,
+    description TEXT,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at REAL NOT NULL,
+    created_by TEXT
+);
+CREATE TABLE IF NOT EXISTS bank_entries (
+    entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    bank TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    label TEXT,
+    source TEXT,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    added_at REAL NOT NULL,
+    added_by TEXT,
+    UNIQUE (bank, kind, value)
+);
+CREATE TABLE IF NOT EXISTS bank_hits (
+    item_id TEXT NOT NULL,
+    entry_id INTEGER NOT NULL,
+    bank TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    score REAL NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (item_id, entry_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS bank_hits_bank ON bank_hits(bank, at);
 """
 
 
@@ -122,9 +173,14 @@ class Store:
         self.path = Path(folder) / self.FILE
         self._local = threading.local()
         self._write_lock = threading.Lock()
-        with self.connection() as db:
-            db.executescript(SCHEMA)
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
+        try:
+            with self.connection() as db:
+                db.executescript(SCHEMA)
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('seq', '0')")
+        except sqlite3.Error as exc:  # a read-only folder or a full disk: one clear line, not a traceback
+            self.close()
+            raise SimgovError(f"cannot open the store {self.path}: {exc} (is the folder writable and the disk "
+                              "not full?)") from exc
 
     def connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)

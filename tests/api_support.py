@@ -182,20 +182,22 @@ def thread_server(index_dir: Path, **app_options) -> Iterator[str]:
 
 
 @contextmanager
-def cli_server(index_dir: Path, *extra: str, timeout: float = 90) -> Iterator[str]:
-    """`simgov serve` in a subprocess (a real process restart between uses); yields its base URL."""
+def server_process(index_dir: Path, *extra: str, env: dict[str, str] | None = None, log_level: str = "warning",
+                   timeout: float = 90) -> Iterator[tuple[subprocess.Popen, str, Path]]:
+    """`simgov serve` in a subprocess; yields (process, base URL, log file). Stopped (or reaped, when a
+    test killed it) on exit."""
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    log = tempfile.TemporaryFile()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **(env or {})}
+    log_path = Path(tempfile.mkstemp(prefix="simgov-serve-", suffix=".log")[1])
+    log = log_path.open("wb")
     proc = subprocess.Popen([PYTHON, "-m", "simgov.cli", "serve", "--index", str(index_dir), "--port", str(port),
-                             "--log-level", "warning", *extra], cwd=REPO, env=env, stdout=log, stderr=log)
+                             "--log-level", log_level, *extra], cwd=REPO, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     try:
         while True:
             if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"simgov serve exited with {proc.returncode}: {log.read().decode()[-2000:]}")
+                raise RuntimeError(f"simgov serve exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
@@ -204,7 +206,7 @@ def cli_server(index_dir: Path, *extra: str, timeout: float = 90) -> Iterator[st
             if time.monotonic() > deadline:
                 raise RuntimeError("simgov serve did not come up")
             time.sleep(0.2)
-        yield url
+        yield proc, url, log_path
     finally:
         proc.terminate()
         try:
@@ -213,3 +215,11 @@ def cli_server(index_dir: Path, *extra: str, timeout: float = 90) -> Iterator[st
             proc.kill()
             proc.wait()
         log.close()
+        log_path.unlink(missing_ok=True)
+
+
+@contextmanager
+def cli_server(index_dir: Path, *extra: str, timeout: float = 90) -> Iterator[str]:
+    """`simgov serve` in a subprocess (a real process restart between uses); yields its base URL."""
+    with server_process(index_dir, *extra, timeout=timeout) as (_, url, _):
+        yield url

@@ -16,7 +16,8 @@ from api_support import copy_market, make_key, thread_server
 def admin_server(tmp_path_factory):
     index_dir = copy_market(tmp_path_factory.mktemp("schema") / "market")
     key = make_key(index_dir, "admin")
-    with thread_server(index_dir, max_body_bytes=2 * 1024 * 1024) as url:
+    # No rate limit: hundreds of generated calls with one key would otherwise be answered 429.
+    with thread_server(index_dir, max_body_bytes=2 * 1024 * 1024, rate_per_second=0) as url:
         yield url, key
 
 
@@ -40,6 +41,9 @@ def test_openapi_fuzz(case, admin_server):
     excluded = [negative_data_rejection]
     if case.operation.path == "/v1/search":
         # A schema cannot say "bytes that decode as a picture": random uploads are rightly refused (422).
+        excluded.append(positive_data_acceptance)
+    if case.operation.path == "/v1/banks/{name}/hashes" and case.method == "POST":
+        # Nor "lines of PDQ hashes": a random text is rightly refused (422, naming its bad lines).
         excluded.append(positive_data_acceptance)
     case.call_and_validate(base_url=url, headers={"Authorization": f"Bearer {key}"}, excluded_checks=excluded,
                            additional_checks=[json_errors], timeout=60)

@@ -146,6 +146,17 @@ def test_console_in_a_browser(demo):
             rows = Path(download.value.path()).read_text().splitlines()
             assert rows[0].startswith("query_item_id,item_id,seller_id,score,match,relation") and len(rows) == len(found) + 1
 
+            # one click on the card's verdict bar stores a verdict, shown in place and through the API
+            assert card.locator(".verdict .state").inner_text() == "no verdict yet"
+            card.locator(".verdict select").select_option("different merchandise")
+            card.locator(".verdict button.reject").click()
+            card.locator(".verdict[data-verdict='rejected']").wait_for()
+            assert "rejected by" in card.locator(".verdict .state").inner_text()
+            stored = httpx.get(f"{url}/v1/verdicts", params={"item_id": first_copy},
+                               headers={"Authorization": f"Bearer {key}"}).json()["verdicts"]
+            assert [(v["kind"], v["ids"], v["decision"], v["reason"]) for v in stored] == [
+                ("pair", sorted([query, first_copy]), "rejected", "different merchandise")]
+
             # pivot to the neighbour, then to its seller
             card.locator(".item-link").click()
             page.locator(f"#item-card[data-item='{first_copy}']").wait_for()

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query
 from simgov.records import CounterfeitAssessment
 from simgov.schema import canonical_json
 from simgov.signals import REGISTRY, BuildContext
+from simgov.verdicts import Verdicts
 
 from .. import detectors
 from ..deps import Index, Lookup, Writer
 from ..errors import ApiError, responses
-from ..models import (DeleteResponse, ItemDetail, SignalProblem, SimilarResponse, UpsertRequest, UpsertResponse,
-                      UpsertResult)
+from ..models import (BankHit, DeleteResponse, ItemDetail, SignalProblem, SimilarResponse, UpsertRequest,
+                      UpsertResponse, UpsertResult)
 
 router = APIRouter(prefix="/v1/items", tags=["items"], responses=responses(401, 403, 422))
 
@@ -36,7 +37,8 @@ def get_item(item_id: str, index: Index, _: Lookup) -> ItemDetail:
     blobs = index.item_blobs([stored.vec_id])[stored.vec_id]
     signals = {name: index.signals[name].describe(blob) for name, blob in blobs.items()}
     problems = [SignalProblem(signal=s, problem=p) for s, p in index.store.problems(stored.vec_id)]
-    return ItemDetail(item=stored.item, signals=signals, problems=problems)
+    hits = [BankHit(**h.to_dict()) for h in index.banks.hits(item_ids=[item_id])]
+    return ItemDetail(item=stored.item, signals=signals, problems=problems, bank_hits=hits)
 
 
 @router.get("/{item_id}/similar", response_model=SimilarResponse, responses=responses(404))
@@ -44,7 +46,9 @@ def similar(item_id: str, index: Index, _: Lookup, k: K = 10, signals: Signals =
             min_score: MinScore = 0.0) -> SimilarResponse:
     """The item's nearest items, best first, each scored per signal and explained."""
     names = signal_names(signals)
-    return SimilarResponse(item_id=item_id, neighbours=index.similar(item_id, k=k, signals=names, min_score=min_score))
+    neighbours = index.similar(item_id, k=k, signals=names, min_score=min_score)
+    verdicts = Verdicts(index).review_neighbours(item_id, neighbours)
+    return SimilarResponse(item_id=item_id, neighbours=neighbours, verdicts=verdicts)
 
 
 @router.get("/{item_id}/counterfeit", response_model=CounterfeitAssessment, responses=responses(404))
@@ -69,10 +73,14 @@ def upsert(body: UpsertRequest, index: Index, _: Writer) -> UpsertResponse:
         except UnicodeEncodeError:
             raise ApiError(422, "validation_error", f"item {item.item_id!r} holds text that is not valid Unicode") from None
     writes = index.compute(list(latest.values()), BuildContext(data_roots=index.data_roots()))
-    index.write(writes, live=True)
+    index.write(writes, live=True)  # also checks every item against the known-bad banks
+    hits: dict[str, list[BankHit]] = {}
+    for h in index.banks.hits(item_ids=list(latest)):
+        hits.setdefault(h.item_id, []).append(BankHit(**h.to_dict()))
     return UpsertResponse(upserted=len(writes), items=[
         UpsertResult(item_id=w.item.item_id, signals=list(w.blobs),
-                     problems=[SignalProblem(signal=s, problem=p) for s, p in w.problems]) for w in writes])
+                     problems=[SignalProblem(signal=s, problem=p) for s, p in w.problems],
+                     bank_hits=hits.get(w.item.item_id, [])) for w in writes])
 
 
 @router.delete("/{item_id}", response_model=DeleteResponse, responses=responses(404))

@@ -119,6 +119,49 @@
     return frame;
   }
 
+  // -- verdicts ------------------------------------------------------------------------------
+  // One bar per finding card: a reason (optional), a note (optional), and one click to confirm or
+  // reject; the verdict the server stored (who, when, why) is shown in place.
+  const REASONS = ["same merchandise", "different merchandise", "variant (size, colour, model)",
+    "authorised seller", "same person", "different people", "other"];
+
+  function verdictText(v) {
+    const when = new Date(v.at * 1000).toISOString().slice(0, 16).replace("T", " ");
+    return `${v.decision} by ${v.key_id} on ${when} (${v.reason})${v.note ? ` — ${v.note}` : ""}`;
+  }
+
+  function verdictBar(kind, ids, verdict) {
+    const state = el("span", { class: "state" });
+    const bar = el("div", { class: "verdict", "data-kind": kind, "data-ids": ids.join(" ") });
+    const show = (v) => {
+      bar.classList.remove("confirmed", "rejected");
+      if (v) {
+        bar.classList.add(v.decision);
+        bar.dataset.verdict = v.decision;
+        bar.dataset.verdictId = v.verdict_id;
+        state.textContent = verdictText(v);
+      } else state.textContent = "no verdict yet";
+    };
+    const reason = el("select", { "aria-label": "reason" }, el("option", { value: "", text: "reason…" }),
+      REASONS.map((r) => el("option", { value: r, text: r })));
+    const note = el("input", { type: "text", placeholder: "note (optional)", "aria-label": "note", maxlength: 2000 });
+    const decide = (decision) => async () => {
+      state.textContent = "saving…";
+      try {
+        const body = { kind, ids, decision, reason: reason.value || `${decision} in the console` };
+        if (note.value.trim()) body.note = note.value.trim();
+        show(await api("/v1/verdicts", { method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body) }));
+      } catch (err) {
+        state.textContent = `not saved: ${err.message}`;
+      }
+    };
+    bar.append(el("button", { type: "button", class: "confirm", onclick: decide("confirmed"), text: "Confirm" }),
+      el("button", { type: "button", class: "reject", onclick: decide("rejected"), text: "Reject" }), reason, note, state);
+    show(verdict);
+    return bar;
+  }
+
   // -- navigation -----------------------------------------------------------------------------
   function go(kind, id) {
     const hash = `#/${kind}/${encodeURIComponent(id)}`;
@@ -213,7 +256,7 @@
     return [0, 0];
   }
 
-  function neighbourCard(query, neighbour, counterfeitOf) {
+  function neighbourCard(query, neighbour, counterfeitOf, verdict) {
     const [qn, nn] = matchedPictures(neighbour);
     const relLabel = RELATIONS[neighbour.relation] || neighbour.relation;
     const fake = counterfeitOf.get(neighbour.item_id);
@@ -236,7 +279,8 @@
         neighbour.match ? el("span", { class: "badge match", text: "match" }) : null),
       el("div", { class: "muted small" }, "seller ", sellerLink(neighbour.seller_id)),
       bars,
-      el("ul", { class: "evidence" }, (neighbour.evidence || []).map((line) => el("li", { text: line }))));
+      el("ul", { class: "evidence" }, (neighbour.evidence || []).map((line) => el("li", { text: line }))),
+      verdictBar("pair", [query.item_id, neighbour.item_id], verdict));
   }
 
   async function itemView(view, itemId, options = {}) {
@@ -269,6 +313,11 @@
       pictures,
       el("div", { class: "item-body" }, fields,
         item.description ? el("p", { class: "description", text: item.description }) : null, problems)));
+    if ((detail.bank_hits || []).length) {
+      view.append(el("section", { class: "card notice bank-hits", id: "bank-hits" },
+        el("strong", { text: "Matches a known-bad bank" }),
+        el("ul", { class: "evidence" }, detail.bank_hits.map((h) => el("li", { text: `[${h.bank}] ${h.detail}` })))));
+    }
 
     if (counterfeit.suspect) {
       view.append(el("section", { class: "card notice bad", id: "counterfeit" },
@@ -278,7 +327,8 @@
             text: s.reference_item_id }),
           ` (${s.brand || "brand unknown"}, score ${fmt(s.score)}` +
             (s.price_ratio === null ? ")" : `, priced at ${Math.round(s.price_ratio * 100)}% of it)`),
-          el("ul", { class: "evidence" }, s.evidence.map((line) => el("li", { text: line })))))));
+          el("ul", { class: "evidence" }, s.evidence.map((line) => el("li", { text: line }))),
+          verdictBar("counterfeit", [item.item_id, s.reference_item_id], (counterfeit.verdicts || {})[s.reference_item_id])))));
     } else if (counterfeit.error) {
       view.append(el("p", { class: "muted small", text: `counterfeit check unavailable: ${counterfeit.error}` }));
     }
@@ -288,7 +338,7 @@
       route();
     } }, [5, 10, 20, 50, 100].map((n) => el("option", { value: n, selected: n === k, text: `${n} neighbours` })));
     const grid = el("div", { class: "grid", id: "neighbours" },
-      similar.neighbours.map((n) => neighbourCard(item, n, counterfeitOf)));
+      similar.neighbours.map((n) => neighbourCard(item, n, counterfeitOf, (similar.verdicts || {})[n.item_id])));
     view.append(el("section", { class: "neighbours" },
       el("div", { class: "section-head" }, el("h3", { text: `Nearest listings (${similar.neighbours.length})` }),
         kSelect),
@@ -343,12 +393,14 @@
       el("p", { class: "muted", text: `${listings.items.length}${listings.truncated ? "+" : ""} live listings` })));
 
     const linkedSection = el("section", { class: "linked" }, el("h3", { text: "Linked accounts" }));
+    const linkVerdicts = (linked && linked.verdicts) || {};
     const linkCard = (link) => el("article", { class: "card link-card", "data-account": link.account_id },
       el("div", { class: "head" }, el("button", { type: "button", class: "link", onclick: () => go("account", link.account_id),
         text: link.account_id }), link.match ? el("span", { class: "badge match", text: "linked" }) : null),
       scoreBar("score", link.score),
       el("ul", { class: "evidence" }, link.evidence.map((e) => el("li", {},
-        el("span", { class: "badge kind", text: e.kind }), ` ${e.detail} (${fmt(e.score)})`))));
+        el("span", { class: "badge kind", text: e.kind }), ` ${e.detail} (${fmt(e.score)})`))),
+      verdictBar("link", [accountId, link.account_id], linkVerdicts[link.account_id]));
     if (linkedError) showError(linkedSection, linkedError);
     else {
       // the graph and the cards show the links; weak candidates stay folded away

@@ -16,6 +16,7 @@ from ..index import SimIndex
 from ..matcher import calibration
 from ..records import CounterfeitAssessment, CounterfeitSuspect, Neighbour
 from ..store import StoredItem
+from ..verdicts import Verdicts
 
 AuthorizedBrands = Callable[[str], set[str]]
 NEIGHBOURS_CHECKED = 50
@@ -108,8 +109,8 @@ def assess_item(index: SimIndex, item_id: str, authorized: AuthorizedBrands) -> 
             suspects.append(suspect)
     if not checked:
         notes.append("no brand-verified reference listing resembles this item")
-    return CounterfeitAssessment(item_id=item_id, suspect=bool(suspects), suspects=suspects,
-                                 checked_references=checked, notes=notes)
+    return Verdicts(index).review_assessment(CounterfeitAssessment(
+        item_id=item_id, suspect=bool(suspects), suspects=suspects, checked_references=checked, notes=notes))
 
 
 def counterfeit_suspects(index: SimIndex, authorized: AuthorizedBrands) -> list[CounterfeitSuspect]:
@@ -124,7 +125,8 @@ def counterfeit_suspects(index: SimIndex, authorized: AuthorizedBrands) -> list[
             suspect, _ = assess_pair(index.item(n.item_id), reference, n, policy, authorized)
             if suspect:
                 found[(suspect.item_id, ref_id)] = suspect
-    return sorted(found.values(), key=lambda s: (-s.score, s.item_id))
+    kept, _ = Verdicts(index).review_suspects(list(found.values()))
+    return sorted(kept, key=lambda s: (-s.score, s.item_id))
 
 
 def authorizations(index: SimIndex) -> AuthorizedBrands:

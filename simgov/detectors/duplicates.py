@@ -11,13 +11,15 @@ from collections import defaultdict
 from ..grouping import group_links
 from ..index import SimIndex
 from ..records import Group
+from ..verdicts import Verdicts
 
 MAX_EVIDENCE_PAIRS = 3
 
 
 def duplicate_groups(index: SimIndex) -> list[Group]:
     """Every group of two or more listings that simgov decides are the same merchandise."""
-    pairs = [p for p in index.pairs() if p.match]
+    verdicts = Verdicts(index)
+    pairs = [p for p in verdicts.review_pairs(index.pairs()) if p.match]
     ids = sorted({i for p in pairs for i in (p.item_a, p.item_b)})
     number = {item_id: n for n, item_id in enumerate(ids)}
     links = {(number[p.item_a], number[p.item_b]): p.score for p in pairs}
@@ -32,6 +34,7 @@ def duplicate_groups(index: SimIndex) -> list[Group]:
     for members in group_links(len(ids), links, pair_score, threshold=index.matcher.threshold):
         member_ids = [ids[m] for m in members]
         groups.extend(_describe(index, member_ids, stored, blobs, links, number))
+    groups = verdicts.review_groups(groups)
     for n, group in enumerate(sorted(groups, key=lambda g: (-len(g.members), -g.score, g.members[0])), start=1):
         group.group_id = f"dup-{n:05d}"
     return sorted(groups, key=lambda g: g.group_id)

@@ -1,0 +1,355 @@
+"""Known-bad banks: named sets of confirmed-bad pictures (PDQ), titles and account identifiers.
+
+Every listing written to the index (a build, `PUT /v1/items`) is checked against the enabled
+entries of the enabled banks as it is stored, so a re-upload of known-bad content is flagged at
+once with the bank and the entry it matched. The thresholds are the signals' own: a picture
+matches a PDQ entry within the image signal's near-copy distance (`PDQ_NEAR`, 31 bits, also
+ThreatExchange's customary PDQ threshold) in any of its eight orientations, found with a FAISS
+binary index; a title matches when the item matcher would call the two titles a match on title
+and text evidence alone (the nearest entry counting as the listing's best match in the bank, as
+the best match in another seller's shop counts for two listings); an identifier matches when the seller's account holds the same keyed
+hash. Entries are kept in the store; the search structures are rebuilt in memory whenever the
+banks change (a counter in the store's meta table tells every process).
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Iterable
+
+import numpy as np
+
+from .errors import BadInput, UnknownId
+from .signals import Query
+
+if TYPE_CHECKING:
+    from .index import SimIndex
+    from .store import ItemWrite
+
+KINDS = ("pdq", "title", "identifier")
+NAME_RE = re.compile(r"^[\w][\w .:@+\-]{0,99}$")
+HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+VERSION_KEY = "banks_version"
+TITLE_CANDIDATES = 5
+PDQ_NEIGHBOURS = 4
+MAX_LABEL = 500
+
+
+@dataclass
+class Bank:
+    name: str
+    description: str | None
+    enabled: bool
+    created_at: float
+    created_by: str | None
+    entries: int
+    enabled_entries: int
+
+
+@dataclass
+class BankEntry:
+    entry_id: int
+    bank: str
+    kind: str
+    value: str
+    label: str | None
+    source: str | None
+    enabled: bool
+    added_at: float
+    added_by: str | None
+
+
+@dataclass
+class BankHit:
+    item_id: str
+    bank: str
+    entry_id: int
+    kind: str
+    detail: str
+    score: float
+    at: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise BadInput(f"bad bank name {name!r}: 1 to 100 letters, digits, spaces or . : @ + - _, "
+                       "starting with a letter or digit")
+    return name
+
+
+def normalise_pdq(text: str) -> str:
+    """A PDQ hash as 64 lower-case hex digits (256 bits), or BadInput."""
+    value = text.strip().lower()
+    if not HEX64_RE.match(value):
+        raise BadInput(f"not a PDQ hash (64 hex digits): {text[:80]!r}")
+    return value
+
+
+class _Matchers:
+    """The enabled entries of enabled banks, ready to search (one snapshot per banks version)."""
+
+    def __init__(self, index: "SimIndex", entries: list[BankEntry]):
+        from .vectorindex import BinaryIndex
+        from .config import BinaryIndexConfig
+
+        self.entries = {e.entry_id: e for e in entries}
+        pdq = [e for e in entries if e.kind == "pdq"]
+        self.pdq = None
+        if pdq:
+            self.pdq = BinaryIndex.create(256, len(pdq), BinaryIndexConfig(kind="flat"))
+            codes = np.stack([np.frombuffer(bytes.fromhex(e.value), dtype=np.uint8) for e in pdq])
+            self.pdq.add(np.array([e.entry_id for e in pdq], dtype=np.int64), codes)
+        self.identifiers = {e.value: e for e in entries if e.kind == "identifier"}
+        titles = [e for e in entries if e.kind == "title"] if {"title", "text"} <= set(index.signals) else []
+        self.title_ids: list[int] = []
+        self.title_index = None
+        self.title_blobs: dict[int, dict[str, bytes]] = {}
+        if titles:
+            import faiss
+
+            for e in titles:
+                self.title_blobs[e.entry_id] = {n: index.signals[n].compute_query(Query(text=e.value))
+                                                for n in ("title", "text")}
+            vectors = np.stack([np.frombuffer(self.title_blobs[e.entry_id]["title"], dtype=np.float32) for e in titles])
+            self.title_index = faiss.IndexFlatIP(vectors.shape[1])
+            self.title_index.add(vectors)
+            self.title_ids = [e.entry_id for e in titles]
+
+    @property
+    def empty(self) -> bool:
+        return not self.entries
+
+
+class Banks:
+    """Banks of one index: managing them, and flagging listings that match their entries."""
+
+    def __init__(self, index: "SimIndex"):
+        self.index = index
+        self.store = index.store
+        self._lock = threading.Lock()
+        self._matchers: tuple[str, _Matchers] | None = None
+
+    # -- managing -----------------------------------------------------------------------------
+    def _bump(self, db) -> None:
+        db.execute("INSERT INTO meta VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                   (VERSION_KEY,))
+
+    def create(self, name: str, description: str | None = None, by: str | None = None) -> Bank:
+        check_name(name)
+        with self.store.transaction() as db:
+            if db.execute("SELECT 1 FROM banks WHERE name=?", (name,)).fetchone():
+                raise BadInput(f"bank {name} already exists")
+            db.execute("INSERT INTO banks VALUES (?, ?, 1, ?, ?)", (name, description, time.time(), by))
+            self._bump(db)
+        return self.get(name)
+
+    def ensure(self, name: str, description: str | None, by: str | None) -> None:
+        """Create the bank unless it exists (the automatic brand banks)."""
+        check_name(name)
+        with self.store.transaction() as db:
+            if db.execute("INSERT OR IGNORE INTO banks VALUES (?, ?, 1, ?, ?)",
+                          (name, description, time.time(), by)).rowcount:
+                self._bump(db)
+
+    def list(self) -> list[Bank]:
+        rows = self.store.connection().execute(
+            "SELECT b.name, b.description, b.enabled, b.created_at, b.created_by, COUNT(e.entry_id), "
+            "COALESCE(SUM(e.enabled), 0) FROM banks b LEFT JOIN bank_entries e ON e.bank = b.name "
+            "GROUP BY b.name ORDER BY b.name").fetchall()
+        return [Bank(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+
+    def get(self, name: str) -> Bank:
+        found = [b for b in self.list() if b.name == name]
+        if not found:
+            raise UnknownId("bank", name)
+        return found[0]
+
+    def set_enabled(self, name: str, enabled: bool) -> Bank:
+        with self.store.transaction() as db:
+            if not db.execute("UPDATE banks SET enabled=? WHERE name=?", (int(enabled), name)).rowcount:
+                raise UnknownId("bank", name)
+            self._bump(db)
+        return self.get(name)
+
+    def add(self, name: str, entries: Iterable[tuple[str, str, str | None]], *, source: str | None = None,
+            by: str | None = None) -> tuple[int, int]:
+        """Add (kind, value, label) entries; returns (added, already there). Identifier values must
+        already be keyed hashes (`identifier_hash`); PDQ values are normalised to lower-case hex."""
+        rows = []
+        for kind, value, label in entries:
+            if kind not in KINDS:
+                raise BadInput(f"unknown bank entry kind {kind!r} (kinds: {', '.join(KINDS)})")
+            if kind == "pdq":
+                value = normalise_pdq(value)
+            elif kind == "identifier" and not HEX64_RE.match(value):
+                raise BadInput("an identifier entry holds the identifier's keyed hash (64 hex digits)")
+            elif kind == "title" and not value.strip():
+                raise BadInput("a title entry needs a non-empty title")
+            if label is not None and len(label) > MAX_LABEL:
+                raise BadInput(f"label longer than {MAX_LABEL} characters")
+            rows.append((name, kind, value, label, source, time.time(), by))
+        with self.store.transaction() as db:
+            if not db.execute("SELECT 1 FROM banks WHERE name=?", (name,)).fetchone():
+                raise UnknownId("bank", name)
+            added = sum(db.execute("INSERT OR IGNORE INTO bank_entries (bank, kind, value, label, source, enabled, "
+                                   "added_at, added_by) VALUES (?, ?, ?, ?, ?, 1, ?, ?)", r).rowcount for r in rows)
+            if added:
+                self._bump(db)
+        return added, len(rows) - added
+
+    def identifier_hash(self, name: str, value: str) -> str:
+        """The keyed hash an account identifier is stored as (the index's identifier secret)."""
+        from .account_profile import keyed_hash
+        from .accounts.secret import identifier_secret
+
+        if not name.strip() or not value.strip():
+            raise BadInput("an identifier entry needs the identifier's name and value")
+        return keyed_hash(identifier_secret(self.index.config, self.index.folder), name, value)
+
+    def entries(self, name: str, kind: str | None = None) -> list[BankEntry]:
+        self.get(name)
+        sql = "SELECT * FROM bank_entries WHERE bank=?" + (" AND kind=?" if kind else "") + " ORDER BY entry_id"
+        rows = self.store.connection().execute(sql, (name, kind) if kind else (name,)).fetchall()
+        return [BankEntry(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8]) for r in rows]
+
+    def set_entry_enabled(self, name: str, entry_id: int, enabled: bool) -> BankEntry:
+        with self.store.transaction() as db:
+            if not db.execute("UPDATE bank_entries SET enabled=? WHERE bank=? AND entry_id=?",
+                              (int(enabled), name, entry_id)).rowcount:
+                raise UnknownId("bank entry", f"{name}/{entry_id}")
+            self._bump(db)
+        return next(e for e in self.entries(name) if e.entry_id == entry_id)
+
+    # -- matching -----------------------------------------------------------------------------
+    def _current(self) -> _Matchers | None:
+        version = self.store.get_meta(VERSION_KEY)
+        if version is None:
+            return None  # no bank was ever made: the common case costs one read
+        with self._lock:
+            if self._matchers is None or self._matchers[0] != version:
+                rows = self.store.connection().execute(
+                    "SELECT e.* FROM bank_entries e JOIN banks b ON b.name = e.bank "
+                    "WHERE e.enabled=1 AND b.enabled=1 ORDER BY e.entry_id").fetchall()
+                entries = [BankEntry(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8]) for r in rows]
+                self._matchers = (version, _Matchers(self.index, entries))
+            return self._matchers[1]
+
+    def match(self, item_id: str, seller_id: str, blobs: dict[str, bytes]) -> list[BankHit]:
+        """The bank entries one listing (its signal blobs and seller) matches."""
+        m = self._current()
+        if m is None or m.empty:
+            return []
+        now = time.time()
+        hits: dict[int, BankHit] = {}
+
+        def hit(entry_id: int, detail: str, score: float) -> None:
+            e = m.entries[entry_id]
+            label = f" ({e.label})" if e.label else ""
+            if entry_id not in hits or hits[entry_id].score < score:
+                hits[entry_id] = BankHit(item_id, e.bank, entry_id, e.kind, detail + label, round(score, 4), now)
+
+        if m.pdq is not None and "image" in blobs:
+            from .signals.image import PDQ_NEAR, pdq_copy_score, read_pictures
+
+            for pic in read_pictures(blobs["image"]):
+                if not pic.pdq_usable:
+                    continue
+                dist, ids = m.pdq.search(np.ascontiguousarray(pic.pdq), PDQ_NEIGHBOURS)
+                for d, entry_id in zip(dist.ravel().tolist(), ids.ravel().tolist()):
+                    if entry_id >= 0 and d <= PDQ_NEAR:
+                        hit(entry_id, f"picture {pic.image + 1} is {d} bits from PDQ entry {entry_id} of bank "
+                                      f"{m.entries[entry_id].bank}", float(pdq_copy_score(d)))
+        if m.title_index is not None and "title" in blobs and "text" in blobs:
+            query = np.frombuffer(blobs["title"], dtype=np.float32)[None, :]
+            _, rows = m.title_index.search(query, min(TITLE_CANDIDATES, len(m.title_ids)))
+            for rank, row in enumerate(rows[0].tolist()):
+                if row < 0:
+                    continue
+                entry_id = m.title_ids[row]
+                theirs = m.title_blobs[entry_id]
+                scores = self.index.signal_scores({n: blobs[n] for n in ("title", "text")}, theirs)
+                # the listing's nearest entry is judged as a listing's best match in another shop is
+                decision = self.index.matcher.decide(scores, mutual_best=rank == 0)
+                if decision.match:
+                    hit(entry_id, f"title matches title entry {entry_id} of bank {m.entries[entry_id].bank} "
+                                  f"(title {scores.get('title', 0):.2f}, text {scores.get('text', 0):.2f})",
+                        decision.score)
+        if m.identifiers:
+            for digest, name in self.store.connection().execute(
+                    "SELECT hash, name FROM account_identifiers WHERE account_id=?", (seller_id,)):
+                e = m.identifiers.get(digest)
+                if e is not None:
+                    hit(e.entry_id, f"seller {seller_id}'s {name} matches identifier entry {e.entry_id} of bank {e.bank}",
+                        1.0)
+        return sorted(hits.values(), key=lambda h: (-h.score, h.entry_id))
+
+    def _record(self, item_ids: list[str], found: list[BankHit]) -> None:
+        """Replace the hits of these listings (a new version is judged afresh)."""
+        with self.store.transaction() as db:
+            for start in range(0, len(item_ids), 900):
+                chunk = item_ids[start:start + 900]
+                db.execute(f"DELETE FROM bank_hits WHERE item_id IN ({','.join('?' * len(chunk))})", chunk)
+            db.executemany("INSERT OR REPLACE INTO bank_hits VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(h.item_id, h.entry_id, h.bank, h.kind, h.detail, h.score, h.at) for h in found])
+
+    def flag(self, writes: list["ItemWrite"]) -> list[BankHit]:
+        """Check listings as they are written and record what they match (`SimIndex.write`)."""
+        if self._current() is None:
+            return []
+        found = [h for w in writes for h in self.match(w.item.item_id, w.item.seller_id, w.blobs)]
+        self._record([w.item.item_id for w in writes], found)
+        return found
+
+    def scan(self) -> list[BankHit]:
+        """Check every live listing again (after loading a hash list, say)."""
+        found: list[BankHit] = []
+        for batch in self.store.iter_live(batch=1000):
+            vec_ids = [r[0] for r in batch]
+            blobs = self.index.item_blobs(vec_ids)
+            hits = [h for vec_id, item_id, seller in batch for h in self.match(item_id, seller, blobs[vec_id])]
+            self._record([r[1] for r in batch], hits)
+            found += hits
+        return found
+
+    def hits(self, *, item_ids: list[str] | None = None, bank: str | None = None, since: float | None = None,
+             limit: int = 1000) -> list[BankHit]:
+        """Recorded hits of live listings, newest first."""
+        where, args = ["i.deleted=0"], []
+        if since is not None:
+            where.append("h.at>=?")
+            args.append(since)
+        if item_ids is not None:
+            where.append(f"h.item_id IN ({','.join('?' * len(item_ids))})")
+            args += item_ids
+        if bank is not None:
+            where.append("h.bank=?")
+            args.append(bank)
+        rows = self.store.connection().execute(
+            "SELECT h.item_id, h.bank, h.entry_id, h.kind, h.detail, h.score, h.at FROM bank_hits h "
+            f"JOIN items i ON i.item_id = h.item_id WHERE {' AND '.join(where)} "
+            "ORDER BY h.at DESC, h.item_id, h.entry_id LIMIT ?", [*args, limit]).fetchall()
+        return [BankHit(*r) for r in rows]
+
+
+def brand_bank(brand: str | None) -> str:
+    """The bank a confirmed counterfeit's pictures go to."""
+    cleaned = re.sub(r"[^\w .:@+\-]", "", (brand or "unknown brand")).strip()[:90] or "unknown brand"
+    return f"brand:{cleaned}"
+
+
+def item_pdq_entries(index: "SimIndex", item_id: str, label: str) -> list[tuple[str, str, str]]:
+    """(kind, value, label) PDQ entries of an indexed listing's usable pictures."""
+    from .signals.image import read_pictures
+
+    stored = index.item(item_id)
+    blob = index.store.blobs("image", [stored.vec_id]).get(stored.vec_id)
+    if blob is None:
+        return []
+    return [("pdq", bytes(p.pdq[0]).hex(), f"{label}, picture {p.image + 1}")
+            for p in read_pictures(blob) if p.pdq_usable]
+
