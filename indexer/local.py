@@ -3,15 +3,22 @@ batches, publish atomically.
 
 Resumable by construction: every batch is committed to the store with the content hash of its
 items (including the size and time of their picture files), so a re-run skips what is already
-there, re-encodes what changed, and an interrupted run loses at most the batch in flight. The
-search structures are published as a new generation only at the end. Accounts follow the same
+there, re-encodes what changed, and an interrupted run loses at most the batches in flight. The
+search structures are published as a new generation only at the end.
+
+Signals marked `parallel` (the lexical profile, image fingerprints) run in a process pool of
+`workers` processes while this process encodes titles and writes the store; batches are written
+in file order, so the store (vec_ids included) is the same as with one process. Accounts follow the same
 rules (see :func:`ingest_accounts`); their identifiers are hashed with the index's secret before
 anything is stored, and problems name identifiers, never their values.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -23,7 +30,7 @@ from simgov.accounts.secret import identifier_secret, verify_or_record
 from simgov.errors import SimgovError
 from simgov.index import MAX_DEAD_SHARE, SimIndex, write_json_atomic
 from simgov.schema import Account, Item, RowProblem, parse_accounts, parse_items
-from simgov.signals import BuildContext
+from simgov.signals import BuildContext, Signal, SignalOutput, create_signals
 from simgov.store import problems_for_items
 
 REPORT = "build_report.json"
@@ -59,6 +66,34 @@ class BuildResult:
     @property
     def rate(self) -> float:
         return self.encoded / self.seconds if self.seconds else 0.0
+
+
+def build_workers(config: Config, workers: int | None = None) -> int:
+    """Processes for the parallel signals: `workers`, else config.image_workers; 0 = one per core."""
+    n = config.image_workers if workers is None else workers
+    return n if n > 0 else (os.cpu_count() or 1)
+
+
+_POOL_SIGNALS: dict[tuple[str, tuple[str, ...]], dict[str, Signal]] = {}
+
+
+def _compute_parallel(config_json: str, names: tuple[str, ...], items: list[Item],
+                      ctx: BuildContext) -> dict[str, list[SignalOutput]]:
+    """In a pool process: the named signals' outputs for a batch (signals made once per process)."""
+    signals = _POOL_SIGNALS.get((config_json, names))
+    if signals is None:
+        signals = _POOL_SIGNALS[(config_json, names)] = create_signals(Config.model_validate_json(config_json),
+                                                                      list(names))
+    return {name: signals[name].compute(items, ctx) for name in names}
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    # forkserver: workers start from a clean process, never a fork of this one (which holds FAISS's
+    # OpenMP and the tokenizer's threads); spawn where forkserver is missing.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
 
 
 def count_lines(path: Path) -> int:
@@ -132,9 +167,10 @@ def ingest_accounts(index: SimIndex, accounts_file: Path, run_id: int, result: A
 
 
 def build(items_file: Path | None, index_dir: Path, config: Config | None = None, progress: Progress | None = None,
-          *, accounts_file: Path | None = None) -> BuildResult:
+          *, accounts_file: Path | None = None, workers: int | None = None) -> BuildResult:
     """Build or update the index in `index_dir` from `items_file` and/or `accounts_file`; see the
-    module docstring."""
+    module docstring. `workers`: processes for the parallel signals (default: build_workers);
+    an items file of one batch or less, or 1 worker, computes everything in this process."""
     started = time.monotonic()
     if items_file is None and accounts_file is None:
         raise SimgovError("nothing to build: give an items file, an accounts file or both")
@@ -153,6 +189,14 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
     total = item_total + (count_lines(accounts_file) if accounts_file is not None else 0)
     batch: list[tuple[int, Item]] = []
     status = "failed"
+    n_workers = build_workers(index.config, workers)
+    parallel = tuple(name for name, signal in index.signals.items() if signal.parallel)
+    pool = (_start_pool(n_workers) if n_workers > 1 and parallel and item_total > index.config.build_batch_size
+            else None)
+    config_json = index.config.model_dump_json()
+    # Batches (and bad rows) wait here in file order until written; at most 2 batches per worker
+    # are in flight, so memory stays bounded whatever the file's size.
+    pending: deque = deque()
 
     def flush() -> None:
         lines = {item.item_id: line for line, item in batch}
@@ -161,9 +205,22 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         known = store.content_hashes(list(hashes))
         changed = [item for item in items if known.get(item.item_id) != hashes[item.item_id]]
         unchanged = [item.item_id for item in items if known.get(item.item_id) == hashes[item.item_id]]
+        done = pool.submit(_compute_parallel, config_json, parallel, changed, ctx) if pool and changed else None
+        pending.append((lines, hashes, changed, unchanged, done))
+        batch.clear()
+        while len(pending) > (2 * n_workers if pool else 0):
+            finish(pending.popleft())
+
+    def finish(entry) -> None:
+        if isinstance(entry, RowProblem):
+            store.record_skips(run_id, [entry])
+            result.problems.append(entry)
+            return
+        lines, hashes, changed, unchanged, done = entry
         found = []
         if changed:
-            writes = index.compute(changed, ctx, [hashes[item.item_id] for item in changed])
+            writes = index.compute(changed, ctx, [hashes[item.item_id] for item in changed],
+                                   done.result() if isinstance(done, Future) else None)
             for w in writes:
                 w.content_hash = hashes[w.item.item_id]
                 found += [RowProblem(str(items_file), lines[w.item.item_id], p, w.item.item_id, s) for s, p in w.problems]
@@ -175,13 +232,14 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         result.signal_problems += len(found)
         result.encoded += len(changed)
         result.unchanged += len(unchanged)
-        batch.clear()
 
     try:
         for entry in (parse_items(items_file) if items_file is not None else ()):
             if isinstance(entry, RowProblem):
-                store.record_skips(run_id, [entry])
-                result.problems.append(entry)
+                if pending:  # reported after the batches read before it, as in file order
+                    pending.append(entry)
+                else:
+                    finish(entry)
                 result.skipped_rows += 1
             else:
                 batch.append(entry)
@@ -192,6 +250,10 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
                 progress(result.rows + result.skipped_rows, total)
         if batch:
             flush()
+        while pending:
+            finish(pending.popleft())
+        if pool:
+            pool.shutdown()
         if accounts_file is not None:
             result.accounts = AccountBuildResult()
             ingest_accounts(index, accounts_file, run_id, result.accounts,
@@ -232,5 +294,7 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
             if status == "complete":  # after a failure, the failure is what the caller must see
                 raise
         finally:
+            if pool:
+                pool.shutdown(cancel_futures=True)
             index.close()
     return result

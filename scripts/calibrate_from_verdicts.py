@@ -1,18 +1,26 @@
 """Does calibrating from investigator verdicts help? Abt-Buy end to end through the real CLI and store.
 
-    .venv/bin/python scripts/calibrate_from_verdicts.py --work /tmp/simgov-verdicts [--verdicts 300] [--precision 0.975]
+    .venv/bin/python scripts/calibrate_from_verdicts.py --work /tmp/simgov-verdicts [--seeds 10]
+        [--variant full|half-unmatched] [--config static.toml] [--queue stratified|uniform]
+        [--objective precision|f1] [--precision 0.98] [--verdicts 300]
 
-1. Abt-Buy becomes two sellers (`abt`, `buy`; scripts/abt_buy.py) and is built with default thresholds.
-2. `simgov pairs --cross-seller-only` gives the current findings with their scores.
-3. The abt listings are split in two halves (fixed seed). From the findings of the review half
-   that an investigator would look at (score at least --review-min), --verdicts are drawn at
-   random and judged by the gold pairs: confirmed when gold, rejected otherwise. They are
-   recorded with `simgov verdicts import`, as an investigator's decisions would be.
-4. `simgov calibrate --precision P --write` sets the item threshold from those verdicts.
-5. `simgov pairs` again; precision, recall and F1 of the match decisions are measured on the
-   other, held-out half (pairs and gold pairs of its abt listings), before and after.
-
-With --seeds N the draw and the split are repeated N times on copies of one build.
+1. Abt-Buy becomes two sellers (`abt`, `buy`; scripts/abt_buy.py) and is built once with default
+   thresholds (`--config`: build settings, e.g. `[text_model] engine = "static"`, whose scores the
+   default threshold was not set for). `--variant half-unmatched` first removes partners as
+   scripts/eval_abt_buy_matcher.py does: a third of the abt offers lose their buy twin and another
+   third of the buy offers lose their abt twin, so half of each shop has no match.
+2. `simgov pairs --cross-seller-only` gives the current findings with their scores (once).
+3. Per seed, the abt listings are split in two halves. Only the findings of the review half can be
+   judged: `simgov verdicts queue` picks --verdicts of them (stratified by score band, densest near
+   the current threshold; `--queue uniform` draws them at random instead), they are judged by the
+   gold pairs (confirmed when gold, rejected otherwise) and recorded with `simgov verdicts import`.
+4. `simgov calibrate --pairs <all current findings> --write` sets the item threshold: the verdicts
+   give the share of true matches per score band, the findings' scores how many findings each
+   band holds (scores only, no labels of the other half).
+5. Precision, recall and F1 of the match decisions are measured on the other, held-out half (pairs
+   and gold pairs of its abt listings), before and after. The first seed runs `simgov pairs` again
+   and checks it against the decisions re-made from the step-2 scores at the new threshold; later
+   seeds use the re-made decisions (the held-out half holds no verdicts, so nothing else changes).
 """
 from __future__ import annotations
 
@@ -24,6 +32,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -49,82 +59,129 @@ def read_gold(path: Path) -> set[tuple[str, str]]:
         return {tuple(sorted((r["item_a"], r["item_b"]))) for r in csv.DictReader(fh)}
 
 
+def half_unmatched(data: Path, items: Path, gold: Path) -> None:
+    """Remove partners as scripts/eval_abt_buy_matcher.py does (its seed 0): items.jsonl and gold.csv in place."""
+    with open(data / "gold.csv", encoding="utf-8", newline="") as fh:
+        pairs = sorted({(r["D1"], r["D2"]) for r in csv.DictReader(fh, delimiter="|")}, key=lambda p: (int(p[0]), int(p[1])))
+    order = np.random.RandomState(1).permutation(len(pairs))
+    third = len(pairs) // 3
+    dropped = {f"buy-{pairs[x][1]}" for x in order[:third]} | {f"abt-{pairs[x][0]}" for x in order[third:2 * third]}
+    kept = [line for line in items.read_text(encoding="utf-8").splitlines() if json.loads(line)["item_id"] not in dropped]
+    items.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    rows = gold.read_text(encoding="utf-8").splitlines()
+    gold.write_text("\n".join([rows[0]] + [r for r in rows[1:] if not set(r.split(",")) & dropped]) + "\n",
+                    encoding="utf-8")
+
+
 def abt_of(pair: tuple[str, str]) -> str:
     return pair[0] if pair[0].startswith("abt-") else pair[1]
 
 
-def held_out_figures(pairs: list[dict], gold: set, held: set[str]) -> dict:
-    predicted = {(p["item_a"], p["item_b"]) for p in pairs if p["match"] and abt_of((p["item_a"], p["item_b"])) in held}
-    m = metrics(predicted, {g for g in gold if abt_of(g) in held})
+def held_out_figures(predicted_pairs: set, gold: set, held: set[str]) -> dict:
+    m = metrics({p for p in predicted_pairs if abt_of(p) in held}, {g for g in gold if abt_of(g) in held})
     return {"precision": round(m.precision, 4), "recall": round(m.recall, 4), "f1": round(m.f1, 4),
             "tp": m.true_positives, "fp": m.false_positives, "fn": m.false_negatives}
 
 
-def run_once(index: Path, work: Path, gold: set, before: list[dict], seed: int, args) -> dict:
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def run_once(base: Path, work: Path, gold: set, before: list[dict], seed: int, args, check: bool) -> dict:
+    index = work / "index-seed"
+    shutil.rmtree(index, ignore_errors=True)
+    shutil.copytree(base, index)
     rng = random.Random(seed)
     abt_ids = sorted({abt_of((p["item_a"], p["item_b"])) for p in before} | {abt_of(g) for g in gold})
     rng.shuffle(abt_ids)
     review, held = set(abt_ids[: len(abt_ids) // 2]), set(abt_ids[len(abt_ids) // 2:])
-    queue = [p for p in before if p["score"] >= args.review_min and abt_of((p["item_a"], p["item_b"])) in review]
-    judged = rng.sample(queue, min(args.verdicts, len(queue)))
+    reviewable = write_jsonl(work / "pairs-review.jsonl",
+                             [p for p in before if abt_of((p["item_a"], p["item_b"])) in review])
+    queue = work / f"queue-{seed}.jsonl"
+    if args.queue == "stratified":
+        simgov("verdicts", "queue", "--index", str(index), "--pairs", str(reviewable), "--size", str(args.verdicts),
+               "--min-score", str(args.review_min), "--seed", str(seed), "--out", str(queue))
+        judged = read_pairs(queue)
+    else:
+        pool = [{"ids": [p["item_a"], p["item_b"]]} for p in read_pairs(reviewable) if p["score"] >= args.review_min]
+        judged = rng.sample(pool, min(args.verdicts, len(pool)))
     verdicts = work / f"verdicts-{seed}.jsonl"
     with verdicts.open("w", encoding="utf-8") as fh:
         for p in judged:
-            pair = (p["item_a"], p["item_b"])
-            good = pair in gold
-            fh.write(json.dumps({"kind": "pair", "ids": list(pair), "decision": "confirmed" if good else "rejected",
+            good = tuple(sorted(p["ids"])) in gold
+            fh.write(json.dumps({"kind": "pair", "ids": p["ids"], "decision": "confirmed" if good else "rejected",
                                  "reason": "same product" if good else "different product",
                                  "note": "simulated from the Abt-Buy gold pairs"}) + "\n")
     simgov("verdicts", "import", "--file", str(verdicts), "--index", str(index))
-    report = json.loads(simgov("calibrate", "--index", str(index), "--precision", str(args.precision), "--write",
-                               "--json", capture=True))
+    report = json.loads(simgov("calibrate", "--index", str(index), "--pairs", str(work / "pairs-before.jsonl"),
+                               "--min-score", str(args.review_min), "--precision", str(args.precision),
+                               "--objective", args.objective, "--write", "--json", capture=True))
     item = next(r for r in report if r["threshold_key"] == "item_match")
-    after_file = work / f"pairs-after-{seed}.jsonl"
-    simgov("pairs", "--index", str(index), "--cross-seller-only", "--out", str(after_file))
-    after = read_pairs(after_file)
+    t_before = item["current"]["threshold"]
+    t_after = item["proposed"]["threshold"] if item["proposed"] else t_before
+    before_set = {(p["item_a"], p["item_b"]) for p in before if p["match"]}
+    after_set = {(p["item_a"], p["item_b"]) for p in before if p["score"] >= t_after}
+    after = held_out_figures(after_set, gold, held)
+    if check:
+        after_file = work / "pairs-after.jsonl"
+        simgov("pairs", "--index", str(index), "--cross-seller-only", "--out", str(after_file))
+        real = held_out_figures({(p["item_a"], p["item_b"]) for p in read_pairs(after_file) if p["match"]}, gold, held)
+        if real != after:
+            raise SystemExit(f"simgov pairs after calibration disagrees with the re-made decisions: {real} != {after}")
+    shutil.rmtree(index)
     return {"seed": seed, "verdicts": len(judged), "confirmed": item["confirmed"], "rejected": item["rejected"],
-            "threshold_before": item["current"]["threshold"],
-            "threshold_after": item["proposed"]["threshold"] if item["proposed"] else None,
-            "labelled_precision_after": item["proposed"] and item["proposed"]["precision"],
-            "labelled_precision_ci": item["proposed"] and item["proposed"]["precision_ci"],
-            "before": held_out_figures(before, gold, held), "after": held_out_figures(after, gold, held)}
+            "threshold_before": t_before, "threshold_after": t_after, "moved": item["proposed"] is not None,
+            "note": item["note"], "threshold_range": item["threshold_range"],
+            "estimated_after": item["proposed"] or item["current"],
+            "before": held_out_figures(before_set, gold, held), "after": after}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--work", type=Path, default=Path("/tmp/simgov-verdicts"))
-    ap.add_argument("--verdicts", type=int, default=300, help="findings judged (default 300)")
-    ap.add_argument("--precision", type=float, default=0.975, help="target precision for calibrate (default 0.975)")
+    ap.add_argument("--variant", choices=("full", "half-unmatched"), default="full")
+    ap.add_argument("--config", type=Path, help="settings file for the build (e.g. text_model.engine = static)")
+    ap.add_argument("--verdicts", type=int, default=300, help="findings judged per seed (default 300)")
+    ap.add_argument("--queue", choices=("stratified", "uniform"), default="stratified")
+    ap.add_argument("--objective", choices=("precision", "f1"), default="precision")
+    ap.add_argument("--precision", type=float, default=0.98, help="target precision for calibrate (default 0.98)")
     ap.add_argument("--review-min", type=float, default=0.05,
-                    help="findings scored at least this are in the review queue (default 0.05)")
+                    help="findings scored at least this are reviewable and counted (default 0.05)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds (default 1)")
     args = ap.parse_args()
     items, gold_file = convert(args.data, args.work)
+    if args.variant == "half-unmatched":
+        half_unmatched(args.data, items, gold_file)
     base = args.work / "index"
-    if not (base / "manifest.json").exists():
-        simgov("build", "--items", str(items), "--index", str(base), "--quiet")
     before_file = args.work / "pairs-before.jsonl"
-    simgov("pairs", "--index", str(base), "--cross-seller-only", "--out", str(before_file))
+    if not (base / "manifest.json").exists():
+        config = ["--config", str(args.config)] if args.config else []
+        simgov("build", "--items", str(items), "--index", str(base), "--quiet", *config)
+        before_file.unlink(missing_ok=True)
+    if not before_file.exists():
+        simgov("pairs", "--index", str(base), "--cross-seller-only", "--out", str(before_file))
     before, gold = read_pairs(before_file), read_gold(gold_file)
     results = []
     for seed in range(args.seed, args.seed + args.seeds):
-        index = args.work / f"index-seed-{seed}"
-        shutil.rmtree(index, ignore_errors=True)
-        shutil.copytree(base, index)
-        results.append(run_once(index, args.work, gold, before, seed, args))
+        results.append(run_once(base, args.work, gold, before, seed, args, check=seed == args.seed))
         r = results[-1]
+        est = r["estimated_after"]
         print(f"seed {seed}: {r['verdicts']} verdicts ({r['confirmed']} confirmed, {r['rejected']} rejected); "
-              f"item_match {r['threshold_before']} -> {r['threshold_after']}")
+              f"item_match {r['threshold_before']} -> {r['threshold_after']}"
+              f"{'' if r['moved'] else ' (kept)'}; supported range {r['threshold_range']}; "
+              f"estimated P {est['precision']:.3f} R {est['recall']:.3f} F1 {est['f1']:.3f}")
         for when in ("before", "after"):
             f = r[when]
             print(f"  held-out {when:6}  P {f['precision']:.4f}  R {f['recall']:.4f}  F1 {f['f1']:.4f}  "
-                  f"(TP {f['tp']}, FP {f['fp']}, FN {f['fn']})")
+                  f"(TP {f['tp']}, FP {f['fp']}, FN {f['fn']})", flush=True)
     if len(results) > 1:
         gains = [r["after"]["f1"] - r["before"]["f1"] for r in results]
         print(f"F1 change over {len(results)} seeds: mean {sum(gains) / len(gains):+.4f}, "
-              f"min {min(gains):+.4f}, max {max(gains):+.4f}; raised in {sum(g > 0 for g in gains)}")
+              f"min {min(gains):+.4f}, max {max(gains):+.4f}; raised in {sum(g > 0 for g in gains)}, "
+              f"lowered in {sum(g < 0 for g in gains)}, threshold kept in {sum(not r['moved'] for r in results)}")
     (args.work / "calibration_results.json").write_text(json.dumps(results, indent=2))
     return 0
 

@@ -55,7 +55,7 @@ def cmd_build(args) -> int:
                                ray_address=args.ray_address, actors=args.ray_actors, shards_dir=args.ray_shards,
                                keep_shards=args.keep_shards, quiet=args.quiet)
         else:
-            result = build(args.items, args.index, config, progress, accounts_file=accounts_file)
+            result = build(args.items, args.index, config, progress, accounts_file=accounts_file, workers=args.workers)
     finally:
         bar.close()
     if args.items is not None:
@@ -345,6 +345,14 @@ def cmd_models_distill(args) -> int:
     return 0
 
 
+def _findings_args(p) -> None:
+    p.add_argument("--pairs", type=Path, help="the current item-pair findings, as `simgov pairs` wrote them "
+                                              "(default: run the self-join)")
+    p.add_argument("--cross-seller-only", action="store_true", help="self-join: only pairs of different sellers")
+    p.add_argument("--min-score", type=float, default=0.05,
+                   help="findings scored below this are not reviewed and not counted (default 0.05)")
+
+
 def _cli_key_id() -> str:
     """Who gives a verdict or changes a bank from the command line (the API records the key id)."""
     import getpass
@@ -386,6 +394,22 @@ def cmd_verdicts(args) -> int:
         rows = [[str(v.verdict_id), _when(v.at), v.kind, " ".join(v.ids), v.decision, v.reason, v.key_id,
                  "" if v.score is None else f"{v.score:.3f}", ",".join(v.agreeing)] for v in found]
         print(_table(rows, ["id", "at", "kind", "ids", "decision", "reason", "by", "score", "agreeing"]))
+    elif args.verdicts_command == "queue":
+        import random
+
+        from .calibrate import band, band_name, review_queue
+        from .verdicts import key
+
+        findings = [f for f in _pair_findings(index, args) if f[1] >= args.min_score]
+        judged = verdicts.latest("pair", (ids for ids, _ in findings))
+        open_ = [f for f in findings if key(f[0]) not in judged]
+        picked = review_queue(open_, args.size, index.matcher.threshold, random.Random(args.seed))
+        with open(args.out, "w", encoding="utf-8") as fh:
+            for ids, score in picked:
+                fh.write(json.dumps({"kind": "pair", "ids": ids, "score": score, "band": band_name(band(score))},
+                                    ensure_ascii=False) + "\n")
+        print(f"{len(picked)} of {len(open_)} unjudged findings (score >= {args.min_score}) queued in {args.out}; "
+              f"add decision and reason to each line, then `simgov verdicts import`", file=sys.stderr)
     else:
         found = verdicts.list(kind=args.kind, decision=args.decision, latest_only=args.latest)
         fh, write = _writer(args.out)
@@ -458,13 +482,28 @@ def cmd_banks(args) -> int:
     return 0
 
 
+def _pair_findings(index, args) -> list[tuple[list[str], float]]:
+    """Item-pair findings with their scores: from --pairs (a `simgov pairs` output), else the self-join."""
+    from .evaluation import read_predictions
+
+    if args.pairs:
+        return [(list(d.pair), d.score) for d in read_predictions(args.pairs)]
+    return [([p.item_a, p.item_b], p.score)
+            for p in index.pairs(min_score=args.min_score, cross_seller_only=args.cross_seller_only)]
+
+
 def cmd_calibrate(args) -> int:
     from .calibrate import calibrate, write_thresholds
 
     if not 0 < args.precision <= 1:
         raise SimgovError("--precision must be in (0, 1]")
     index = _open(_index_dir(args))
-    results = calibrate(index, Verdicts(index).list(latest_only=True), args.precision)
+    found = Verdicts(index).list(latest_only=True)
+    population = None
+    if not args.judged_only and any(v.kind in ("pair", "group") for v in found):
+        population = {"item_match": [score for _, score in _pair_findings(index, args)]}
+    results = calibrate(index, found, args.precision, objective=args.objective, population=population,
+                        min_score=args.min_score)
     if args.write:
         written = write_thresholds(index, results)
         print(f"thresholds written to {index.folder / 'manifest.json'}: {written}" if written
@@ -476,10 +515,12 @@ def cmd_calibrate(args) -> int:
         return 0
     fig = lambda f: "-" if f is None else (  # noqa: E731
         f"{f.threshold:.4f}  P {f.precision:.3f} [{f.precision_ci[0]:.3f}, {f.precision_ci[1]:.3f}]  "
-        f"R {f.recall:.3f} [{f.recall_ci[0]:.3f}, {f.recall_ci[1]:.3f}]  (TP {f.true_positives}, "
-        f"FP {f.false_positives}, FN {f.false_negatives})")
+        f"R {f.recall:.3f} [{f.recall_ci[0]:.3f}, {f.recall_ci[1]:.3f}]  F1 {f.f1:.3f} [{f.f1_ci[0]:.3f}, "
+        f"{f.f1_ci[1]:.3f}]  (TP {f.true_positives:g}, FP {f.false_positives:g}, FN {f.false_negatives:g})")
     for r in results:
         print(f"{r.detector} [{r.threshold_key}]: {r.confirmed} confirmed, {r.rejected} rejected verdicts")
+        if r.confirmed + r.rejected:
+            print(f"  figures from {r.basis}")
         print(f"  current   {fig(r.current)}")
         print(f"  proposed  {fig(r.proposed)}  {'(written)' if r.written else ''}".rstrip())
         print(f"  {r.note}")
@@ -533,6 +574,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="local: one streaming process (default); ray: encode on a Ray cluster (simgov[ray])")
+    p.add_argument("--workers", type=int, choices=range(1, 65), metavar="N",
+                   help="local engine: processes for the lexical profiles and image fingerprints "
+                        "(default: the config's image_workers, 0 there = one per core; 1 = none)")
     p.add_argument("--ray-address", help="ray engine: the cluster (ray://host:10001 or host:6379); "
                                          "default: a local Ray instance on this machine")
     p.add_argument("--ray-actors", type=int, help="ray engine: encoding actors (default: one per CPU of the cluster)")
@@ -626,7 +670,8 @@ def parser() -> argparse.ArgumentParser:
     verdicts_sub = p.add_subparsers(dest="verdicts_command", required=True)
     for name, help_text in (("add", "confirm or reject one finding"),
                             ("import", "record verdicts from JSON Lines {kind, ids, decision, reason, note}"),
-                            ("list", "the verdicts, oldest first"), ("export", "the verdicts to a file (.csv or JSON Lines)")):
+                            ("list", "the verdicts, oldest first"), ("export", "the verdicts to a file (.csv or JSON Lines)"),
+                            ("queue", "pick item-pair findings to judge (stratified by score, densest near the threshold)")):
         vp = verdicts_sub.add_parser(name, help=help_text)
         vp.add_argument("--index", type=Path, help="index folder (default: $SIMGOV_INDEX)")
         vp.set_defaults(func=cmd_verdicts)
@@ -643,6 +688,11 @@ def parser() -> argparse.ArgumentParser:
     vp.add_argument("--json", action="store_true")
     verdicts_sub.choices["import"].add_argument("--file", required=True, type=Path)
     verdicts_sub.choices["export"].add_argument("--out", required=True, type=Path)
+    vp = verdicts_sub.choices["queue"]
+    vp.add_argument("--size", type=int, default=300, help="findings to queue (default 300)")
+    vp.add_argument("--seed", type=int, default=0, help="seed of the random draw within each score band")
+    vp.add_argument("--out", required=True, type=Path, help="JSON Lines {kind, ids, score, band}")
+    _findings_args(vp)
 
     p = sub.add_parser("banks", help="known-bad banks of pictures (PDQ), titles and identifiers")
     banks_sub = p.add_subparsers(dest="banks_command", required=True)
@@ -683,8 +733,14 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("calibrate", help="set match thresholds from the stored verdicts for a chosen precision")
     p.add_argument("--index", type=Path, help="index folder (default: $SIMGOV_INDEX)")
-    p.add_argument("--precision", type=float, default=0.99, help="target precision on the judged findings (default 0.99)")
+    p.add_argument("--precision", type=float, default=0.99,
+                   help="target precision (estimated for the current findings; default 0.99)")
     p.add_argument("--write", action="store_true", help="write the proposed thresholds into the index configuration")
+    p.add_argument("--objective", choices=["precision", "f1"], default="precision",
+                   help="precision: the lowest threshold reaching --precision; f1: the highest estimated F1 among those")
+    p.add_argument("--judged-only", action="store_true",
+                   help="do not weigh the verdicts by the current findings (sound only for a uniform random sample)")
+    _findings_args(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_calibrate)
 

@@ -22,7 +22,7 @@ from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
 from .matcher import Matcher, mutual_best, mutual_best_arrays, relation
 from .records import Neighbour, Pair
 from .schema import Item
-from .signals import BuildContext, Query, Signal, create_signals
+from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
 from .store import ItemWrite, Store
 
 MANIFEST = "manifest.json"
@@ -216,11 +216,15 @@ class SimIndex:
         self.indexed_vectors += len(vec_ids)
 
     # -- writing ------------------------------------------------------------------------------
-    def compute(self, items: list[Item], ctx: BuildContext, hashes: list[str] | None = None) -> list[ItemWrite]:
+    def compute(self, items: list[Item], ctx: BuildContext, hashes: list[str] | None = None,
+                done: dict[str, list[SignalOutput]] | None = None) -> list[ItemWrite]:
         """Run every signal over a batch of items; a signal's problems never drop the item.
         `hashes`: the items' content hashes when the caller already has them (the bulk build
-        does; hashing again cost about 4% of a build)."""
-        outputs = {name: signal.compute(items, ctx) for name, signal in self.signals.items()}
+        does; hashing again cost about 4% of a build). `done`: outputs of signals already
+        computed elsewhere (the bulk build's process pool), by signal."""
+        done = done or {}
+        outputs = {name: done[name] if name in done else signal.compute(items, ctx)
+                   for name, signal in self.signals.items()}
         writes = []
         for i, item in enumerate(items):
             blobs = {n: out[i].blob for n, out in outputs.items() if out[i].blob is not None}

@@ -241,23 +241,41 @@ class Store:
         """Store new versions in one transaction; returns (new vec_id, replaced vec_id or None)."""
         result = []
         now = time.time()
+        # Records are serialised before the transaction: other writers wait less.
+        records = [canonical_json(w.item.model_dump(mode="json", exclude_none=True)) for w in writes]
         with self.transaction() as db:
             seq = int(db.execute("SELECT value FROM meta WHERE key='seq'").fetchone()[0])
-            for w in writes:
+            # One SELECT ... IN per chunk instead of one per item (the bulk build's largest SQLite
+            # cost); `current` then follows this batch's own writes, so an id twice in a batch is
+            # replaced twice, as with a SELECT per item.
+            ids = list(dict.fromkeys(w.item.item_id for w in writes))
+            current: dict[str, tuple[int, int]] = {}
+            for start in range(0, len(ids), 900):
+                chunk = ids[start:start + 900]
+                marks = ",".join("?" * len(chunk))
+                current.update((r[0], (r[1], r[2])) for r in db.execute(
+                    f"SELECT item_id, vec_id, deleted FROM items WHERE item_id IN ({marks})", chunk))
+            rows, features, problems, dropped = [], [], [], []
+            for w, record in zip(writes, records):
                 seq += 1
-                old = db.execute("SELECT vec_id, deleted FROM items WHERE item_id=?", (w.item.item_id,)).fetchone()
-                old_vec = old[0] if old and not old[1] else None
+                old = current.get(w.item.item_id)
                 if old:
-                    db.execute("DELETE FROM features WHERE vec_id=?", (old[0],))
-                    db.execute("DELETE FROM signal_problems WHERE vec_id=?", (old[0],))
-                db.execute(
-                    "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, 0, ?)",
-                    (w.item.item_id, seq, w.item.seller_id, w.content_hash,
-                     canonical_json(w.item.model_dump(mode="json", exclude_none=True)), now),
-                )
-                db.executemany("INSERT INTO features VALUES (?, ?, ?)", [(seq, s, b) for s, b in w.blobs.items()])
-                db.executemany("INSERT INTO signal_problems VALUES (?, ?, ?)", [(seq, s, p) for s, p in w.problems])
-                result.append((seq, old_vec))
+                    dropped.append((old[0],))
+                current[w.item.item_id] = (seq, 0)
+                rows.append((w.item.item_id, seq, w.item.seller_id, w.content_hash, record, now))
+                features += [(seq, s, b) for s, b in w.blobs.items()]
+                problems += [(seq, s, p) for s, p in w.problems]
+                result.append((seq, old[0] if old and not old[1] else None))
+            here = {v for (v,) in dropped if v > seq - len(writes)}
+            if here:  # an id twice in this batch: its first version's rows go, as they did one by one
+                features = [f for f in features if f[0] not in here]
+                problems = [p for p in problems if p[0] not in here]
+            if dropped:
+                db.executemany("DELETE FROM features WHERE vec_id=?", dropped)
+                db.executemany("DELETE FROM signal_problems WHERE vec_id=?", dropped)
+            db.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, 0, ?)", rows)
+            db.executemany("INSERT INTO features VALUES (?, ?, ?)", features)
+            db.executemany("INSERT INTO signal_problems VALUES (?, ?, ?)", problems)
             db.execute("UPDATE meta SET value=? WHERE key='seq'", (str(seq),))
         return result
 

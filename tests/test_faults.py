@@ -211,6 +211,17 @@ def test_acknowledged_writes_survive_sigkill_of_the_server_and_nothing_secret_is
                 acked.update({r["item_id"]: r["title"] for r in rows})
             deleted = client.delete("/v1/items/shoe-2", headers={"Authorization": f"Bearer {keys['ingest']}"})
             assert deleted.status_code == 200
+            # the disk fills up under the running server (its files may not grow past 64 kB): a clear 503,
+            # nothing of the batch stored, and writes work again once there is room
+            resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (65536, resource.RLIM_INFINITY))  # soft limit
+            big = [{"item_id": f"full-{n}", "seller_id": "s", "title": f"{n} " + "long title " * 150}
+                   for n in range(200)]
+            refused = client.put("/v1/items", json={"items": big}, headers={"Authorization": f"Bearer {keys['ingest']}"})
+            assert refused.status_code == 503 and refused.json()["error"]["code"] == "storage_unavailable", refused.text
+            resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+            again = client.put("/v1/items", json={"items": big[:1]}, headers={"Authorization": f"Bearer {keys['ingest']}"})
+            assert again.status_code == 200
+            acked["full-0"] = big[0]["title"]
             reader = {"Authorization": f"Bearer {keys['investigator']}"}
             assert client.get("/v1/accounts/seller-b/linked", headers=reader).status_code == 200
             assert client.get("/v1/items/acked-4-3", headers=reader).status_code == 200
@@ -225,7 +236,9 @@ def test_acknowledged_writes_survive_sigkill_of_the_server_and_nothing_secret_is
                 response = client.get(f"/v1/items/{item_id}")
                 assert response.status_code == 200 and response.json()["item"]["title"] == title, item_id
             assert client.get("/v1/items/shoe-2").status_code == 404
-            near = [n["item_id"] for n in client.get("/v1/items/lamp-1/similar", params={"k": 10}).json()["neighbours"]]
+            assert client.get("/v1/items/full-1").status_code == 404  # the refused batch left nothing behind
+            near = [n["item_id"] for n in client.get("/v1/items/lamp-1/similar", params={"k": 20}).json()["neighbours"]
+                    if n["signals"].get("image") == 1.0]
             assert {f"acked-{b}-0" for b in range(5)} <= set(near)
         restarted_log = log_path.read_text()
     logs = built.stderr + killed_log + restarted_log
@@ -240,3 +253,4 @@ def test_acknowledged_writes_survive_sigkill_of_the_server_and_nothing_secret_is
     leaks = [(p.name, form) for p in stored for value in identifiers for form in raw_forms(value)
              if form.lower().encode() in p.read_bytes().lower()]
     assert leaks == []
+

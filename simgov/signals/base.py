@@ -53,6 +53,9 @@ class Signal(ABC):
     name: ClassVar[str]
     version: ClassVar[int]
     description: ClassVar[str] = ""
+    #: `compute` is per-item CPU work with no model to load: a bulk build may run it in a process
+    #: pool (indexer/local.py). Signals that load a model (titles) compute in the build process.
+    parallel: ClassVar[bool] = False
 
     def __init__(self, config: Config):
         self.config = config

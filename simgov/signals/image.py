@@ -687,6 +687,7 @@ def _describe_evidence(ev: PictureEvidence) -> str:
 class ImageSignal(Signal):
     name = "image"
     version = 2
+    parallel = True
     description = ("pictures (PDQ in eight orientations after trimming borders, ORB local features "
                    "verified by a RANSAC similarity transform and a photometric check)")
     MATCH_THRESHOLD = MATCH_THRESHOLD

@@ -30,6 +30,7 @@ def _profile(blob: bytes) -> product_text.TitleProfile:
 class TextSignal(Signal):
     name = "text"
     version = 1
+    parallel = True
     description = "model codes, brand, measures and distinctive words of the title (lexical)"
 
     def __init__(self, config):
