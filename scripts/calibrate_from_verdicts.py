@@ -21,6 +21,7 @@
    and gold pairs of its abt listings), before and after. The first seed runs `simgov pairs` again
    and checks it against the decisions re-made from the step-2 scores at the new threshold; later
    seeds use the re-made decisions (the held-out half holds no verdicts, so nothing else changes).
+   `--start-threshold T` starts each seed from item_match T instead (a threshold gone stale).
 """
 from __future__ import annotations
 
@@ -92,6 +93,10 @@ def run_once(base: Path, work: Path, gold: set, before: list[dict], seed: int, a
     index = work / "index-seed"
     shutil.rmtree(index, ignore_errors=True)
     shutil.copytree(base, index)
+    if args.start_threshold is not None:  # a drifted threshold, as after a model change, to be calibrated back
+        manifest = json.loads((index / "manifest.json").read_text())
+        manifest["config"].setdefault("thresholds", {})["item_match"] = args.start_threshold
+        (index / "manifest.json").write_text(json.dumps(manifest))
     rng = random.Random(seed)
     abt_ids = sorted({abt_of((p["item_a"], p["item_b"])) for p in before} | {abt_of(g) for g in gold})
     rng.shuffle(abt_ids)
@@ -120,7 +125,7 @@ def run_once(base: Path, work: Path, gold: set, before: list[dict], seed: int, a
     item = next(r for r in report if r["threshold_key"] == "item_match")
     t_before = item["current"]["threshold"]
     t_after = item["proposed"]["threshold"] if item["proposed"] else t_before
-    before_set = {(p["item_a"], p["item_b"]) for p in before if p["match"]}
+    before_set = {(p["item_a"], p["item_b"]) for p in before if p["score"] >= t_before}
     after_set = {(p["item_a"], p["item_b"]) for p in before if p["score"] >= t_after}
     after = held_out_figures(after_set, gold, held)
     if check:
@@ -149,6 +154,8 @@ def main() -> int:
     ap.add_argument("--precision", type=float, default=0.98, help="target precision for calibrate (default 0.98)")
     ap.add_argument("--review-min", type=float, default=0.05,
                     help="findings scored at least this are reviewable and counted (default 0.05)")
+    ap.add_argument("--start-threshold", type=float,
+                    help="start from this item_match threshold instead of the default (a drifted one)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds (default 1)")
     args = ap.parse_args()

@@ -43,9 +43,9 @@ def test_planted_duplicates_found_with_few_false_pairs(demo_findings):
     report, out = demo_findings
     assert report["cross_seller_copies"]["recall"] >= 0.95
     assert report["same_seller_duplicates"]["recall"] >= 0.85
-    # Measured 43 of 708 (6.1%): colour variants of one model (same code stem, same drawing) grouped
-    # together. An open problem of the matcher; this bound guards against it getting worse.
-    assert report["duplicate_false_pairs"] <= 0.08 * report["duplicate_found_pairs"]
+    # Measured 7 of 682 (1.0%) since colour and volume conflicts weigh more (43 of 708 before):
+    # the rest are colour variants of one model. The bound guards against a relapse.
+    assert report["duplicate_false_pairs"] <= 0.03 * report["duplicate_found_pairs"]
     kinds = {g["kind"] for g in out["duplicates"]}
     assert kinds == {"same_seller_relisting", "cross_seller_copy"}
 
