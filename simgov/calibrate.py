@@ -12,7 +12,7 @@ findings' scores the judged findings stand only for themselves.
 
 A threshold is moved only when the verdicts tell it apart from the current one: the choice is repeated
 on bootstrap resamples of the verdicts (within each band), and the current threshold is kept while it
-lies inside the range of those choices.
+lies inside the range of those choices or no verdict lies between the two.
 """
 from __future__ import annotations
 
@@ -283,6 +283,10 @@ def calibrate(index: "SimIndex", verdicts: list[Verdict], precision: float, *, o
         if lo <= current_t <= hi:
             result.note = (f"{aim}: {chosen:.4f}, but the verdicts support anything in [{lo}, {hi}] "
                            f"({CONFIDENCE:.0%} of resamples), which holds the current {current_t}; threshold kept")
+            continue
+        if not ((est.scores >= min(chosen, current_t)) & (est.scores < max(chosen, current_t))).any():
+            result.note = (f"{aim}: {chosen:.4f}, but no verdict lies between it and the current {current_t}, "
+                           f"so the verdicts cannot tell them apart; threshold kept")
             continue
         result.proposed = est.figures(chosen)
         result.note = f"{aim} (resamples of the verdicts put it in [{lo}, {hi}])"

@@ -5,11 +5,12 @@ import json
 import math
 
 import httpx
+import numpy as np
 import pytest
 
 from api_support import copy_market, make_key, thread_server
 from simgov import cli
-from simgov.calibrate import Figures, choose_threshold, wilson
+from simgov.calibrate import Estimate, wilson
 
 ROLES = ("investigator", "ingest", "admin")
 
@@ -190,8 +191,10 @@ def test_wilson_and_threshold_choice():
     assert math.isclose(lo, 0.5958, abs_tol=1e-3) and math.isclose(hi, 0.9821, abs_tol=1e-3)
     assert wilson(0, 0) == (0.0, 1.0) and wilson(5, 5)[1] == 1.0
     labels = [(0.9, True), (0.8, True), (0.7, False), (0.6, True), (0.4, False)]
-    assert choose_threshold(labels, 1.0) == pytest.approx(0.75)
-    assert choose_threshold(labels, 0.75) == pytest.approx(0.5)
-    assert choose_threshold([(0.9, False)], 0.5) is None
-    f = Figures.at(0.5, labels)
+    est = Estimate(labels, None)  # judged findings only: each stands for itself
+    assert est.choose(1.0, "precision")[0] == pytest.approx(0.75)
+    assert est.choose(0.75, "precision")[0] == pytest.approx(0.5)
+    assert np.isnan(Estimate([(0.9, False)], None).choose(0.5, "precision")[0])
+    f = est.figures(0.5)
     assert (f.true_positives, f.false_positives, f.false_negatives) == (3, 1, 0) and f.precision == 0.75
+    assert f.f1 == pytest.approx(6 / 7, abs=1e-4) and f.f1_ci[0] <= f.f1 <= f.f1_ci[1]
