@@ -334,8 +334,13 @@ def blocking_keys(p: TitleProfile) -> list[str]:
     neighbours; :func:`compare` still finds them.)
     Codes shorter than 4 characters are left out: "PS3" would block half a shop.
     """
+    return code_keys(p.match_codes())
+
+
+def code_keys(codes: Iterable[str]) -> list[str]:
+    """:func:`blocking_keys` of a profile's match codes (read straight from a stored profile)."""
     keys: list[str] = []
-    for c in p.match_codes():
+    for c in codes:
         for k in (c, _core(c)):
             if len(k) >= 4 and k not in keys and any(ch.isdigit() for ch in k):
                 keys.append(k)

@@ -146,3 +146,31 @@ def test_missing_index_and_items_file(tmp_path):
     assert proc.returncode == 1 and "no simgov index" in proc.stderr
     proc = run_simgov("build", "--items", str(tmp_path / "none.jsonl"), "--index", str(tmp_path / "i"), check=False)
     assert proc.returncode == 1 and "items file not found" in proc.stderr
+
+
+def test_worker_pool_builds_the_same_index_as_one_process(tmp_path):
+    """Lexical profiles and image fingerprints computed in a process pool: same store (vec_ids,
+    blobs, problems), same report order, same neighbours as computing everything in-process."""
+    items = write_catalogue(tmp_path / "data")
+    rows = items.read_text().splitlines()
+    for n in range(40):
+        rows.append(json.dumps({"item_id": f"bulk-{n:03d}", "title": f"bulk listing {n} model B{n * 7}",
+                                "seller_id": f"bulk-{n % 5}", "images": ["images/missing.jpg"] if n % 9 == 0 else []}))
+        if n % 13 == 0:
+            rows.append('{"item_id": "broken"')  # bad rows between batches keep their place in the report
+    items.write_text("\n".join(rows) + "\n")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"build_batch_size": 4}))
+    built = {}
+    for workers in ("1", "2"):
+        index = tmp_path / f"idx-{workers}"
+        run_simgov("build", "--items", str(items), "--index", str(index), "--config", str(config), "--quiet",
+                   "--workers", workers)
+        with sqlite3.connect(index / "store.sqlite") as db:
+            store = [db.execute("SELECT item_id, vec_id, seller_id, content_hash, record FROM items ORDER BY vec_id").fetchall(),
+                     db.execute("SELECT * FROM features ORDER BY vec_id, signal").fetchall(),
+                     db.execute("SELECT * FROM signal_problems ORDER BY vec_id, signal, problem").fetchall()]
+        report = json.loads((index / "build_report.json").read_text())
+        built[workers] = (store, report["skipped"], _neighbour_lists(index, ["item-00", "copy-02", "bulk-013"]))
+    assert built["1"] == built["2"]
+    assert any("missing.jpg" in p["reason"] for p in built["2"][1])

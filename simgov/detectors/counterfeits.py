@@ -2,8 +2,10 @@
 unauthorised seller.
 
 A listing X is a suspect of reference R when all of these hold, and the evidence says which did:
-1. X resembles R: a near-copy of R's picture (the image signal's own match decision), or strong
-   title and picture agreement (the item pair is a match and both have pictures);
+1. X resembles R: a near-copy of R's picture (image score at least `image_match`), or strong
+   title and picture agreement (the item pair is a match and both have pictures), and X's title
+   does not name another product: conflicting model codes or different brands mean X shows a
+   look-alike picture of a sibling product (brand photos of one range look alike), not R's;
 2. X's seller is neither R's seller nor authorised for R's brand (`authorized_brands`);
 3. X is priced well below R: price ratio at most `max_price_ratio` (same currency).
 """
@@ -49,16 +51,39 @@ def price_ratio(candidate, reference) -> float | None:
     return round(candidate.price / reference.price, 4)
 
 
+def title_conflicts(index: SimIndex, candidate: StoredItem, reference: StoredItem) -> list[str]:
+    """What in the two titles says they are different products: conflicting model codes or brands."""
+    text = index.signals.get("text")
+    if text is None:
+        return []
+    blobs = index.item_blobs([candidate.vec_id, reference.vec_id], ["text"])
+    a, b = blobs[candidate.vec_id].get("text"), blobs[reference.vec_id].get("text")
+    if a is None or b is None:
+        return []
+    comparison = text.compare(a, b)
+    if comparison.parts["code"] >= 0 and comparison.parts["brand"] >= 0:
+        return []
+    return [line for line in comparison.evidence if line.startswith(("different model codes", "different brands"))] \
+        or ["the titles name different products"]
+
+
 def assess_pair(candidate: StoredItem, reference: StoredItem, neighbour: Neighbour, policy: CounterfeitPolicy,
-                authorized: AuthorizedBrands) -> tuple[CounterfeitSuspect | None, list[str]]:
-    """The suspect record when every condition holds, and plain-language notes either way."""
+                authorized: AuthorizedBrands, conflicts: list[str]) -> tuple[CounterfeitSuspect | None, list[str]]:
+    """The suspect record when every condition holds, and plain-language notes either way.
+
+    ``conflicts``: :func:`title_conflicts` of the pair; any one of them rules the resemblance out.
+    """
     ref, cand = reference.item, candidate.item
     brand = brand_of(ref)
     notes: list[str] = []
     image = neighbour.signals.get("image")
-    copy_picture = image is not None and image >= policy.image_match
-    agreement = neighbour.match and image is not None
-    if copy_picture:
+    look_alike = image is not None and image >= policy.image_match
+    copy_picture = look_alike and not conflicts
+    agreement = neighbour.match and image is not None and not conflicts
+    if conflicts:
+        notes.append(f"the title names another product than reference {ref.item_id}: {'; '.join(conflicts)}"
+                     + (f" (the pictures look alike, image {image:.2f})" if look_alike else ""))
+    elif copy_picture:
         notes.append(f"picture is a near-copy of reference {ref.item_id}'s picture (image {image:.2f})")
     elif agreement:
         notes.append(f"title and picture agree with reference {ref.item_id} (score {neighbour.score:.2f})")
@@ -103,7 +128,7 @@ def assess_item(index: SimIndex, item_id: str, authorized: AuthorizedBrands) -> 
         if not other.item.reference:
             continue
         checked.append(n.item_id)
-        suspect, why = assess_pair(stored, other, n, policy, authorized)
+        suspect, why = assess_pair(stored, other, n, policy, authorized, title_conflicts(index, stored, other))
         notes.extend(why)
         if suspect:
             suspects.append(suspect)
@@ -122,7 +147,9 @@ def counterfeit_suspects(index: SimIndex, authorized: AuthorizedBrands) -> list[
     for (ref_id,) in rows:
         reference = index.item(ref_id)
         for n in index.similar(ref_id, k=NEIGHBOURS_CHECKED):
-            suspect, _ = assess_pair(index.item(n.item_id), reference, n, policy, authorized)
+            candidate = index.item(n.item_id)
+            suspect, _ = assess_pair(candidate, reference, n, policy, authorized,
+                                     title_conflicts(index, candidate, reference))
             if suspect:
                 found[(suspect.item_id, ref_id)] = suspect
     kept, _ = Verdicts(index).review_suspects(list(found.values()))

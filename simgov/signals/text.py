@@ -62,11 +62,13 @@ class TextSignal(Signal):
         self._idf = None
 
     def add(self, vec_ids, blobs) -> None:
+        # Keys and tokens straight from the stored JSON: a TitleProfile per item (and 200k of
+        # them kept in _profile's cache) was most of the postings' time in a bulk build.
         for vec_id, blob in zip(vec_ids.tolist(), blobs):
-            p = _profile(blob)
-            for key in product_text.blocking_keys(p):
+            d = json.loads(blob)
+            for key in product_text.code_keys(d.get("codes") or d.get("desc_codes") or ()):
                 self.postings[key].append(vec_id)
-            self.doc_freq.update(set(p.tokens))
+            self.doc_freq.update(set(d.get("tokens", ())))
             self.docs += 1
         self._idf = None
 
