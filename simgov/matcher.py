@@ -43,13 +43,19 @@ class Matcher:
 
     def decide(self, signals: Mapping[str, float], mutual_best: bool = False) -> Decision:
         score = product_text.combine(signals, mutual_best=mutual_best) if signals else 0.0
-        return Decision(score=round(score, 4), match=score >= self.threshold)
+        return self._decision(score)
+
+    def _decision(self, score: float) -> Decision:
+        # The decision is taken on the score as shown (4 decimals), so that a pair shown at the
+        # threshold is a match, and thresholds set from shown scores (`simgov calibrate`) mean
+        # exactly what they say.
+        shown = round(score, 4)
+        return Decision(score=shown, match=shown >= self.threshold)
 
     def decide_ranked(self, signals: Mapping[str, float], rank_score: float) -> Decision:
         """`decide(signals, mutual_best=False)` when `rank_score(signals)` is already known: the
         same value, without computing the combination a second time (the self-join's hot path)."""
-        score = rank_score if signals else 0.0
-        return Decision(score=round(score, 4), match=score >= self.threshold)
+        return self._decision(rank_score if signals else 0.0)
 
 
 def relation(same_seller: bool, match: bool) -> str:
