@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -87,13 +88,27 @@ def _compute_parallel(config_json: str, names: tuple[str, ...], items: list[Item
     return {name: signals[name].compute(items, ctx) for name in names}
 
 
+def _exit_with_parent(build_pid: int, poll_seconds: float = 1.0) -> None:
+    """Pool initializer: leave when the build process is gone. A build killed with SIGKILL cannot
+    stop its workers, and they would wait on the task queue for ever. (The build may die while a
+    worker still starts, hence its pid is passed in rather than read here.)"""
+
+    def watch() -> None:
+        while os.getppid() == build_pid:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-build", daemon=True).start()
+
+
 def _start_pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing
 
-    # forkserver: workers start from a clean process, never a fork of this one (which holds FAISS's
-    # OpenMP and the tokenizer's threads); spawn where forkserver is missing.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    # spawn: workers start from a clean interpreter as children of this process, never a fork of it
+    # (it holds FAISS's OpenMP and the tokenizer's threads), and never of a forkserver, which a
+    # killed build would leave behind with its workers.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_exit_with_parent, initargs=(os.getpid(),))
 
 
 def count_lines(path: Path) -> int:

@@ -119,8 +119,10 @@ def committed(index_dir: Path) -> int:
             return 0
 
 
-def forked_build(items: Path, index_dir: Path, config, kill_after: float | None) -> bool:
-    """Build in a forked child; with `kill_after`, SIGKILL it then. True if it finished first."""
+def forked_build(items: Path, index_dir: Path, config, kill_after: float | None,
+                 commits: list[float] | None = None, rows: int = 0) -> bool:
+    """Build in a forked child; with `kill_after`, SIGKILL it then. True if it finished first.
+    With `commits`, let it finish and append when its first batch and its `rows`-th row were committed."""
     from indexer.local import build
 
     pid = os.fork()
@@ -131,6 +133,14 @@ def forked_build(items: Path, index_dir: Path, config, kill_after: float | None)
             code = 0
         finally:
             os._exit(code)
+    if commits is not None:  # a clean run: note when its first batch and its last row are committed
+        started = time.monotonic()
+        while not os.waitpid(pid, os.WNOHANG)[0]:
+            count = committed(index_dir)
+            if (count and not commits) or (commits and count >= rows and len(commits) == 1):
+                commits.append(time.monotonic() - started)
+            time.sleep(0.005)
+        return True
     if kill_after is not None:
         deadline = time.monotonic() + kill_after
         while time.monotonic() < deadline:
@@ -156,16 +166,24 @@ def run(trials: int, seed: int, rows: int, work: Path) -> dict:
     items = make_catalogue(work / "data", rows)
     config = Config.model_validate({"build_batch_size": 4, "text_model": {
         "engine": "static", "static_path": str(make_static_model(work / "static-model"))}})
-    build(items, work / "warm", config)  # in this process: every module and model is loaded before the forks
+    # In this process, so that every module and model is loaded before the forks; in one process,
+    # because a pool's forkserver started here would be inherited, unusable, by the forked builds,
+    # which start their own (the default worker pool is what the kills interrupt).
+    build(items, work / "warm", config, workers=1)
     started = time.monotonic()
-    forked_build(items, work / "clean", config, None)
+    commits: list[float] = []
+    forked_build(items, work / "clean", config, None, commits, rows)
     build_seconds = time.monotonic() - started
     clean = snapshot(work / "clean")
+    # Kill points from just before the first commit (after the worker pool's start) to just after the
+    # last row's: most land while batches are committed, where resuming has most to get right, some
+    # before anything is stored and some while the index is published.
+    first, last = (commits + [build_seconds, build_seconds])[:2]
     rng = random.Random(seed)
     results = []
     for trial in range(trials):
         folder = work / f"trial-{trial:02d}"
-        delay = rng.uniform(0.0, build_seconds)
+        delay = rng.uniform(0.9 * first, min(build_seconds, last + 0.1 * (last - first)))
         finished = forked_build(items, folder, config, delay)
         state = {"trial": trial, "killed_after_s": round(delay, 3), "finished_before_kill": finished,
                  "items_committed": committed(folder), "manifest": (folder / "manifest.json").exists(),

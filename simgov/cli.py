@@ -261,9 +261,9 @@ def cmd_demo(args) -> int:
     print(f"generating the demo marketplace in {out} ...", file=sys.stderr)
     market = generate_marketplace(out, seed=args.seed)
     print(f"{market}", file=sys.stderr)
-    build_args = argparse.Namespace(items=market.items_file, accounts=market.accounts_file, index=out / "index",
-                                    config=None, quiet=False)
-    cmd_build(build_args)
+    # through the parser, so the demo's build gets every default of `simgov build`
+    cmd_build(parser().parse_args(["build", "--items", str(market.items_file), "--accounts", str(market.accounts_file),
+                                   "--index", str(out / "index")]))
     index = _open(out / "index")
     planted = json.loads(Path(market.planted_file).read_text())
     examples = []
@@ -274,7 +274,7 @@ def cmd_demo(args) -> int:
             examples.append(first[0] if isinstance(first, list) else (first.get("members") or first.get("item_ids"))[0])
     for item_id in examples:
         print(f"\n$ simgov similar {item_id} --index {out / 'index'} -k 5")
-        cmd_similar(argparse.Namespace(index=out / "index", item_id=item_id, k=5, signals=None, min_score=0.0, json=False))
+        cmd_similar(parser().parse_args(["similar", item_id, "--index", str(out / "index"), "-k", "5"]))
     print(f"\nplanted cases: {market.planted_file}\nnext: simgov pairs --index {out / 'index'} --cross-seller-only "
           f"--out pairs.jsonl", file=sys.stderr)
     from .keys import KeyStore

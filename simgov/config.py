@@ -56,9 +56,13 @@ class DenseIndexConfig(BaseModel):
 
 class BinaryIndexConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["auto", "flat", "multihash"] = "auto"
-    flat_max: int = Field(2_000_000, ge=1, description="auto: IndexBinaryFlat up to this many hashes, multi-index hashing above")
+    kind: Literal["auto", "flat", "multihash", "ivf"] = Field(
+        "auto", description="auto: flat, then multi-index hashing above flat_max; ivf: flat, then an inverted file "
+                            "trained on the hashes held once there are more than flat_max")
+    flat_max: int = Field(2_000_000, ge=1, description="auto and ivf: IndexBinaryFlat up to this many hashes")
     multihash_tables: int = Field(8, ge=1, le=32)
+    ivf_lists: int = Field(512, ge=1, description="ivf: number of inverted lists (clusters)")
+    ivf_probe: int = Field(8, ge=1, description="ivf: lists searched per query")
 
 
 class ImageLimits(BaseModel):

@@ -71,7 +71,8 @@ def test_every_auth_case(server, method, path, options, allowed, ok):
     missing = client.request(method, path, **options)
     assert assert_error(missing, 401, "unauthorized")
     assert missing.headers["www-authenticate"] == "Bearer"
-    for bad in ("not-a-key", "sgk_000000000000_" + "x" * 43, keys["admin"][:-1] + "A"):
+    altered = keys["admin"][:-1] + ("A" if keys["admin"][-1] != "A" else "B")  # one character off
+    for bad in ("not-a-key", "sgk_000000000000_" + "x" * 43, altered):
         assert_error(client.request(method, path, headers=auth(bad), **options), 401, "unauthorized")
     for header in (f"Basic {keys['admin']}", "Bearer", keys["admin"]):
         assert_error(client.request(method, path, headers={"Authorization": header}, **options), 401, "unauthorized")

@@ -79,7 +79,7 @@ def test_sigkill_at_random_points_always_resumes_to_a_clean_build():
     summary = json.loads(proc.stdout)
     differing = [r for r in summary["results"] if not r["equal_to_clean"]]
     assert proc.returncode == 0 and summary["all_equal"] and not differing, (seed, differing)
-    assert summary["trials"] == 20 and summary["killed_mid_build"] >= 10, (seed, summary)
+    assert summary["trials"] == 20 and summary["killed_mid_build"] >= 8, (seed, summary)
 
 
 # -- publishing ---------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ What a picture becomes (``compute``; see ``scripts/bench_image_edits.py`` for it
 
 First stage (``search``, index lookups, no scan of the gallery's blobs): a FAISS binary index of
 one PDQ hash per picture, searched with the query's eight orientations, and a FAISS binary index
-of the first ``INDEXED_KEYPOINTS`` descriptors of each picture (exact when small, multi-index
-hashing when large), searched with all of the query's descriptors, as is and mirrored; a picture
+of the first ``INDEXED_KEYPOINTS`` descriptors of each picture (exact when small, an inverted
+file when large), searched with all of the query's descriptors, as is and mirrored; a picture
 collects a vote per query keypoint that lands on it. Candidates: PDQ near-copies, the nearest few
 PDQ hashes however far, then pictures by votes.
 
@@ -104,8 +104,7 @@ MIN_OVERLAP = 0.5     # the aligned pictures must each be covered by the other o
 INDEX_MATCH_BITS = 56  # first stage: a query descriptor votes for pictures this close
 MIN_VOTES, FULL_VOTES = 3, 40  # first stage: votes to be a candidate, votes for a candidate score of 1
 PDQ_NEAREST = 3       # first stage: the nearest PDQ hashes are always candidates, however far
-ORB_INDEX_TABLES = 16  # multi-index hashing of descriptors (16 tables of 16 bits) for large galleries
-ORB_INDEX_FLAT_MAX = 50_000  # descriptors; multi-index hashing above (about 1500 pictures)
+ORB_INDEX_FLAT_MAX = 50_000  # descriptors; an inverted file above (about 1500 pictures)
 
 # -- scoring ----------------------------------------------------------------------------------------
 INLIER_SCALE = 6.0   # feature confidence 1 - exp(-(inliers - MIN_INLIERS + 1) / INLIER_SCALE)
@@ -749,7 +748,7 @@ class ImageSignal(Signal):
 
     @staticmethod
     def _orb_config() -> BinaryIndexConfig:
-        return BinaryIndexConfig(kind="auto", flat_max=ORB_INDEX_FLAT_MAX, multihash_tables=ORB_INDEX_TABLES)
+        return BinaryIndexConfig(kind="ivf", flat_max=ORB_INDEX_FLAT_MAX)
 
     @staticmethod
     def _entries(vec_ids, blobs):
@@ -789,7 +788,7 @@ class ImageSignal(Signal):
 
     def load(self, folder: Path) -> None:
         self.pdq_index = BinaryIndex.load(folder / PDQ_FILE)
-        self.orb_index = BinaryIndex.load(folder / ORB_FILE)
+        self.orb_index = BinaryIndex.load(folder / ORB_FILE, self._orb_config())
         meta = folder / META_FILE
         self.pictures = int(json.loads(meta.read_text(encoding="utf-8"))["pictures"]) if meta.exists() else 0
 
