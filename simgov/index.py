@@ -24,6 +24,7 @@ from .records import Neighbour, Pair
 from .schema import Item
 from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
 from .store import ItemWrite, Store
+from .vectorindex import fsync_path
 
 MANIFEST = "manifest.json"
 INDEX_FORMAT = 1
@@ -32,20 +33,8 @@ GENERATIONS = "indexes"
 MAX_DEAD_SHARE = 0.25
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# Folders are synced through this name, so that the fault tests can stop a publish right there.
+_fsync_dir = fsync_path
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -279,7 +268,7 @@ class SimIndex:
                 accounts = self.accounts.save(tmp)
                 for path in tmp.iterdir():  # every file's data on disk before the folder is named
                     if path.is_file():
-                        _fsync_file(path)
+                        fsync_path(path)
                 _fsync_dir(tmp)
                 os.replace(tmp, root / name)
                 _fsync_dir(root)

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 BACKEND_ENV, MILVUS_URI_ENV = "SIMGOV_DENSE_BACKEND", "SIMGOV_MILVUS_URI"
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entries to disk (a folder must be synced too for a new or
+    renamed file in it to survive a crash)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -183,7 +185,7 @@ class DenseIndex:
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
-        _fsync_file(path)
+        fsync_path(path)
 
     @classmethod
     def load(cls, path: Path, ef_search: int | None = None, *, cfg: DenseIndexConfig | None = None) -> "DenseIndex":
@@ -288,7 +290,7 @@ class BinaryIndex:
 
     def save(self, path: Path) -> None:
         faiss.write_index_binary(self.index, str(path))
-        _fsync_file(path)
+        fsync_path(path)
 
     @classmethod
     def load(cls, path: Path, cfg: BinaryIndexConfig | None = None) -> "BinaryIndex":
