@@ -151,18 +151,12 @@ def cmd_rings(args) -> int:
     index = _open(args.index)
     say = (lambda msg: None) if args.quiet else (lambda msg: print(f"rings: {msg}", file=sys.stderr))
     result = index.accounts.rings(progress=say)
-    fh, write = _writer(args.out)
-    with fh:
-        for group in result.groups:
-            write(group.model_dump(exclude_none=True))
+    _write_all(args.out, (group.model_dump(exclude_none=True) for group in result.groups))
     members = sum(len(g.members) for g in result.groups)
     print(f"{len(result.groups)} rings ({members} accounts) written to {args.out}; {result.accounts} accounts, "
           f"{result.candidates} candidate pairs scored", file=sys.stderr)
     if args.pairs_out:
-        fh, write = _writer(args.pairs_out)
-        with fh:
-            for pair in result.pairs:
-                write(pair.model_dump())
+        _write_all(args.pairs_out, (pair.model_dump() for pair in result.pairs))
         print(f"{len(result.pairs)} account pairs written to {args.pairs_out} "
               f"({sum(p.match for p in result.pairs)} in one ring)", file=sys.stderr)
     return 0
@@ -172,10 +166,7 @@ def cmd_duplicates(args) -> int:
     from .detectors.duplicates import duplicate_groups
 
     groups = duplicate_groups(_open(args.index))
-    fh, write = _writer(args.out)
-    with fh:
-        for group in groups:
-            write(group.model_dump(exclude_none=True))
+    _write_all(args.out, (group.model_dump(exclude_none=True) for group in groups))
     kinds = {k: sum(g.kind == k for g in groups) for k in ("same_seller_relisting", "cross_seller_copy")}
     print(f"{len(groups)} duplicate groups written to {args.out} ({kinds['same_seller_relisting']} same-seller "
           f"re-listings, {kinds['cross_seller_copy']} cross-seller copies)", file=sys.stderr)
@@ -187,10 +178,7 @@ def cmd_counterfeits(args) -> int:
 
     index = _open(args.index)
     suspects = counterfeit_suspects(index, authorizations(index))
-    fh, write = _writer(args.out)
-    with fh:
-        for suspect in suspects:
-            write(suspect.model_dump())
+    _write_all(args.out, (suspect.model_dump() for suspect in suspects))
     print(f"{len(suspects)} counterfeit suspects written to {args.out}", file=sys.stderr)
     return 0
 
@@ -214,6 +202,14 @@ def _writer(path: Path):
         def write(record: dict) -> None:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
     return fh, write
+
+
+def _write_all(path: Path, records) -> None:
+    """Every record into `path` (.csv or JSON Lines)."""
+    fh, write = _writer(path)
+    with fh:
+        for record in records:
+            write(record)
 
 
 def cmd_pairs(args) -> int:
@@ -412,10 +408,7 @@ def cmd_verdicts(args) -> int:
               f"add decision and reason to each line, then `simgov verdicts import`", file=sys.stderr)
     else:
         found = verdicts.list(kind=args.kind, decision=args.decision, latest_only=args.latest)
-        fh, write = _writer(args.out)
-        with fh:
-            for v in found:
-                write(v.model_dump())
+        _write_all(args.out, (v.model_dump() for v in found))
         print(f"{len(found)} verdicts written to {args.out}", file=sys.stderr)
     return 0
 

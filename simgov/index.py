@@ -24,7 +24,6 @@ from .records import Neighbour, Pair
 from .schema import Item
 from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
 from .store import ItemWrite, Store
-from .vectorindex import fsync_path
 
 MANIFEST = "manifest.json"
 INDEX_FORMAT = 1
@@ -33,8 +32,14 @@ GENERATIONS = "indexes"
 MAX_DEAD_SHARE = 0.25
 
 
-# Folders are synced through this name, so that the fault tests can stop a publish right there.
-_fsync_dir = fsync_path
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entries to disk (a folder must be synced too for a new or
+    renamed file in it to survive a crash). `publish` syncs every file of a generation."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -45,7 +50,7 @@ def write_json_atomic(path: Path, data: Any) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def read_manifest(folder: Path) -> dict | None:
@@ -269,9 +274,9 @@ class SimIndex:
                 for path in tmp.iterdir():  # every file's data on disk before the folder is named
                     if path.is_file():
                         fsync_path(path)
-                _fsync_dir(tmp)
+                fsync_path(tmp)
                 os.replace(tmp, root / name)
-                _fsync_dir(root)
+                fsync_path(root)
                 manifest = dict(self.manifest)
                 manifest.update({
                     "format": INDEX_FORMAT, "generation": name, "applied_seq": self.applied_seq,

@@ -29,16 +29,6 @@ if TYPE_CHECKING:
 BACKEND_ENV, MILVUS_URI_ENV = "SIMGOV_DENSE_BACKEND", "SIMGOV_MILVUS_URI"
 
 
-def fsync_path(path: Path) -> None:
-    """Flush a file's or a folder's entries to disk (a folder must be synced too for a new or
-    renamed file in it to survive a crash)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @runtime_checkable
 class DenseStore(Protocol):
     """Where a dense signal's vectors are kept and searched. The results contract, for every
@@ -185,7 +175,6 @@ class DenseIndex:
 
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
-        fsync_path(path)
 
     @classmethod
     def load(cls, path: Path, ef_search: int | None = None, *, cfg: DenseIndexConfig | None = None) -> "DenseIndex":
@@ -290,7 +279,6 @@ class BinaryIndex:
 
     def save(self, path: Path) -> None:
         faiss.write_index_binary(self.index, str(path))
-        fsync_path(path)
 
     @classmethod
     def load(cls, path: Path, cfg: BinaryIndexConfig | None = None) -> "BinaryIndex":

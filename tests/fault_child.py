@@ -28,12 +28,12 @@ def crash_publish(point: str, items: str, index: str, config: str) -> None:
     from indexer.local import build
     from simgov.config import Config
 
-    if point == "files":
-        simgov.index._fsync_dir = die
+    rename = os.replace
+    if point == "files":  # written and synced, the generation folder not named yet
+        os.replace = lambda src, dst: die() if Path(dst).parent.name == simgov.index.GENERATIONS else rename(src, dst)
     elif point == "generation":
         simgov.index.write_json_atomic = die
     elif point == "manifest":
-        rename = os.replace
         os.replace = lambda src, dst: die() if Path(dst).name == "manifest.json" else rename(src, dst)
     else:
         raise SystemExit(f"unknown point {point}")
