@@ -1,7 +1,11 @@
-"""Latency and throughput of `GET /v1/items/{id}/similar` over loopback, next to in-process search.
+"""Latency and throughput of lookups by id over loopback, next to in-process search.
 
     .venv/bin/python scripts/bench_api.py                       # 100k items, 8 clients, 1 worker
     .venv/bin/python scripts/bench_api.py --index /tmp/bench100k --workers 2 --clients 16
+    .venv/bin/python scripts/bench_api.py --index /tmp/bench100k --endpoint item   # GET /v1/items/{id}
+
+`--endpoint similar` (default) times `GET /v1/items/{id}/similar` (neighbours, scored and explained);
+`--endpoint item` times `GET /v1/items/{id}` (the stored item, its signals and bank hits).
 
 Builds (or reuses, with --index) a synthetic index of N listings: product families of five
 listings each (copies and re-listings across sellers). Title vectors are random normalised
@@ -145,7 +149,11 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q)) * 1000
 
 
-async def load(url: str, key: str, ids: list[str], clients: int, k: int) -> tuple[list[float], float, int]:
+ENDPOINTS = {"similar": "/v1/items/{}/similar", "item": "/v1/items/{}"}
+
+
+async def load(url: str, key: str, ids: list[str], clients: int, k: int,
+               endpoint: str) -> tuple[list[float], float, int]:
     """`clients` concurrent keep-alive connections; each sends its share of the lookups in turn."""
     latencies: list[float] = []
     errors = 0
@@ -159,7 +167,8 @@ async def load(url: str, key: str, ids: list[str], clients: int, k: int) -> tupl
                 item_id = queue.pop()
                 t = time.perf_counter()
                 try:
-                    response = await http.get(f"/v1/items/{item_id}/similar", params={"k": k})
+                    response = await http.get(ENDPOINTS[endpoint].format(item_id),
+                                              params={"k": k} if endpoint == "similar" else None)
                     errors += response.status_code != 200
                 except httpx.TransportError:
                     errors += 1
@@ -179,6 +188,8 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     ap.add_argument("--requests", type=int, default=2000, help="timed lookups (after 100 warm-up ones)")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    ap.add_argument("--endpoint", choices=sorted(ENDPOINTS), default="similar",
+                    help="similar: neighbours by id (default); item: the stored item by id")
     ap.add_argument("-k", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
@@ -218,8 +229,10 @@ def run(folder: Path, args) -> int:
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    # The per-key rate limit is off: this measures what the server can answer, not the policy.
     server = subprocess.Popen([sys.executable, "-m", "simgov.cli", "serve", "--index", str(folder), "--port", str(port),
-                               "--workers", str(args.workers), "--log-level", "warning"], cwd=REPO)
+                               "--workers", str(args.workers), "--log-level", "warning"], cwd=REPO,
+                              env={**os.environ, "SIMGOV_RATE_PER_SECOND": "0"})
     try:
         deadline = time.monotonic() + 300
         while True:
@@ -231,8 +244,9 @@ def run(folder: Path, args) -> int:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit("the server did not start")
             time.sleep(0.5)
-        asyncio.run(load(url, key, ids[:100], args.clients, args.k))  # warm-up: every worker, every code path
-        latencies, wall, errors = asyncio.run(load(url, key, ids[100:], args.clients, args.k))
+        # warm-up: every worker, every code path
+        asyncio.run(load(url, key, ids[:100], args.clients, args.k, args.endpoint))
+        latencies, wall, errors = asyncio.run(load(url, key, ids[100:], args.clients, args.k, args.endpoint))
     finally:
         server.terminate()
         try:
@@ -251,7 +265,11 @@ def run(folder: Path, args) -> int:
     fetch = max(args.k, index.config.search.candidates_per_signal) + 1
     for item_id in sample:
         t = time.perf_counter()
-        index.similar(item_id, k=args.k)
+        if args.endpoint == "similar":
+            index.similar(item_id, k=args.k)
+        else:
+            stored = index.item(item_id)
+            index.item_blobs([stored.vec_id])
         lib.append(time.perf_counter() - t)
         vec = index.item(item_id).vec_id
         blobs = index.item_blobs([vec])[vec]
@@ -265,8 +283,9 @@ def run(folder: Path, args) -> int:
     title_kind = index.signals["title"].index.kind
     index.close()
 
-    rows = [("GET /v1/items/{id}/similar over HTTP", latencies, len(latencies) / wall),
-            ("SimIndex.similar in-process", lib, None),
+    rows = [(f"GET {ENDPOINTS[args.endpoint].format('{id}')} over HTTP", latencies, len(latencies) / wall),
+            ("SimIndex.similar in-process" if args.endpoint == "similar" else "SimIndex.item + blobs in-process",
+             lib, None),
             (f"FAISS title search ({title_kind}, one query)", title_search, None)]
     if image_search:
         rows.append(("image signal search (1 item's pictures)", image_search, None))
@@ -278,10 +297,10 @@ def run(folder: Path, args) -> int:
     for name, values, rate in rows:
         print(f"{name:44} {percentile(values, 50):8.2f} {percentile(values, 99):8.2f} "
               f"{(f'{rate:8.1f}' if rate else ''):>8}")
-    print(json.dumps({"items": len(all_ids), "clients": args.clients, "workers": args.workers, "k": args.k,
+    print(json.dumps({"endpoint": args.endpoint, "items": len(all_ids), "clients": args.clients, "workers": args.workers, "k": args.k,
                       "http_p50_ms": round(percentile(latencies, 50), 2), "http_p99_ms": round(percentile(latencies, 99), 2),
                       "http_rps": round(len(latencies) / wall, 1), "errors": errors,
-                      "similar_p50_ms": round(percentile(lib, 50), 2),
+                      "in_process_p50_ms": round(percentile(lib, 50), 2),
                       "title_faiss_p50_ms": round(percentile(title_search, 50), 3),
                       "title_faiss_p99_ms": round(percentile(title_search, 99), 3)}))
     return 1 if errors else 0

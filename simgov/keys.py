@@ -13,8 +13,9 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .errors import BadInput
@@ -84,11 +85,61 @@ def _split(key: str) -> str | None:
     return key_id
 
 
+@dataclass
+class _Pending:
+    row: tuple
+    done: bool = False
+    error: BaseException | None = field(default=None, repr=False)
+
+
+class _GroupCommit:
+    """Audit rows of concurrent lookups written in one transaction, each caller returning only once
+    its row is committed (durable: the store syncs every commit). One synced commit per lookup
+    capped a server process at about 250 lookups a second (4 ms a commit here, one at a time);
+    sharing a commit keeps every entry durable before its answer at a fraction of the cost. The
+    first waiting caller writes everything queued so far while later ones queue for the next turn."""
+
+    SQL = "INSERT INTO audit_log (at, key_id, role, endpoint, ids, detail) VALUES (?, ?, ?, ?, ?, ?)"
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._turn = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._writing = False
+
+    def write(self, row: tuple) -> None:
+        mine = _Pending(row)
+        with self._turn:
+            self._queue.append(mine)
+            while not mine.done:
+                if self._writing:
+                    self._turn.wait()
+                    continue
+                self._writing = True
+                batch, self._queue = self._queue, []
+                self._turn.release()
+                error = None
+                try:
+                    with self.store.transaction() as db:
+                        db.executemany(self.SQL, [p.row for p in batch])
+                except BaseException as exc:  # every caller of the batch learns its entry was not written
+                    error = exc
+                finally:
+                    self._turn.acquire()
+                    for p in batch:
+                        p.done, p.error = True, error
+                    self._writing = False
+                    self._turn.notify_all()
+        if mine.error is not None:
+            raise mine.error
+
+
 class KeyStore:
     """Keys and audit entries in the store of one index folder."""
 
     def __init__(self, store: Store):
         self.store = store
+        self._audit = _GroupCommit(store)
         with store.transaction() as db:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
@@ -137,11 +188,9 @@ class KeyStore:
     # -- audit ------------------------------------------------------------------------------------
     def record(self, principal: Principal, endpoint: str, ids: Iterable[str], detail: dict[str, Any] | None = None) -> None:
         """One audit entry: who looked up what, when (committed before the lookup is answered)."""
-        with self.store.transaction() as db:
-            db.execute("INSERT INTO audit_log (at, key_id, role, endpoint, ids, detail) VALUES (?, ?, ?, ?, ?, ?)",
-                       (time.time(), principal.key_id, principal.role, endpoint,
-                        json.dumps(list(ids), ensure_ascii=False),
-                        json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None))
+        self._audit.write((time.time(), principal.key_id, principal.role, endpoint,
+                           json.dumps(list(ids), ensure_ascii=False),
+                           json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None))
 
     def audit(self, *, key_id: str | None = None, item_id: str | None = None, since: float | None = None,
               before_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
