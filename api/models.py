@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from simgov.records import LinkedAccount, Neighbour, Verdict
+from simgov.records import Group, LinkedAccount, Neighbour, Verdict
 from simgov.schema import MAX_ID_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Item
 
 MAX_BATCH = 1000
@@ -50,6 +50,28 @@ class SimilarResponse(BaseModel):
     neighbours: list[Neighbour]
     verdicts: dict[str, Verdict] = Field(default_factory=dict,
                                          description="investigator verdicts on (this item, neighbour) pairs, by neighbour id")
+
+
+class GroupMember(BaseModel):
+    item_id: str
+    seller_id: str
+    title: str
+    images: int = Field(ge=0, description="how many pictures it has: GET /v1/items/{item_id}/images/{n}, n below this")
+    score: float | None = Field(ge=0, le=1, description="its pair score with the item looked up; null for that item")
+
+
+class ItemGroupResponse(BaseModel):
+    item_id: str
+    group: Group | None = Field(
+        description="the duplicate group holding this item, grown live from its matches and grouped as `simgov "
+                    "duplicates` groups (its `group_id` is a digest of its members), with the investigator's "
+                    "verdict on it, if any; null when the item is in no group")
+    match: bool = Field(description="false when there is no group, or an investigator rejected this group and no "
+                                    "signal agrees now that did not then")
+    members: list[GroupMember] = Field(description="the group's members, the item looked up first, then by score")
+    truncated: bool = Field(description="true when the group reached `max_members` listings and linked listings "
+                                        "were left out")
+    max_members: int
 
 
 class SearchQueryInfo(BaseModel):

@@ -1,13 +1,15 @@
 """Grouping scored pairs into groups without chaining weak links (duplicates and rings alike)."""
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Callable, Iterable, Mapping
+from collections import defaultdict, deque
+from typing import Callable, Iterable, Mapping, TypeVar
 
 import numpy as np
 
 # Two clusters merge only when at least this share of their cross pairs are links by themselves.
 MIN_LINKED_SHARE = 0.5
+
+Node = TypeVar("Node")  # hashable and orderable: ids or numbers
 
 
 def group_links(
@@ -34,6 +36,38 @@ def group_links(
     groups = [sorted(g) for g in groups if len(g) >= 2]
     groups.sort(key=lambda g: (-len(g), g[0]))
     return groups
+
+
+def grow_component(
+    start: Node,
+    links_of: Callable[[Node], Iterable[tuple[Node, float]]],
+    *,
+    max_members: int,
+) -> tuple[list[Node], dict[tuple[Node, Node], float], bool]:
+    """The connected component of ``start`` (links found breadth first), for when only one item's
+    group is wanted and a self-join over everything would cost too much.
+
+    ``links_of(node)`` gives a node's linked nodes with their scores. The component takes at most
+    ``max_members`` nodes; every member's links are still read, so the links among the members are
+    complete. Returns the members in the order found, the links among them (keyed by sorted pairs,
+    the higher score when both sides report one) and whether the bound left linked nodes out.
+    """
+    members, queue, cut = {start: None}, deque([start]), False
+    links: dict[tuple[Node, Node], float] = {}
+    while queue:
+        node = queue.popleft()
+        for other, score in links_of(node):
+            if other == node:
+                continue
+            if other not in members:
+                if len(members) >= max_members:
+                    cut = True
+                    continue
+                members[other] = None
+                queue.append(other)
+            pair = (node, other) if node < other else (other, node)
+            links[pair] = max(score, links.get(pair, score))
+    return list(members), links, cut
 
 
 def _components(nodes: Iterable[int], links: Mapping[tuple[int, int], float], threshold: float) -> list[list[int]]:

@@ -289,14 +289,19 @@ class Verdicts:
     def review_groups(self, groups: list["Group"]) -> list["Group"]:
         """Duplicate groups with their verdicts; a rejected group goes unless a signal agrees anew."""
         found = self.latest("group", (sorted(g.members) for g in groups))
-        out = []
-        for g in groups:
-            v = found.get(key(sorted(g.members)))
-            if v is not None:
-                new = new_evidence(v, self.evidence("group", sorted(g.members)).agreeing) if v.decision == "rejected" else []
-                if v.decision == "rejected" and not new:
-                    continue
-                g.verdict = v
-                g.evidence.append(self._note(v, new))
-            out.append(g)
-        return out
+        return [g for g in groups if self._apply_group(g, found.get(key(sorted(g.members))))]
+
+    def review_group(self, group: "Group") -> bool:
+        """One duplicate group with its verdict attached and noted (in place), kept even when
+        rejected so that the item view can show the verdict; False while a rejection holds."""
+        members = sorted(group.members)
+        return self._apply_group(group, self.latest("group", [members]).get(key(members)))
+
+    def _apply_group(self, group: "Group", verdict: Verdict | None) -> bool:
+        if verdict is None:
+            return True
+        members = sorted(group.members)
+        new = new_evidence(verdict, self.evidence("group", members).agreeing) if verdict.decision == "rejected" else []
+        group.verdict = verdict
+        group.evidence.append(self._note(verdict, new))
+        return verdict.decision == "confirmed" or bool(new)

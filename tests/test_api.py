@@ -55,6 +55,7 @@ ENDPOINTS = [
     ("GET", "/v1/items/shoe-1/images/0", {}, {"investigator", "admin"}, 200),
     ("POST", "/v1/search", {"data": {"text": "red shoe"}}, {"investigator", "admin"}, 200),
     ("GET", "/v1/items/shoe-1/counterfeit", {}, {"investigator", "admin"}, 200),
+    ("GET", "/v1/items/shoe-1/group", {}, {"investigator", "admin"}, 200),
     ("GET", "/v1/accounts/seller-a/linked", {}, {"investigator", "admin"}, 200),
     ("GET", "/v1/accounts/seller-a/items", {}, {"investigator", "admin"}, 200),
     ("PUT", "/v1/items", {"json": {"items": [{"item_id": "auth-probe", "seller_id": "s", "title": "probe"}]}},
@@ -156,7 +157,8 @@ def test_similar_parameters(server):
 def test_unknown_ids_are_json_404(server):
     client, keys, _ = server
     h = auth(keys["admin"])
-    for path in ("/v1/items/nope", "/v1/items/nope/similar", "/v1/items/nope/images/0", "/v1/items/nope/counterfeit"):
+    for path in ("/v1/items/nope", "/v1/items/nope/similar", "/v1/items/nope/images/0", "/v1/items/nope/counterfeit",
+                 "/v1/items/nope/group"):
         assert assert_error(client.get(path, headers=h), 404, "not_found")["message"] == "unknown item: nope"
     assert_error(client.delete("/v1/items/nope", headers=h), 404, "not_found")
 

@@ -1,4 +1,4 @@
-"""Items: read one, its neighbours, its counterfeit assessment; write a batch; delete one."""
+"""Items: read one, its neighbours, its counterfeit assessment, its duplicate group; write a batch; delete one."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -13,8 +13,8 @@ from simgov.verdicts import Verdicts
 from .. import detectors
 from ..deps import Index, Lookup, Writer
 from ..errors import ApiError, responses
-from ..models import (BankHit, DeleteResponse, ItemDetail, SignalProblem, SimilarResponse, UpsertRequest,
-                      UpsertResponse, UpsertResult)
+from ..models import (BankHit, DeleteResponse, ItemDetail, ItemGroupResponse, SignalProblem, SimilarResponse,
+                      UpsertRequest, UpsertResponse, UpsertResult)
 
 router = APIRouter(prefix="/v1/items", tags=["items"], responses=responses(401, 403, 422))
 
@@ -56,6 +56,16 @@ def counterfeit(item_id: str, index: Index, _: Lookup) -> CounterfeitAssessment:
     """The item checked against the brand-verified reference listings that resemble it: a suspect
     when it copies one, comes from a seller not authorised for the brand, and is priced well below."""
     return detectors.counterfeit(index, item_id)
+
+
+@router.get("/{item_id}/group", response_model=ItemGroupResponse, responses=responses(404))
+def group(item_id: str, index: Index, _: Lookup) -> ItemGroupResponse:
+    """The duplicate group holding the item, found live: the item's matched neighbours, theirs in
+    turn (at most `max_members` listings), grouped without chaining weak links as `simgov duplicates`
+    does. Each member comes with its seller, title, picture count and score with this item; the
+    group with its evidence and the investigator's verdict on it, if any (confirm or reject it with
+    `POST /v1/verdicts`, kind `group`, ids its members)."""
+    return detectors.group(index, item_id)
 
 
 @router.put("", response_model=UpsertResponse, responses=responses(400, 413))

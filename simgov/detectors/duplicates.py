@@ -6,12 +6,14 @@ by average linkage over all their pairs' exact scores (`simgov.grouping`).
 """
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
+from dataclasses import dataclass
 
-from ..grouping import group_links
+from ..grouping import group_links, grow_component
 from ..index import SimIndex
 from ..records import Group
-from ..verdicts import Verdicts
+from ..verdicts import MAX_GROUP, Verdicts, key
 
 MAX_EVIDENCE_PAIRS = 3
 
@@ -25,11 +27,7 @@ def duplicate_groups(index: SimIndex) -> list[Group]:
     links = {(number[p.item_a], number[p.item_b]): p.score for p in pairs}
     stored = {item_id: index.item(item_id) for item_id in ids}
     blobs = index.item_blobs([s.vec_id for s in stored.values()])
-
-    def pair_score(i: int, j: int) -> float:
-        a, b = stored[ids[i]], stored[ids[j]]
-        return index.matcher.decide(index.signal_scores(blobs[a.vec_id], blobs[b.vec_id])).score
-
+    pair_score = _pair_scorer(index, ids, stored, blobs)
     groups = []
     for members in group_links(len(ids), links, pair_score, threshold=index.matcher.threshold):
         member_ids = [ids[m] for m in members]
@@ -38,6 +36,65 @@ def duplicate_groups(index: SimIndex) -> list[Group]:
     for n, group in enumerate(sorted(groups, key=lambda g: (-len(g.members), -g.score, g.members[0])), start=1):
         group.group_id = f"dup-{n:05d}"
     return sorted(groups, key=lambda g: g.group_id)
+
+
+@dataclass
+class ItemGroup:
+    """The duplicate group holding one item, as the item view shows it."""
+
+    group: Group | None  # None: the item is in no group
+    member_scores: dict[str, float]  # each other member's score with the item
+    match: bool  # False: no group, or a rejection of it holds
+    truncated: bool  # the group reached max_members and linked listings were left out
+
+
+def item_group(index: SimIndex, item_id: str, *, max_members: int = MAX_GROUP) -> ItemGroup:
+    """The group `duplicate_groups` would put this item in, grown live from the item through its
+    matched neighbours (`similar`), so that one item's group costs its component, not a self-join.
+
+    The component stops at `max_members` (a group verdict names at most that many); it is then
+    re-clustered exactly as the self-join's components are. Rejected pairs do not link; a group
+    whose rejection holds is still returned, with its verdict, and `match` False. Its `group_id`
+    is a digest of its members, the same from every member (the CLI numbers its groups instead).
+    """
+    verdicts = Verdicts(index)
+    k = index.config.search.pairs_k * len(index.signals)  # as far as the self-join looks from one item
+
+    def matches(node: str) -> list[tuple[str, float]]:
+        neighbours = index.similar(node, k=k)
+        verdicts.review_neighbours(node, neighbours)
+        return [(n.item_id, n.score) for n in neighbours if n.match]
+
+    ids, found, truncated = grow_component(item_id, matches, max_members=max_members)
+    number = {i: n for n, i in enumerate(ids)}
+    links = {tuple(sorted((number[a], number[b]))): score for (a, b), score in found.items()}
+    stored = {i: index.item(i) for i in ids}
+    blobs = index.item_blobs([s.vec_id for s in stored.values()])
+    pair_score = _pair_scorer(index, ids, stored, blobs)
+    for members in group_links(len(ids), links, pair_score, threshold=index.matcher.threshold):
+        if number[item_id] not in members:
+            continue
+        member_ids = sorted(ids[m] for m in members)
+        one_seller = len({stored[i].seller_id for i in member_ids}) == 1
+        group = _group(index, member_ids, stored, blobs, links, number,
+                       "same_seller_relisting" if one_seller else "cross_seller_copy")
+        group.group_id = "dup-" + hashlib.sha256(key(member_ids).encode("utf-8")).hexdigest()[:12]
+        me = number[item_id]
+        scores = {}
+        for m in members:
+            if m != me:
+                pair = tuple(sorted((me, m)))
+                scores[ids[m]] = links[pair] if pair in links else pair_score(*pair)
+        return ItemGroup(group, scores, verdicts.review_group(group), truncated)
+    return ItemGroup(None, {}, False, truncated)
+
+
+def _pair_scorer(index, ids, stored, blobs):
+    """Score of a pair of numbered items that no link scored (the matcher on their signals)."""
+    def pair_score(i: int, j: int) -> float:
+        a, b = stored[ids[i]], stored[ids[j]]
+        return index.matcher.decide(index.signal_scores(blobs[a.vec_id], blobs[b.vec_id])).score
+    return pair_score
 
 
 def _describe(index, member_ids, stored, blobs, links, number) -> list[Group]:
