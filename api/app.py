@@ -13,14 +13,13 @@ from pathlib import Path
 
 import faiss
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from simgov.index import SimIndex
 from simgov.keys import KeyStore
 
 from . import errors
-from .middleware import RequestMiddleware
+from .middleware import JsonCORSMiddleware, RequestMiddleware
 from .ratelimit import RateLimiter
 from .routers import accounts, audit, banks, console, images, items, ops, search, verdicts
 
@@ -30,6 +29,8 @@ MAX_BODY_ENV = "SIMGOV_MAX_BODY_BYTES"
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 #: Per key and server process: sustained requests a second, and the burst allowed above that.
 RATE_ENV, BURST_ENV = "SIMGOV_RATE_PER_SECOND", "SIMGOV_RATE_BURST"
+#: The SQLite file in which the workers of one server share their rate-limit buckets (`simgov serve` sets it).
+RATE_SHARED_ENV = "SIMGOV_RATE_SHARED"
 DEFAULT_RATE, DEFAULT_BURST = 50.0, 200
 #: A request still unanswered after this long gets a 503 (its work may still finish).
 TIMEOUT_ENV = "SIMGOV_REQUEST_TIMEOUT_S"
@@ -46,7 +47,7 @@ both and reads the audit trail and metrics. Errors are `{"error": {"code", "mess
 
 
 def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-               rate_per_second: float = DEFAULT_RATE, rate_burst: int = DEFAULT_BURST,
+               rate_per_second: float = DEFAULT_RATE, rate_burst: int = DEFAULT_BURST, rate_shared: Path | None = None,
                request_timeout_s: float = DEFAULT_TIMEOUT_S, cors_origins: list[str] | None = None) -> FastAPI:
     """The app over the index in `index_dir`, which is opened when the server starts."""
 
@@ -66,9 +67,9 @@ def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MA
     app = FastAPI(title="simgov", version="1", description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     errors.install(app)
-    app.state.limiter = RateLimiter(rate_per_second, rate_burst)
+    app.state.limiter = RateLimiter(rate_per_second, rate_burst, rate_shared)
     if cors_origins:  # added first, so that RequestMiddleware (headers, limits) stays the outermost
-        app.add_middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
+        app.add_middleware(JsonCORSMiddleware, allow_origins=cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "X-Request-ID"], max_age=600)
     app.add_middleware(RequestMiddleware, max_body_bytes=max_body_bytes, timeout_s=request_timeout_s)
     for module in (ops, items, images, search, accounts, audit, verdicts, banks, console):
@@ -99,5 +100,6 @@ def create_app_from_env() -> FastAPI:
     return create_app(index_dir, max_body_bytes=int(env.get(MAX_BODY_ENV, DEFAULT_MAX_BODY_BYTES)),
                       rate_per_second=float(env.get(RATE_ENV, DEFAULT_RATE)),
                       rate_burst=int(env.get(BURST_ENV, DEFAULT_BURST)),
+                      rate_shared=Path(env[RATE_SHARED_ENV]) if env.get(RATE_SHARED_ENV) else None,
                       request_timeout_s=float(env.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)),
                       cors_origins=[o.strip() for o in env.get(CORS_ENV, "").split(",") if o.strip()])

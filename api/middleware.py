@@ -9,6 +9,8 @@ import time
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics
@@ -35,6 +37,19 @@ def _log_late_failure(task: asyncio.Task) -> None:
     """A request answered 503 that failed afterwards: logged, since nobody else will see it."""
     if not task.cancelled() and task.exception() is not None:
         log.error("request failed after its time limit", exc_info=task.exception())
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS handling, with a refused preflight answered in the API's JSON error shape
+    (Starlette answers it in plain text) and the same headers."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        answer = super().preflight_response(request_headers)
+        if answer.status_code != 400:
+            return answer
+        refused = bytes(answer.body).decode().removeprefix("Disallowed CORS ")
+        headers = {k: v for k, v in answer.headers.items() if k not in ("content-length", "content-type")}
+        return error_json(400, "cors_refused", f"cross-origin request refused: {refused} not allowed", headers)
 
 
 class RequestMiddleware:

@@ -217,7 +217,8 @@ def cmd_pairs(args) -> int:
     fh, write = _writer(args.out)
     count = matches = 0
     with fh:
-        pairs = index.pairs(min_score=args.min_score, cross_seller_only=args.cross_seller_only, k=args.k)
+        pairs = index.pairs(min_score=args.min_score, cross_seller_only=args.cross_seller_only, k=args.k,
+                            workers=args.workers)
         for pair in Verdicts(index).review_pairs(pairs):
             write(pair.model_dump())
             count += 1
@@ -527,14 +528,17 @@ def serve(index_dir: Path, host: str, port: int, workers: int = 1, log_level: st
 
     import uvicorn
 
-    from api.app import INDEX_ENV
+    from api.app import INDEX_ENV, RATE_SHARED_ENV
     from api.logs import log_config
 
     os.environ[INDEX_ENV] = str(Path(index_dir).resolve())
-    metrics_dir = None
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        metrics_dir = tempfile.mkdtemp(prefix="simgov-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    shared_dir = None
+    if workers > 1:  # what the workers must count together: metrics, and each key's rate limit
+        shared_dir = Path(tempfile.mkdtemp(prefix="simgov-serve-"))
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            (shared_dir / "metrics").mkdir()
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared_dir / "metrics")
+        os.environ[RATE_SHARED_ENV] = str(shared_dir / "ratelimit.sqlite")
     try:
         uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_config=log_config(log_level), access_log=False, server_header=False)
@@ -542,8 +546,8 @@ def serve(index_dir: Path, host: str, port: int, workers: int = 1, log_level: st
         if exc.code not in (0, None):
             raise SimgovError(f"the server could not start on {host}:{port}; the log above says why") from None
     finally:
-        if metrics_dir:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+        if shared_dir:
+            shutil.rmtree(shared_dir, ignore_errors=True)
 
 
 def cmd_serve(args) -> int:
@@ -610,6 +614,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cross-seller-only", action="store_true", help="only pairs of different sellers")
     p.add_argument("-k", type=int, default=None, help="neighbours per item and signal (default from config)")
     p.add_argument("--out", required=True, type=Path, help="output file: .csv or JSON Lines")
+    p.add_argument("--workers", type=int, choices=range(1, 65), metavar="N",
+                   help="processes that score the pairs (default: the config's image_workers, 0 there = one "
+                        "per core; 1 = none)")
     p.set_defaults(func=cmd_pairs)
 
     p = sub.add_parser("duplicates", help="groups of duplicated merchandise (re-listings and copies)")

@@ -6,7 +6,7 @@ import re
 import httpx
 import pytest
 
-from api_support import cli_server, copy_market, make_key, thread_server
+from api_support import cli_server, copy_market, make_key, server_process, thread_server
 
 
 def auth(key: str) -> dict[str, str]:
@@ -116,3 +116,14 @@ def test_writes_survive_a_restart_and_workers_stay_in_step(market, tmp_path):
         served = sum(float(v) for v in re.findall(
             r'simgov_http_requests_total\{method="GET",route="/v1/items/\{item_id\}/similar",status="200"\} (\S+)', metrics))
         assert served == 24  # summed over both workers
+
+
+@pytest.mark.slow  # starts `simgov serve --workers 2`
+def test_workers_share_each_keys_rate_limit(market):
+    index_dir, keys = market
+    reader = auth(keys["investigator"])
+    limits = {"SIMGOV_RATE_PER_SECOND": "0.001", "SIMGOV_RATE_BURST": "4"}
+    with server_process(index_dir, "--workers", "2", env=limits) as (_, url, _):
+        # a new connection each time, so that both workers answer: together they allow the burst once
+        statuses = [httpx.get(url + "/v1/items/shoe-1", headers=reader, timeout=60).status_code for _ in range(8)]
+    assert statuses == [200] * 4 + [429] * 4
