@@ -146,13 +146,35 @@ def test_console_in_a_browser(demo):
             rows = Path(download.value.path()).read_text().splitlines()
             assert rows[0].startswith("query_item_id,item_id,seller_id,score,match,relation") and len(rows) == len(found) + 1
 
+            # the item's duplicate group: its members as thumbnails, and one click confirms the whole group
+            group_card = page.locator("#dup-group")
+            group_card.wait_for()
+            members = group_card.locator("article.group-member").evaluate_all("els => els.map(e => e.dataset.item)")
+            assert members[0] == query and len(members) >= 2 and set(members[1:]) & copies, (members, copies)
+            group_ids = group_card.locator(".verdict").get_attribute("data-ids").split(" ")
+            assert sorted(group_ids) == sorted(members)
+            assert group_card.locator(".evidence li").count() >= 2 and group_card.locator(".score-row").count() == len(members) - 1
+            assert group_card.locator(".verdict .state").inner_text() == "no verdict yet"
+            group_card.locator(".verdict select").select_option("same merchandise")
+            group_card.locator(".verdict button.confirm").click()
+            group_card.locator(".verdict[data-verdict='confirmed']").wait_for()
+            stored = httpx.get(f"{url}/v1/verdicts", params={"kind": "group"},
+                               headers={"Authorization": f"Bearer {key}"}).json()["verdicts"]
+            assert [(v["kind"], v["ids"], v["decision"], v["reason"]) for v in stored] == [
+                ("group", sorted(members), "confirmed", "same merchandise")]
+            page.reload()  # a later view of the same group shows the verdict
+            page.locator(f"#dup-group .verdict[data-verdict='confirmed'][data-verdict-id='{stored[0]['verdict_id']}']").wait_for()
+            assert "confirmed by" in page.locator("#dup-group .verdict .state").inner_text()
+            page.wait_for_function("() => document.querySelectorAll('.pic.loading').length === 0", timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "console-group.png"), full_page=True)
+
             # one click on the card's verdict bar stores a verdict, shown in place and through the API
             assert card.locator(".verdict .state").inner_text() == "no verdict yet"
             card.locator(".verdict select").select_option("different merchandise")
             card.locator(".verdict button.reject").click()
             card.locator(".verdict[data-verdict='rejected']").wait_for()
             assert "rejected by" in card.locator(".verdict .state").inner_text()
-            stored = httpx.get(f"{url}/v1/verdicts", params={"item_id": first_copy},
+            stored = httpx.get(f"{url}/v1/verdicts", params={"item_id": first_copy, "kind": "pair"},
                                headers={"Authorization": f"Bearer {key}"}).json()["verdicts"]
             assert [(v["kind"], v["ids"], v["decision"], v["reason"]) for v in stored] == [
                 ("pair", sorted([query, first_copy]), "rejected", "different merchandise")]

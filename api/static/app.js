@@ -283,13 +283,43 @@
       verdictBar("pair", [query.item_id, neighbour.item_id], verdict));
   }
 
+  // The duplicate group holding the item: its members side by side, the group's evidence, and one
+  // verdict bar for the whole group (kind "group", ids its members).
+  const GROUP_KINDS = { same_seller_relisting: "same-seller re-listing", cross_seller_copy: "cross-seller copy" };
+
+  function groupCard(itemId, answer) {
+    const group = answer.group;
+    const member = (m) => el("article", { class: `listing group-member${m.item_id === itemId ? " this" : ""}`,
+      "data-item": m.item_id },
+    m.images ? el("button", { type: "button", class: "pivot-pic", title: `open ${m.item_id}`,
+      onclick: () => go("item", m.item_id) }, picture(m.item_id, 0, m.title))
+      : el("div", { class: "pic missing" }, el("span", { text: "no picture" })),
+    el("div", { class: "head" }, el("button", { type: "button", class: "link item-link", onclick: () => go("item", m.item_id),
+      text: m.item_id }), m.item_id === itemId ? el("span", { class: "badge", text: "this listing" }) : null),
+    el("div", { class: "muted small" }, "seller ", sellerLink(m.seller_id)),
+    el("div", { class: "small", text: m.title || "(no title)" }),
+    m.score === null ? null : scoreBar("score", m.score));
+    return el("section", { class: `card group-card${answer.match ? "" : " not-match"}`, id: "dup-group",
+      "data-group": group.group_id },
+    el("div", { class: "head" }, el("h3", { text: `Duplicate group (${group.members.length} listings)` }),
+      el("span", { class: `badge rel rel-${group.kind === "cross_seller_copy" ? "cross_seller_copy" : "same_seller_duplicate"}`,
+        text: GROUP_KINDS[group.kind] || group.kind }),
+      answer.match ? el("span", { class: "badge match", text: "match" }) : null,
+      el("span", { class: "muted small", text: `mean score ${fmt(group.score)} · ${group.group_id}` })),
+    answer.truncated ? el("p", { class: "muted small",
+      text: `grown to its first ${answer.max_members} listings; more listings link to it` }) : null,
+    el("div", { class: "grid small-grid" }, answer.members.map(member)),
+    el("ul", { class: "evidence" }, group.evidence.map((line) => el("li", { text: line }))),
+    verdictBar("group", group.members, group.verdict));
+  }
+
   async function itemView(view, itemId, options = {}) {
     const k = options.k || Number(sessionStorage.getItem("simgov.k") || 10);
     const token = viewToken;
     const path = `/v1/items/${encodeURIComponent(itemId)}`;
-    const [detail, similar, counterfeit] = await Promise.all([
-      api(path), api(`${path}/similar?k=${k}`),
-      api(`${path}/counterfeit`).catch((err) => (err.status === 401 ? Promise.reject(err) : { error: err.message })),
+    const optional = (request) => request.catch((err) => (err.status === 401 ? Promise.reject(err) : { error: err.message }));
+    const [detail, similar, counterfeit, group] = await Promise.all([
+      api(path), api(`${path}/similar?k=${k}`), optional(api(`${path}/counterfeit`)), optional(api(`${path}/group`)),
     ]);
     if (token !== viewToken) return;
     // reference listings this item is a suspected counterfeit of
@@ -333,6 +363,12 @@
       view.append(el("p", { class: "muted small", text: `counterfeit check unavailable: ${counterfeit.error}` }));
     }
 
+    if (group.group) view.append(groupCard(item.item_id, group));
+    else {
+      view.append(el("p", { class: "muted small", id: "dup-group-none",
+        text: group.error ? `duplicate group unavailable: ${group.error}` : "not in a duplicate group" }));
+    }
+
     const kSelect = el("select", { "aria-label": "neighbours", onchange: (e) => {
       sessionStorage.setItem("simgov.k", e.target.value);
       route();
@@ -346,7 +382,7 @@
 
     setCase(`item ${item.item_id}: ${similar.neighbours.length} neighbours`,
       { kind: "item", item_id: item.item_id, item, signals: detail.signals, problems: detail.problems,
-        counterfeit, neighbours: similar.neighbours });
+        counterfeit, group, neighbours: similar.neighbours });
   }
 
   // -- account view ---------------------------------------------------------------------------
