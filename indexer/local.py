@@ -6,23 +6,24 @@ items (including the size and time of their picture files), so a re-run skips wh
 there, re-encodes what changed, and an interrupted run loses at most the batches in flight. The
 search structures are published as a new generation only at the end.
 
-Signals marked `parallel` (the lexical profile, image fingerprints) run in a process pool of
-`workers` processes while this process encodes titles and writes the store; batches are written
-in file order, so the store (vec_ids included) is the same as with one process. Accounts follow the same
+Rows are decoded, validated, hashed and serialised, and the signals marked `parallel` (the
+lexical profile, image fingerprints) computed, in a process pool of `workers` processes, while
+this process encodes titles and writes the store; chunks come back and batches are written in
+file order, so the store (vec_ids included) is the same as with one process. A first build feeds
+its search structures as it writes instead of re-reading the store at the end. Accounts follow the same
 rules (see :func:`ingest_accounts`); their identifiers are hashed with the index's secret before
 anything is stored, and problems name identifiers, never their values.
 """
 from __future__ import annotations
 
-import os
 import sqlite3
-import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
+
+import numpy as np
 
 from simgov.config import Config
 from simgov.errors import ImageRejected
@@ -30,9 +31,11 @@ from simgov.imageio import file_signature, resolve_inside
 from simgov.accounts.secret import identifier_secret, verify_or_record
 from simgov.errors import SimgovError
 from simgov.index import MAX_DEAD_SHARE, SimIndex, write_json_atomic
-from simgov.schema import Account, Item, RowProblem, parse_accounts, parse_items
+from simgov.pool import pool_workers, start_pool
+from simgov.schema import (Account, Item, RowProblem, duplicate_item, item_from_row, json_row, parse_accounts,
+                           read_raw_rows)
 from simgov.signals import BuildContext, Signal, SignalOutput, create_signals
-from simgov.store import problems_for_items
+from simgov.store import LIVE_BATCH, content_hashes, problems_for_items
 
 REPORT = "build_report.json"
 Progress = Callable[[int, int], None]
@@ -69,46 +72,111 @@ class BuildResult:
         return self.encoded / self.seconds if self.seconds else 0.0
 
 
-def build_workers(config: Config, workers: int | None = None) -> int:
-    """Processes for the parallel signals: `workers`, else config.image_workers; 0 = one per core."""
-    n = config.image_workers if workers is None else workers
-    return n if n > 0 else (os.cpu_count() or 1)
+class Prepared(NamedTuple):
+    """A valid row made ready for writing (in a pool worker or in the build process). `item` is
+    None when the store already holds this content hash (nothing to encode); `outputs`: the
+    parallel signals' outputs when a worker computed them."""
+
+    line: int
+    item_id: str
+    item: Item | None
+    content_hash: str
+    record: str | None
+    outputs: dict[str, SignalOutput]
 
 
-_POOL_SIGNALS: dict[tuple[str, tuple[str, ...]], dict[str, Signal]] = {}
+def _prepare(file: str, rows: list, ctx: BuildContext, signals: dict[str, Signal],
+             known: Callable[[list[str]], dict[str, str]]) -> list[Prepared | RowProblem]:
+    """Decode, validate, hash and serialise a chunk of rows, in file order; compute `signals` for
+    the items whose content hash `known` does not already hold. Duplicates are left to the caller,
+    which sees every chunk in order."""
+    out: list = []
+    for row in rows:
+        if isinstance(row, tuple):
+            row = json_row(file, *row)
+        out.append(row if isinstance(row, RowProblem) else (row.line, item_from_row(file, row)))
+    valid = [n for n, entry in enumerate(out) if isinstance(entry, tuple) and isinstance(entry[1], Item)]
+    have = known([out[n][1].item_id for n in valid])
+    changed = []
+    for n in valid:
+        line, item = out[n]
+        digest, record = item.hash_and_record(_images_signature(item, ctx))
+        if have.get(item.item_id) == digest:
+            out[n] = Prepared(line, item.item_id, None, digest, None, {})
+        else:
+            out[n] = Prepared(line, item.item_id, item, digest, record, {})
+            changed.append(n)
+    for name, signal in signals.items():
+        for n, output in zip(changed, signal.compute([out[n].item for n in changed], ctx)):
+            out[n].outputs[name] = output
+    return [entry if isinstance(entry, (Prepared, RowProblem)) else entry[1] for entry in out]
 
 
-def _compute_parallel(config_json: str, names: tuple[str, ...], items: list[Item],
-                      ctx: BuildContext) -> dict[str, list[SignalOutput]]:
-    """In a pool process: the named signals' outputs for a batch (signals made once per process)."""
-    signals = _POOL_SIGNALS.get((config_json, names))
-    if signals is None:
-        signals = _POOL_SIGNALS[(config_json, names)] = create_signals(Config.model_validate_json(config_json),
-                                                                      list(names))
-    return {name: signals[name].compute(items, ctx) for name in names}
+_WORKER: dict = {}
 
 
-def _exit_with_parent(build_pid: int, poll_seconds: float = 1.0) -> None:
-    """Pool initializer: leave when the build process is gone. A build killed with SIGKILL cannot
-    stop its workers, and they would wait on the task queue for ever. (The build may die while a
-    worker still starts, hence its pid is passed in rather than read here.)"""
-
-    def watch() -> None:
-        while os.getppid() == build_pid:
-            time.sleep(poll_seconds)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-build", daemon=True).start()
+def _init_worker(config_json: str, names: tuple[str, ...], store_path: str, ctx: BuildContext) -> None:
+    """Pool initializer: the parallel signals, a read connection to the store and the build's
+    context, made once per worker."""
+    _WORKER.update(signals=create_signals(Config.model_validate_json(config_json), list(names)), ctx=ctx,
+                   db=sqlite3.connect(store_path, timeout=60, isolation_level=None, check_same_thread=False))
 
 
-def _start_pool(workers: int) -> ProcessPoolExecutor:
-    import multiprocessing
+def _prepare_in_worker(file: str, rows: list) -> list[Prepared | RowProblem]:
+    return _prepare(file, rows, _WORKER["ctx"], _WORKER["signals"], lambda ids: content_hashes(_WORKER["db"], ids))
 
-    # spawn: workers start from a clean interpreter as children of this process, never a fork of it
-    # (it holds FAISS's OpenMP and the tokenizer's threads), and never of a forkserver, which a
-    # killed build would leave behind with its workers.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_exit_with_parent, initargs=(os.getpid(),))
+
+def _same_structures(config: Config, expected: int, live: int) -> bool:
+    """Whether search structures sized for `expected` items are those that `live` items get: the
+    sizes only choose a kind through the dense and binary indexes' `flat_max`."""
+    low, high = sorted((expected, live))
+    return not any(low <= limit < high for limit in (config.dense_index.flat_max, config.binary_index.flat_max))
+
+
+class _Feed:
+    """The search structures of a first build, fed as batches are written instead of rebuilt from
+    the store at the end (re-reading 1M title vectors and lexical profiles). Adds go in the
+    batches `SimIndex.rebuild_structures` uses, so the structures are the same; any write not
+    ours (a concurrent API upsert) turns feeding off and the build rebuilds as before."""
+
+    def __init__(self, index: SimIndex, expected: int):
+        self.index, self.expected, self.fed = index, expected, 0
+        self.held: list[tuple[int, dict[str, bytes]]] = []
+        for signal in index.signals.values():
+            signal.reset(expected)
+        index.indexed_vectors = 0
+
+    def add(self, written: list[tuple[int, int | None]], writes) -> bool:
+        """Take a written batch; False (stop feeding) unless it continues our own writes."""
+        first = self.fed + len(self.held) + 1
+        if [w[0] for w in written] != list(range(first, first + len(written))) or any(w[1] for w in written):
+            return False
+        self.held += [(vec_id, w.blobs) for (vec_id, _), w in zip(written, writes)]
+        while len(self.held) >= LIVE_BATCH:
+            self._flush(self.held[:LIVE_BATCH])
+            del self.held[:LIVE_BATCH]
+        return True
+
+    def _flush(self, held) -> None:
+        for name, signal in self.index.signals.items():
+            ids = [vec_id for vec_id, blobs in held if name in blobs]
+            signal.add(np.array(ids, dtype=np.int64), [blobs[name] for vec_id, blobs in held if name in blobs])
+        self.fed += len(held)
+        self.index.indexed_vectors = self.fed
+
+    def finish(self) -> bool:
+        """Complete the structures; False when they cannot stand for the store (rebuild instead)."""
+        if self.held:
+            self._flush(self.held)
+            self.held = []
+        store = self.index.store
+        if store.changes_since(self.fed) or store.count_items() != self.fed \
+                or not _same_structures(self.index.config, self.expected, self.fed):
+            return False
+        seq = store.current_seq()
+        self.index.accounts.rebuild(seq)
+        self.index.applied_seq = seq
+        return True
 
 
 def count_lines(path: Path) -> int:
@@ -184,7 +252,7 @@ def ingest_accounts(index: SimIndex, accounts_file: Path, run_id: int, result: A
 def build(items_file: Path | None, index_dir: Path, config: Config | None = None, progress: Progress | None = None,
           *, accounts_file: Path | None = None, workers: int | None = None) -> BuildResult:
     """Build or update the index in `index_dir` from `items_file` and/or `accounts_file`; see the
-    module docstring. `workers`: processes for the parallel signals (default: build_workers);
+    module docstring. `workers`: processes for the parallel signals (default: pool_workers);
     an items file of one batch or less, or 1 worker, computes everything in this process."""
     started = time.monotonic()
     if items_file is None and accounts_file is None:
@@ -202,71 +270,85 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
     result = BuildResult()
     item_total = count_lines(items_file) if items_file is not None else 0
     total = item_total + (count_lines(accounts_file) if accounts_file is not None else 0)
-    batch: list[tuple[int, Item]] = []
+    batch: list[Prepared] = []
     status = "failed"
-    n_workers = build_workers(index.config, workers)
+    n_workers = pool_workers(index.config, workers)
     parallel = tuple(name for name, signal in index.signals.items() if signal.parallel)
-    pool = (_start_pool(n_workers) if n_workers > 1 and parallel and item_total > index.config.build_batch_size
-            else None)
-    config_json = index.config.model_dump_json()
-    # Batches (and bad rows) wait here in file order until written; at most 2 batches per worker
-    # are in flight, so memory stays bounded whatever the file's size.
-    pending: deque = deque()
+    source, size = str(items_file), index.config.build_batch_size
+    pool = (start_pool(n_workers, _init_worker, (index.config.model_dump_json(), parallel, str(store.path), ctx))
+            if n_workers > 1 and item_total > size else None)
+    # A first build into an empty store feeds its search structures as it writes (see _Feed).
+    feed = (_Feed(index, item_total) if items_file is not None and index.manifest.get("generation") is None
+            and store.current_seq() == 0 else None)
+    seen: set[str] = set()
+
+    def prepared_chunks():
+        """Chunks of `size` rows prepared in file order: by the pool (at most 2 chunks per worker
+        in flight, so memory stays bounded whatever the file's size) or here."""
+        in_flight: deque = deque()
+        chunk: list = []
+        for row in read_raw_rows(items_file):
+            chunk.append(row)
+            if len(chunk) >= size:
+                if pool:
+                    in_flight.append(pool.submit(_prepare_in_worker, source, chunk))
+                    while len(in_flight) > 2 * n_workers:
+                        yield in_flight.popleft().result()
+                else:
+                    yield _prepare(source, chunk, ctx, {}, store.content_hashes)
+                chunk = []
+        if chunk and pool:
+            in_flight.append(pool.submit(_prepare_in_worker, source, chunk))
+        elif chunk:
+            yield _prepare(source, chunk, ctx, {}, store.content_hashes)
+        while in_flight:
+            yield in_flight.popleft().result()
+
+    def skip(problem: RowProblem) -> None:
+        store.record_skips(run_id, [problem])
+        result.problems.append(problem)
+        result.skipped_rows += 1
 
     def flush() -> None:
-        lines = {item.item_id: line for line, item in batch}
-        items = [item for _, item in batch]
-        hashes = {item.item_id: item.content_hash(_images_signature(item, ctx)) for item in items}
-        known = store.content_hashes(list(hashes))
-        changed = [item for item in items if known.get(item.item_id) != hashes[item.item_id]]
-        unchanged = [item.item_id for item in items if known.get(item.item_id) == hashes[item.item_id]]
-        done = pool.submit(_compute_parallel, config_json, parallel, changed, ctx) if pool and changed else None
-        pending.append((lines, hashes, changed, unchanged, done))
-        batch.clear()
-        while len(pending) > (2 * n_workers if pool else 0):
-            finish(pending.popleft())
-
-    def finish(entry) -> None:
-        if isinstance(entry, RowProblem):
-            store.record_skips(run_id, [entry])
-            result.problems.append(entry)
-            return
-        lines, hashes, changed, unchanged, done = entry
+        nonlocal feed
+        changed = [p for p in batch if p.item is not None]
+        unchanged = {p.item_id: p.line for p in batch if p.item is None}
         found = []
         if changed:
-            writes = index.compute(changed, ctx, [hashes[item.item_id] for item in changed],
-                                   done.result() if isinstance(done, Future) else None)
-            for w in writes:
-                w.content_hash = hashes[w.item.item_id]
-                found += [RowProblem(str(items_file), lines[w.item.item_id], p, w.item.item_id, s) for s, p in w.problems]
-            index.write(writes, live=False)
-        for item_id, probs in problems_for_items(store, unchanged).items():
-            found += [RowProblem(str(items_file), lines[item_id], p, item_id, s) for s, p in probs]
+            writes = index.compute([p.item for p in changed], ctx, [p.content_hash for p in changed],
+                                   {name: [p.outputs[name] for p in changed] for name in parallel} if pool else None)
+            for w, p in zip(writes, changed):
+                w.record = p.record
+                found += [RowProblem(source, p.line, problem, p.item_id, s) for s, problem in w.problems]
+            written = index.write(writes, live=False)
+            if feed is not None and not feed.add(written, writes):
+                feed = None
+        for item_id, probs in problems_for_items(store, list(unchanged)).items():
+            found += [RowProblem(source, unchanged[item_id], p, item_id, s) for s, p in probs]
         store.record_skips(run_id, found)
         result.problems.extend(found)
         result.signal_problems += len(found)
         result.encoded += len(changed)
         result.unchanged += len(unchanged)
+        batch.clear()
 
     try:
-        for entry in (parse_items(items_file) if items_file is not None else ()):
-            if isinstance(entry, RowProblem):
-                if pending:  # reported after the batches read before it, as in file order
-                    pending.append(entry)
+        for chunk in (prepared_chunks() if items_file is not None else ()):
+            for entry in chunk:
+                if isinstance(entry, RowProblem):
+                    skip(entry)
+                elif entry.item_id in seen:
+                    skip(duplicate_item(source, entry.line, entry.item_id))
                 else:
-                    finish(entry)
-                result.skipped_rows += 1
-            else:
-                batch.append(entry)
-                result.rows += 1
-                if len(batch) >= index.config.build_batch_size:
-                    flush()
-            if progress:
-                progress(result.rows + result.skipped_rows, total)
+                    seen.add(entry.item_id)
+                    batch.append(entry)
+                    result.rows += 1
+                    if len(batch) >= size:
+                        flush()
+                if progress:
+                    progress(result.rows + result.skipped_rows, total)
         if batch:
             flush()
-        while pending:
-            finish(pending.popleft())
         if pool:
             pool.shutdown()
         if accounts_file is not None:
@@ -281,7 +363,8 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         unpublished = store.current_seq() > int(index.manifest.get("applied_seq", 0))
         if index.manifest.get("generation") is None or stale or result.encoded or accounts_encoded or unpublished:
             if index.manifest.get("generation") is None or stale:
-                index.rebuild_structures()
+                if feed is None or stale or not feed.finish():
+                    index.rebuild_structures()
             else:
                 index.refresh()
             roots = list(dict.fromkeys([*index.manifest.get("data_roots", []), *map(str, ctx.data_roots)]))

@@ -226,13 +226,15 @@ class SimIndex:
             writes.append(ItemWrite(item, hashes[i] if hashes is not None else item.content_hash(), blobs, problems))
         return writes
 
-    def write(self, writes: list[ItemWrite], *, live: bool = True) -> None:
-        """Store a batch durably; with `live`, make it searchable in this process at once."""
+    def write(self, writes: list[ItemWrite], *, live: bool = True) -> list[tuple[int, int | None]]:
+        """Store a batch durably; with `live`, make it searchable in this process at once.
+        Returns `Store.write_items`' (new vec_id, replaced vec_id or None) per write."""
         with self.lock:
-            self.store.write_items(writes)
+            written = self.store.write_items(writes)
             self.banks.flag(writes)
             if live:
                 self._replay()
+        return written
 
     def delete(self, item_id: str) -> None:
         with self.lock:

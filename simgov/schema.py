@@ -90,8 +90,22 @@ class Item(BaseModel):
 
     def content_hash(self, extra: str = "") -> str:
         """Fingerprint of everything a signal may read; a changed item is re-encoded."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) + extra
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        return _digest(self.model_dump(mode="json"), extra)
+
+    def stored_record(self) -> str:
+        """The record as the store keeps it: canonical JSON without the fields that are None."""
+        return canonical_json(self.model_dump(mode="json", exclude_none=True))
+
+    def hash_and_record(self, extra: str = "") -> tuple[str, str]:
+        """`content_hash(extra)` and `stored_record()` from one model_dump (exclude_none drops
+        top-level None fields only, extra fields included), for a bulk build's every row."""
+        data = self.model_dump(mode="json")
+        return _digest(data, extra), canonical_json({k: v for k, v in data.items() if v is not None})
+
+
+def _digest(data: dict, extra: str) -> str:
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False) + extra
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -123,7 +137,8 @@ def _valid_unicode(data: dict) -> bool:
     return True
 
 
-def _json_lines(path: Path) -> Iterator[Row | RowProblem]:
+def _json_line_bytes(path: Path) -> Iterator[tuple[int, bytes] | RowProblem]:
+    """(line number, raw line) of every non-blank line; an oversized line is a problem."""
     with path.open("rb") as fh:
         line_no = 0
         while True:
@@ -136,28 +151,32 @@ def _json_lines(path: Path) -> Iterator[Row | RowProblem]:
                     raw = fh.readline(MAX_LINE_BYTES)
                 yield RowProblem(str(path), line_no, f"line longer than {MAX_LINE_BYTES} bytes")
                 continue
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield RowProblem(str(path), line_no, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
-                continue
-            try:
-                data = json.loads(text)
-            except RecursionError:
-                yield RowProblem(str(path), line_no, "JSON nested too deeply")
-                continue
-            except json.JSONDecodeError as exc:
-                yield RowProblem(str(path), line_no, f"not JSON: {exc.msg} at column {exc.colno}")
-                continue
-            if not isinstance(data, dict):
-                yield RowProblem(str(path), line_no, f"expected a JSON object, got {type(data).__name__}")
-                continue
-            if _SURROGATE_ESCAPE.search(text) and not _valid_unicode(data):
-                yield RowProblem(str(path), line_no, "text that is not valid Unicode (a lone surrogate escape)")
-                continue
-            yield Row(line_no, data)
+            if raw.strip():
+                yield line_no, raw
+
+
+def json_row(file: str, line_no: int, raw: bytes) -> Row | RowProblem:
+    """One JSON Lines row decoded, or the problem with it (a bulk build calls this in its workers)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return RowProblem(file, line_no, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        return RowProblem(file, line_no, "JSON nested too deeply")
+    except json.JSONDecodeError as exc:
+        return RowProblem(file, line_no, f"not JSON: {exc.msg} at column {exc.colno}")
+    if not isinstance(data, dict):
+        return RowProblem(file, line_no, f"expected a JSON object, got {type(data).__name__}")
+    if _SURROGATE_ESCAPE.search(text) and not _valid_unicode(data):
+        return RowProblem(file, line_no, "text that is not valid Unicode (a lone surrogate escape)")
+    return Row(line_no, data)
+
+
+def _json_lines(path: Path) -> Iterator[Row | RowProblem]:
+    for entry in _json_line_bytes(path):
+        yield entry if isinstance(entry, RowProblem) else json_row(str(path), *entry)
 
 
 def _csv_rows(path: Path) -> Iterator[Row | RowProblem]:
@@ -195,6 +214,14 @@ def read_rows(path: Path) -> Iterator[Row | RowProblem]:
     return _json_lines(path)
 
 
+def read_raw_rows(path: Path) -> Iterator[Row | tuple[int, bytes] | RowProblem]:
+    """Like read_rows, but JSON Lines rows stay undecoded `(line, bytes)` for `json_row` to decode
+    elsewhere (a bulk build's workers); CSV rows, which may span lines, come decoded."""
+    if path.suffix.lower() == ".csv":
+        return _csv_rows(path)
+    return _json_line_bytes(path)
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
@@ -203,24 +230,31 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def item_from_row(file: str, row: Row) -> Item | RowProblem:
+    """The validated item of a row, or why it cannot be used."""
+    try:
+        return Item.model_validate(row.data)
+    except ValidationError as exc:
+        return RowProblem(file, row.line, describe_validation_error(exc),
+                          item_id=row.data.get("item_id") if isinstance(row.data.get("item_id"), str) else None)
+
+
+def duplicate_item(file: str, line: int, item_id: str) -> RowProblem:
+    return RowProblem(file, line, "duplicate item_id (first occurrence kept)", item_id=item_id)
+
+
 def parse_items(path: Path) -> Iterator[tuple[int, Item] | RowProblem]:
     """Validated items with their line numbers; duplicate ids after the first are problems."""
     seen: set[str] = set()
     for row in read_rows(path):
-        if isinstance(row, RowProblem):
-            yield row
-            continue
-        try:
-            item = Item.model_validate(row.data)
-        except ValidationError as exc:
-            yield RowProblem(str(path), row.line, describe_validation_error(exc),
-                             item_id=row.data.get("item_id") if isinstance(row.data.get("item_id"), str) else None)
-            continue
-        if item.item_id in seen:
-            yield RowProblem(str(path), row.line, "duplicate item_id (first occurrence kept)", item_id=item.item_id)
-            continue
-        seen.add(item.item_id)
-        yield row.line, item
+        item = row if isinstance(row, RowProblem) else item_from_row(str(path), row)
+        if isinstance(item, RowProblem):
+            yield item
+        elif item.item_id in seen:
+            yield duplicate_item(str(path), row.line, item.item_id)
+        else:
+            seen.add(item.item_id)
+            yield row.line, item
 
 
 #: Identifier names that are also taken from the top level of an account row, so that a raw
@@ -357,4 +391,5 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-__all__ = ["Item", "Account", "Row", "RowProblem", "parse_items", "parse_accounts", "read_rows", "canonical_json"]
+__all__ = ["Item", "Account", "Row", "RowProblem", "parse_items", "parse_accounts", "read_rows", "read_raw_rows",
+           "json_row", "item_from_row", "duplicate_item", "canonical_json"]

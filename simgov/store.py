@@ -18,7 +18,11 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import SimgovError
-from .schema import Item, RowProblem, canonical_json
+from .schema import Item, RowProblem
+
+#: Live items per batch when structures are rebuilt from the store (`iter_live`); a bulk build
+#: that feeds them as it writes adds in the same batches, so the structures come out the same.
+LIVE_BATCH = 5000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -162,6 +166,7 @@ class ItemWrite:
     content_hash: str
     blobs: dict[str, bytes]
     problems: list[tuple[str, str]]  # (signal, problem)
+    record: str | None = None  # item.stored_record() when the caller already made it
 
 
 class Store:
@@ -226,23 +231,15 @@ class Store:
     # -- items --------------------------------------------------------------------------------
     def content_hashes(self, item_ids: list[str]) -> dict[str, str]:
         """Live items' content hashes, to skip unchanged rows on a re-run."""
-        out: dict[str, str] = {}
-        db = self.connection()
-        for start in range(0, len(item_ids), 500):
-            chunk = item_ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for item_id, digest in db.execute(
-                f"SELECT item_id, content_hash FROM items WHERE deleted=0 AND item_id IN ({marks})", chunk
-            ):
-                out[item_id] = digest
-        return out
+        return content_hashes(self.connection(), item_ids)
 
     def write_items(self, writes: list[ItemWrite]) -> list[tuple[int, int | None]]:
         """Store new versions in one transaction; returns (new vec_id, replaced vec_id or None)."""
         result = []
         now = time.time()
-        # Records are serialised before the transaction: other writers wait less.
-        records = [canonical_json(w.item.model_dump(mode="json", exclude_none=True)) for w in writes]
+        # Records are serialised before the transaction (other writers wait less), unless the
+        # caller did (the bulk build's workers).
+        records = [w.record if w.record is not None else w.item.stored_record() for w in writes]
         with self.transaction() as db:
             seq = int(db.execute("SELECT value FROM meta WHERE key='seq'").fetchone()[0])
             # One SELECT ... IN per chunk instead of one per item (the bulk build's largest SQLite
@@ -330,7 +327,7 @@ class Store:
     def count_items(self) -> int:
         return self.connection().execute("SELECT COUNT(*) FROM items WHERE deleted=0").fetchone()[0]
 
-    def iter_live(self, batch: int = 5000) -> Iterator[list[tuple[int, str, str]]]:
+    def iter_live(self, batch: int = LIVE_BATCH) -> Iterator[list[tuple[int, str, str]]]:
         """(vec_id, item_id, seller_id) of every live item, in vec_id order, in batches."""
         last = -1
         db = self.connection()
@@ -402,4 +399,17 @@ def problems_for_items(store: Store, item_ids: list[str]) -> dict[str, list[tupl
                 "SELECT items.item_id, p.signal, p.problem FROM signal_problems p JOIN items ON items.vec_id = p.vec_id "
                 f"WHERE items.deleted=0 AND items.item_id IN ({marks})", chunk):
             out.setdefault(item_id, []).append((signal, problem))
+    return out
+
+
+def content_hashes(db: sqlite3.Connection, item_ids: list[str]) -> dict[str, str]:
+    """Live items' content hashes through any connection (a bulk build's workers have their own)."""
+    out: dict[str, str] = {}
+    for start in range(0, len(item_ids), 500):
+        chunk = item_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for item_id, digest in db.execute(
+            f"SELECT item_id, content_hash FROM items WHERE deleted=0 AND item_id IN ({marks})", chunk
+        ):
+            out[item_id] = digest
     return out
