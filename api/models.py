@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from simgov.records import Group, LinkedAccount, Neighbour, Verdict
+from simgov.records import Bank, BankEntry, BankHit, Group, LinkedAccount, Neighbour, Verdict
 from simgov.schema import MAX_ID_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Item
 
 MAX_BATCH = 1000
@@ -197,28 +197,8 @@ class VerdictList(BaseModel):
     verdicts: list[Verdict]
 
 
-class BankHit(BaseModel):
-    item_id: str
-    bank: str
-    entry_id: int
-    kind: Literal["pdq", "title", "identifier"]
-    detail: str = Field(description="what matched, in plain words (never an identifier's value)")
-    score: float
-    at: float = Field(description="Unix time the listing was checked")
-
-
 class BankHits(BaseModel):
     hits: list[BankHit]
-
-
-class Bank(BaseModel):
-    name: str
-    description: str | None
-    enabled: bool
-    created_at: float
-    created_by: str | None
-    entries: int
-    enabled_entries: int
 
 
 class BankList(BaseModel):
@@ -261,18 +241,6 @@ BankEntryIn = Annotated[PdqEntryIn | TitleEntryIn | IdentifierEntryIn, Field(dis
 class BankEntriesAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
     entries: list[BankEntryIn] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-class BankEntry(BaseModel):
-    entry_id: int
-    bank: str
-    kind: str
-    value: str = Field(description="the PDQ hash, the title, or the identifier's keyed hash")
-    label: str | None
-    source: str | None = Field(description="cli, api, import:FILE or verdict:ID")
-    enabled: bool
-    added_at: float
-    added_by: str | None
 
 
 class BankEntries(BaseModel):

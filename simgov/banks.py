@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
 from .errors import BadInput, UnknownId
+from .records import Bank, BankEntry, BankHit
 from .signals import Query
 
 if TYPE_CHECKING:
@@ -37,42 +37,9 @@ PDQ_NEIGHBOURS = 4
 MAX_LABEL = 500
 
 
-@dataclass
-class Bank:
-    name: str
-    description: str | None
-    enabled: bool
-    created_at: float
-    created_by: str | None
-    entries: int
-    enabled_entries: int
-
-
-@dataclass
-class BankEntry:
-    entry_id: int
-    bank: str
-    kind: str
-    value: str
-    label: str | None
-    source: str | None
-    enabled: bool
-    added_at: float
-    added_by: str | None
-
-
-@dataclass
-class BankHit:
-    item_id: str
-    bank: str
-    entry_id: int
-    kind: str
-    detail: str
-    score: float
-    at: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+def _entry(row) -> BankEntry:
+    """A `bank_entries` row (its columns in the model's field order)."""
+    return BankEntry(**dict(zip(BankEntry.model_fields, row)))
 
 
 def check_name(name: str) -> str:
@@ -161,7 +128,7 @@ class Banks:
             "SELECT b.name, b.description, b.enabled, b.created_at, b.created_by, COUNT(e.entry_id), "
             "COALESCE(SUM(e.enabled), 0) FROM banks b LEFT JOIN bank_entries e ON e.bank = b.name "
             "GROUP BY b.name ORDER BY b.name").fetchall()
-        return [Bank(r[0], r[1], bool(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+        return [Bank(**dict(zip(Bank.model_fields, r))) for r in rows]
 
     def get(self, name: str) -> Bank:
         found = [b for b in self.list() if b.name == name]
@@ -215,7 +182,7 @@ class Banks:
         self.get(name)
         sql = "SELECT * FROM bank_entries WHERE bank=?" + (" AND kind=?" if kind else "") + " ORDER BY entry_id"
         rows = self.store.connection().execute(sql, (name, kind) if kind else (name,)).fetchall()
-        return [BankEntry(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8]) for r in rows]
+        return [_entry(r) for r in rows]
 
     def set_entry_enabled(self, name: str, entry_id: int, enabled: bool) -> BankEntry:
         with self.store.transaction() as db:
@@ -235,7 +202,7 @@ class Banks:
                 rows = self.store.connection().execute(
                     "SELECT e.* FROM bank_entries e JOIN banks b ON b.name = e.bank "
                     "WHERE e.enabled=1 AND b.enabled=1 ORDER BY e.entry_id").fetchall()
-                entries = [BankEntry(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8]) for r in rows]
+                entries = [_entry(r) for r in rows]
                 self._matchers = (version, _Matchers(self.index, entries))
             return self._matchers[1]
 
@@ -251,7 +218,8 @@ class Banks:
             e = m.entries[entry_id]
             label = f" ({e.label})" if e.label else ""
             if entry_id not in hits or hits[entry_id].score < score:
-                hits[entry_id] = BankHit(item_id, e.bank, entry_id, e.kind, detail + label, round(score, 4), now)
+                hits[entry_id] = BankHit(item_id=item_id, bank=e.bank, entry_id=entry_id, kind=e.kind,
+                                         detail=detail + label, score=round(score, 4), at=now)
 
         if m.pdq is not None and "image" in blobs:
             from .signals.image import PDQ_NEAR, pdq_copy_score, read_pictures
@@ -333,7 +301,7 @@ class Banks:
             "SELECT h.item_id, h.bank, h.entry_id, h.kind, h.detail, h.score, h.at FROM bank_hits h "
             f"JOIN items i ON i.item_id = h.item_id WHERE {' AND '.join(where)} "
             "ORDER BY h.at DESC, h.item_id, h.entry_id LIMIT ?", [*args, limit]).fetchall()
-        return [BankHit(*r) for r in rows]
+        return [BankHit(**dict(zip(BankHit.model_fields, r))) for r in rows]
 
 
 def brand_bank(brand: str | None) -> str:

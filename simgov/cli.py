@@ -469,7 +469,7 @@ def cmd_banks(args) -> int:
     else:
         hits = banks.hits(bank=args.bank, limit=args.limit)
         if args.json:
-            print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))
+            print(json.dumps([h.model_dump() for h in hits], ensure_ascii=False, indent=2))
         else:
             print(_table([[h.item_id, h.bank, str(h.entry_id), h.kind, f"{h.score:.2f}", _when(h.at), h.detail]
                           for h in hits], ["item", "bank", "entry", "kind", "score", "at", "detail"]))

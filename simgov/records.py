@@ -99,3 +99,39 @@ class AccountPair(BaseModel):
     account_b: str
     score: float = Field(ge=0, le=1)
     match: bool
+
+
+class Bank(BaseModel):
+    """A known-bad bank (`/v1/banks`, `simgov banks list`)."""
+
+    name: str
+    description: str | None
+    enabled: bool
+    created_at: float
+    created_by: str | None
+    entries: int
+    enabled_entries: int
+
+
+class BankEntry(BaseModel):
+    entry_id: int
+    bank: str
+    kind: Literal["pdq", "title", "identifier"]
+    value: str = Field(description="the PDQ hash, the title, or the identifier's keyed hash")
+    label: str | None
+    source: str | None = Field(description="cli, api, import:FILE or verdict:ID")
+    enabled: bool
+    added_at: float
+    added_by: str | None
+
+
+class BankHit(BaseModel):
+    """A listing that matched a bank entry when it was written or scanned."""
+
+    item_id: str
+    bank: str
+    entry_id: int
+    kind: Literal["pdq", "title", "identifier"]
+    detail: str = Field(description="what matched, in plain words (never an identifier's value)")
+    score: float
+    at: float = Field(description="Unix time the listing was checked")

@@ -2,7 +2,6 @@
 write PDQ hash lists in the ThreatExchange / HMA text format, re-check listings, read the hits."""
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -13,7 +12,7 @@ from simgov.exchange import format_hash_list, parse_hash_list
 
 from ..deps import BankAdmin, Index
 from ..errors import ApiError, responses
-from ..models import (Bank, BankAddResult, BankCreate, BankEntries, BankEntriesAdd, BankEntry, BankHit, BankHits,
+from ..models import (Bank, BankAddResult, BankCreate, BankEntries, BankEntriesAdd, BankEntry, BankHits,
                       BankList, BankScan, Enabled)
 
 router = APIRouter(tags=["banks"], responses=responses(400, 401, 403, 422))
@@ -25,7 +24,7 @@ HASH_LIST = {200: {"content": {"text/plain": {"schema": {"type": "string"}}},
 @router.get("/v1/banks", response_model=BankList)
 def list_banks(index: Index, _: BankAdmin) -> BankList:
     """Every bank with its entry counts."""
-    return BankList(banks=[Bank(**asdict(b)) for b in index.banks.list()])
+    return BankList(banks=index.banks.list())
 
 
 @router.post("/v1/banks", response_model=Bank, status_code=201, responses=responses(409))
@@ -33,38 +32,38 @@ def create_bank(body: BankCreate, index: Index, principal: BankAdmin) -> Bank:
     """An empty, enabled bank."""
     if body.name in {b.name for b in index.banks.list()}:
         raise ApiError(409, "conflict", f"bank {body.name} already exists")
-    return Bank(**asdict(index.banks.create(body.name, body.description, principal.key_id)))
+    return index.banks.create(body.name, body.description, principal.key_id)
 
 
 @router.get("/v1/bank-hits", response_model=BankHits)
 def bank_hits(index: Index, _: BankAdmin, bank: Annotated[str | None, Query(max_length=100)] = None,
               limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> BankHits:
     """Live listings that matched a bank entry when they were last written or scanned, newest first."""
-    return BankHits(hits=[BankHit(**h.to_dict()) for h in index.banks.hits(bank=bank, limit=limit)])
+    return BankHits(hits=index.banks.hits(bank=bank, limit=limit))
 
 
 @router.post("/v1/bank-hits/scan", response_model=BankScan)
 def scan(index: Index, _: BankAdmin) -> BankScan:
     """Check every live listing against the enabled banks again (after loading a hash list, say)."""
     hits = index.banks.scan()
-    return BankScan(items_flagged=len({h.item_id for h in hits}), hits=[BankHit(**h.to_dict()) for h in hits])
+    return BankScan(items_flagged=len({h.item_id for h in hits}), hits=hits)
 
 
 @router.get("/v1/banks/{name}", response_model=Bank, responses=responses(404))
 def get_bank(name: str, index: Index, _: BankAdmin) -> Bank:
-    return Bank(**asdict(index.banks.get(name)))
+    return index.banks.get(name)
 
 
 @router.patch("/v1/banks/{name}", response_model=Bank, responses=responses(404))
 def enable_bank(name: str, body: Enabled, index: Index, _: BankAdmin) -> Bank:
     """Enable or disable a whole bank (a disabled bank flags nothing)."""
-    return Bank(**asdict(index.banks.set_enabled(name, body.enabled)))
+    return index.banks.set_enabled(name, body.enabled)
 
 
 @router.get("/v1/banks/{name}/entries", response_model=BankEntries, responses=responses(404))
 def entries(name: str, index: Index, _: BankAdmin,
             kind: Annotated[Literal["pdq", "title", "identifier"] | None, Query()] = None) -> BankEntries:
-    return BankEntries(bank=name, entries=[BankEntry(**asdict(e)) for e in index.banks.entries(name, kind)])
+    return BankEntries(bank=name, entries=index.banks.entries(name, kind))
 
 
 @router.post("/v1/banks/{name}/entries", response_model=BankAddResult, responses=responses(404))
@@ -80,7 +79,7 @@ def add_entries(name: str, body: BankEntriesAdd, index: Index, principal: BankAd
 @router.patch("/v1/banks/{name}/entries/{entry_id}", response_model=BankEntry, responses=responses(404))
 def enable_entry(name: str, entry_id: Annotated[int, Path(ge=1, le=2**62)], body: Enabled, index: Index, _: BankAdmin) -> BankEntry:
     """Enable or disable one entry."""
-    return BankEntry(**asdict(index.banks.set_entry_enabled(name, entry_id, body.enabled)))
+    return index.banks.set_entry_enabled(name, entry_id, body.enabled)
 
 
 @router.post("/v1/banks/{name}/hashes", response_model=BankAddResult, responses=responses(404, 413),

@@ -37,7 +37,7 @@ def get_item(item_id: str, index: Index, _: Lookup) -> ItemDetail:
     blobs = index.item_blobs([stored.vec_id])[stored.vec_id]
     signals = {name: index.signals[name].describe(blob) for name, blob in blobs.items()}
     problems = [SignalProblem(signal=s, problem=p) for s, p in index.store.problems(stored.vec_id)]
-    hits = [BankHit(**h.to_dict()) for h in index.banks.hits(item_ids=[item_id])]
+    hits = index.banks.hits(item_ids=[item_id])
     return ItemDetail(item=stored.item, signals=signals, problems=problems, bank_hits=hits)
 
 
@@ -86,7 +86,7 @@ def upsert(body: UpsertRequest, index: Index, _: Writer) -> UpsertResponse:
     index.write(writes, live=True)  # also checks every item against the known-bad banks
     hits: dict[str, list[BankHit]] = {}
     for h in index.banks.hits(item_ids=list(latest)):
-        hits.setdefault(h.item_id, []).append(BankHit(**h.to_dict()))
+        hits.setdefault(h.item_id, []).append(h)
     return UpsertResponse(upserted=len(writes), items=[
         UpsertResult(item_id=w.item.item_id, signals=list(w.blobs),
                      problems=[SignalProblem(signal=s, problem=p) for s, p in w.problems],
