@@ -89,7 +89,8 @@ class Config(BaseModel):
     search: SearchConfig = SearchConfig()
     build_batch_size: int = Field(256, ge=1, le=100_000)
     image_workers: int = Field(0, ge=0, le=64, description="bulk builds: processes for image fingerprints and "
-                                                           "lexical profiles; 0 = one per core, 1 = none")
+                                                           "lexical profiles; the pairs self-join: processes "
+                                                           "that score pairs; 0 = one per core, 1 = none")
     identifier_secret_file: str | None = Field(
         None,
         description="file holding the key of the keyed hashes of account identifiers (HMAC-SHA256); "

@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,6 +21,7 @@ import numpy as np
 from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
 from .matcher import Matcher, mutual_best, mutual_best_arrays, relation
+from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
 from .schema import Item
 from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
@@ -82,6 +84,63 @@ class _faiss_threads:
 
         if self.before != self.n:
             faiss.omp_set_num_threads(self.before)
+
+
+def score_pair_keys(store: Store, signals: dict[str, Signal],
+                    keys: np.ndarray) -> tuple[np.ndarray, list[str], dict[int, str]]:
+    """Score a chunk of the self-join's pairs, given as keys a << 32 | b.
+
+    Returns one row per pair whose items are both live, in key order: (a, b, seller of a, seller
+    of b, rank score, score if mutual best, then each signal's score as `SimIndex.signal_scores`
+    gives it, NaN where either item lacks that signal), sellers as indexes into the returned list
+    of seller ids; and
+    the items' ids by vec_id. Each signal scores the whole chunk at once (`Signal.score_many`).
+    Runs in the process that asked for the pairs or in its pool (`_score_in_pool`)."""
+    vec_a, vec_b = (keys >> 32).tolist(), (keys & 0xFFFFFFFF).tolist()
+    owners = store.sellers_by_vec(vec_a + vec_b)
+    live = [(a, b) for a, b in zip(vec_a, vec_b) if a in owners and b in owners]
+    names = list(signals)
+    scores = np.full((len(live), len(names)), np.nan)
+    vec_ids = list(owners)
+    for j, name in enumerate(names):
+        blobs = store.blobs(name, vec_ids)
+        both = [i for i, (a, b) in enumerate(live) if a in blobs and b in blobs]
+        values = signals[name].score_many([blobs[live[i][0]] for i in both], [blobs[live[i][1]] for i in both])
+        for i, value in zip(both, values):
+            if value is not None:
+                scores[i, j] = round(value, 4)
+    sellers: dict[str, int] = {}
+    seller_of = {v: sellers.setdefault(o[1], len(sellers)) for v, o in owners.items()}
+    rows = np.empty((len(live), 6 + len(names)))  # vec_ids < 2**32: exact in float64
+    rows[:, 0] = [a for a, _ in live]
+    rows[:, 1] = [b for _, b in live]
+    rows[:, 2] = [seller_of[a] for a, _ in live]
+    rows[:, 3] = [seller_of[b] for _, b in live]
+    # the dict signal_scores gives (registry order, present signals only); v == v: not NaN
+    combined = [Matcher.pair_scores({n: v for n, v in zip(names, row) if v == v}) for row in scores.tolist()]
+    rows[:, 4:6] = np.array(combined, dtype=np.float64).reshape(len(live), 2)
+    rows[:, 6:] = scores
+    return rows, list(sellers), {v: o[0] for v, o in owners.items()}
+
+
+# In a pairs pool process: the store and the signals that score pairs (set by `_open_scorer`).
+_SCORER: tuple[Store, dict[str, Signal]] | None = None
+
+
+def _open_scorer(folder: str, config_json: str, names: list[str], states: dict[str, Any]) -> None:
+    """Pool initializer: open the store, and make the signals score as the parent's do (their
+    scoring state, such as IDF weights, comes from the parent once; no search structure)."""
+    global _SCORER
+    signals = create_signals(Config.model_validate_json(config_json), names)
+    for name, state in states.items():
+        if state is not None:
+            signals[name].load_scoring_state(state)
+    _SCORER = (Store(Path(folder)), signals)
+
+
+def _score_in_pool(keys: np.ndarray) -> tuple[np.ndarray, list[str], dict[int, str]]:
+    store, signals = _SCORER
+    return score_pair_keys(store, signals, keys)
 
 
 @dataclass
@@ -445,8 +504,9 @@ class SimIndex:
         return out
 
     def pairs(self, *, min_score: float = 0.0, cross_seller_only: bool = False, k: int | None = None,
-              chunk: int = 20_000) -> Iterator[Pair]:
-        """Similarity self-join: every item's nearest neighbours per signal, merged and scored once."""
+              chunk: int = 20_000, workers: int | None = None) -> Iterator[Pair]:
+        """Similarity self-join: every item's nearest neighbours per signal, merged and scored once.
+        `workers`: processes that score the pairs (default: pool_workers; 1 = this process)."""
         self.refresh()
         k = k or self.config.search.pairs_k
         keys = []  # one int64 array of pair keys (a << 32 | b, a < b) per batch and signal
@@ -465,7 +525,7 @@ class SimIndex:
                 a, b = np.minimum(mine[keep], theirs[keep]), np.maximum(mine[keep], theirs[keep])
                 keys.append((a << 32) | b)
         unique = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
-        # Scored pairs are kept as columns (numpy), not as a tuple with a dict per pair: about 60
+        # Scored pairs are kept as columns (numpy), not as a tuple with a dict per pair: about 70
         # bytes a pair instead of about 2 KB (100k items gave 756k pairs and a 1.5 GB peak; 1M
         # items give some 7.5M). Sellers become small ints, item ids are kept once per item, and
         # each signal's score is a column (NaN where the pair has none), rebuilt into the same
@@ -473,39 +533,53 @@ class SimIndex:
         names = list(self.signals)
         seller_codes: dict[str, int] = {}
         item_ids: dict[int, str] = {}
-        cols: list[np.ndarray] = []  # per chunk: (n, 5 + len(names)) float64 rows
-        for start in range(0, len(unique), chunk):
-            part = unique[start:start + chunk]
-            vec_a, vec_b = (part >> 32).tolist(), (part & 0xFFFFFFFF).tolist()
-            owners = self.store.sellers_by_vec(vec_a + vec_b)
-            blobs = self.item_blobs(list(owners))
-            rows = []
-            for a, b in zip(vec_a, vec_b):
-                if a in owners and b in owners:
-                    scores = self.signal_scores(blobs[a], blobs[b])
-                    seller_a = seller_codes.setdefault(owners[a][1], len(seller_codes))
-                    seller_b = seller_codes.setdefault(owners[b][1], len(seller_codes))
-                    rows.append((a, b, seller_a, seller_b, self.matcher.rank_score(scores),
-                                 *(scores.get(n, np.nan) for n in names)))
-            item_ids.update((v, o[0]) for v, o in owners.items())
-            if rows:
-                cols.append(np.array(rows, dtype=np.float64))  # vec_ids < 2**32: exact in float64
-        table = np.concatenate(cols) if cols else np.zeros((0, 5 + len(names)))
+        cols: list[np.ndarray] = []  # per chunk: (n, 6 + len(names)) float64 rows
+        for rows, sellers, ids in self._scored_chunks(unique, chunk, workers):
+            codes = np.array([seller_codes.setdefault(x, len(seller_codes)) for x in sellers], dtype=np.float64)
+            rows[:, 2:4] = codes[rows[:, 2:4].astype(np.int64)]  # the chunk's seller indexes -> this run's
+            item_ids.update(ids)
+            cols.append(rows)
+        table = np.concatenate(cols) if cols else np.zeros((0, 6 + len(names)))
         vec_a, vec_b = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
         seller_a, seller_b, pre = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64), table[:, 4]
         flags = mutual_best_arrays(vec_a, vec_b, seller_a, seller_b, pre)
-        for i in range(len(table)):
-            if cross_seller_only and seller_a[i] == seller_b[i]:
-                continue
-            scores = {n: float(v) for n, v in zip(names, table[i, 5:]) if not np.isnan(v)}
-            # not mutual best: the decision is the rank score already computed (no second combine)
-            decision = (self.matcher.decide(scores, mutual_best=True) if flags[i]
-                        else self.matcher.decide_ranked(scores, float(pre[i])))
-            if decision.score < min_score:
-                continue
-            id_a, id_b = item_ids[int(vec_a[i])], item_ids[int(vec_b[i])]
-            first, second = (id_a, id_b) if id_a < id_b else (id_b, id_a)
-            yield Pair(item_a=first, item_b=second, score=decision.score, signals=scores, match=decision.match)
+        del vec_a, vec_b, seller_a, seller_b, pre
+        # rows as Python lists, a block at a time: numpy scalars cost about 1 us per use
+        for start in range(0, len(table), 65_536):
+            for row, flag in zip(table[start:start + 65_536].tolist(), flags[start:start + 65_536].tolist()):
+                a, b, s_a, s_b, rank, mutual = row[:6]
+                if cross_seller_only and s_a == s_b:
+                    continue
+                scores = {n: v for n, v in zip(names, row[6:]) if v == v}  # v == v: not NaN
+                decision = self.matcher.decide_ranked(scores, mutual if flag else rank)
+                if decision.score < min_score:
+                    continue
+                id_a, id_b = item_ids[int(a)], item_ids[int(b)]
+                first, second = (id_a, id_b) if id_a < id_b else (id_b, id_a)
+                yield Pair(item_a=first, item_b=second, score=decision.score, signals=scores, match=decision.match)
+
+    def _scored_chunks(self, unique: np.ndarray, chunk: int, workers: int | None):
+        """`score_pair_keys` of each chunk of `unique`, in order: in a pool of `workers` processes
+        when there is more than one chunk (at most two chunks in flight per worker, so memory stays
+        bounded), else in this process."""
+        parts = [unique[start:start + chunk] for start in range(0, len(unique), chunk)]
+        n = pool_workers(self.config, workers)
+        if n <= 1 or len(parts) <= 1:
+            for part in parts:
+                yield score_pair_keys(self.store, self.signals, part)
+            return
+        states = {name: signal.scoring_state() for name, signal in self.signals.items()}
+        pool = start_pool(n, _open_scorer, (str(self.folder), self.config.model_dump_json(), list(self.signals), states))
+        try:
+            pending: deque = deque()
+            for part in parts:
+                pending.append(pool.submit(_score_in_pool, part))
+                if len(pending) >= 2 * n:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            pool.shutdown(cancel_futures=True)
 
     def close(self) -> None:
         self.store.close()

@@ -52,10 +52,17 @@ class Matcher:
         shown = round(score, 4)
         return Decision(score=shown, match=shown >= self.threshold)
 
-    def decide_ranked(self, signals: Mapping[str, float], rank_score: float) -> Decision:
-        """`decide(signals, mutual_best=False)` when `rank_score(signals)` is already known: the
-        same value, without computing the combination a second time (the self-join's hot path)."""
-        return self._decision(rank_score if signals else 0.0)
+    @staticmethod
+    def pair_scores(signals: Mapping[str, float]) -> tuple[float, float]:
+        """`rank_score(signals)` and the score of the pair if it is mutual best, computed together
+        where a self-join scores its pairs (before it knows which are mutual best)."""
+        return product_text.combine_both(signals)
+
+    def decide_ranked(self, signals: Mapping[str, float], score: float) -> Decision:
+        """`decide(signals, mutual_best)` when its combined score is already known (`rank_score`,
+        or `pair_scores` for either flag): the same value, without computing the combination a
+        second time (the self-join's hot path)."""
+        return self._decision(score if signals else 0.0)
 
 
 def relation(same_seller: bool, match: bool) -> str:

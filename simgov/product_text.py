@@ -23,7 +23,8 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping
+from functools import lru_cache
+from typing import Iterable, Iterator, Mapping, Sequence
 
 __all__ = [
     "TitleProfile",
@@ -33,7 +34,10 @@ __all__ = [
     "blocking_keys",
     "build_idf",
     "compare",
+    "Comparable",
+    "compare_prepared",
     "combine",
+    "combine_both",
     "DEFAULT_MATCH_THRESHOLD",
     "default_match_threshold",
 ]
@@ -401,9 +405,11 @@ class TextComparison:
     evidence: list[str]
 
 
+@lru_cache(maxsize=1 << 16)
 def _core(code: str) -> str:
     """The code up to its last digit: ``WTW6700TWH`` -> ``WTW6700``.  Trailing letters are
-    usually a colour, finish or region suffix."""
+    usually a colour, finish or region suffix.  (Cached: a self-join asks for each code's core
+    in every pair it is part of.)"""
     i = len(code)
     while i > 0 and code[i - 1].isalpha():
         i -= 1
@@ -457,11 +463,19 @@ def _relation(a: str, b: str) -> float | None:
     return None
 
 
+_LETTERS_RE = re.compile(r"[A-Z]*")
+
+
+@lru_cache(maxsize=1 << 16)
+def _letters(code: str) -> str:
+    """The letters a code starts with, before its first digit (cached, as `_core`)."""
+    return _LETTERS_RE.match(code).group(0)
+
+
 def _same_family(a: str, b: str) -> bool:
     """Both codes start with the same letters (at least two) before their first digit."""
-    pa = re.match(r"[A-Z]*", a).group(0)
-    pb = re.match(r"[A-Z]*", b).group(0)
-    return len(pa) >= 2 and pa == pb
+    pa = _letters(a)
+    return len(pa) >= 2 and pa == _letters(b)
 
 
 def _code_part(a: TitleProfile, b: TitleProfile) -> tuple[float, list[str]]:
@@ -524,7 +538,7 @@ def _code_part(a: TitleProfile, b: TitleProfile) -> tuple[float, list[str]]:
         # short codes of one family with different numbers: "D60" / "D90", "CS3" / "CS4"
         for x in a.codes:
             for y in b.codes:
-                px, py = re.match(r"[A-Z]*", x).group(0), re.match(r"[A-Z]*", y).group(0)
+                px, py = _letters(x), _letters(y)
                 if px and px == py and not (_strong(x) and _strong(y)):
                     return -0.5, [f"different model codes: {x} vs {y}"]
     if related:
@@ -532,14 +546,13 @@ def _code_part(a: TitleProfile, b: TitleProfile) -> tuple[float, list[str]]:
     return 0.0, []
 
 
-def _brand_part(a: TitleProfile, b: TitleProfile) -> tuple[float, list[str]]:
+def _brand_part(ca: "Comparable", cb: "Comparable") -> tuple[float, list[str]]:
+    a, b = ca.profile, cb.profile
     if not a.brand or not b.brand:
         return 0.0, []
     if a.brand == b.brand:
         return 1.0, [f"brand {a.brand} on both"]
-    ta, tb = set(a.tokens), set(b.tokens)
-    glued_a = {x + y for x, y in zip(a.tokens, a.tokens[1:])}
-    glued_b = {x + y for x, y in zip(b.tokens, b.tokens[1:])}
+    ta, tb, glued_a, glued_b = ca.tokens, cb.tokens, ca.glued, cb.glued
     # one side names the other's brand somewhere (not first), or writes it in two words
     if a.brand in tb or a.brand in glued_b or b.brand in ta or b.brand in glued_a:
         return 1.0, [f"brand {a.brand if (a.brand in tb or a.brand in glued_b) else b.brand} on both"]
@@ -595,19 +608,51 @@ def _colour_part(a: TitleProfile, b: TitleProfile) -> tuple[float, list[str]]:
     return 0.0, []
 
 
-def _token_cosine(a: TitleProfile, b: TitleProfile, idf: Mapping[str, float] | None) -> float:
-    ta, tb = set(a.tokens), set(b.tokens)
+class Comparable:
+    """A profile made ready for comparisons under one IDF table: its token set, each token's
+    squared IDF weight and their sum, its glued token pairs.  `compare` makes one per side of
+    a pair; a self-join makes one per item and compares it with all its neighbours
+    (:func:`compare_prepared`), instead of rebuilding them in every pair."""
+
+    __slots__ = ("profile", "tokens", "weights", "norm", "_glued")
+
+    def __init__(self, p: TitleProfile, idf: Mapping[str, float] | None = None):
+        self.profile = p
+        self.tokens = set(p.tokens)
+        self._glued: set[str] | None = None
+        if idf is None:
+            self.weights, self.norm = None, 0.0
+        else:
+            dflt = getattr(idf, "default", 1.0)
+            # the plain dict's get for an IdfTable (same values: it stores no None), not its
+            # Python-level get
+            get = idf._idf.get if isinstance(idf, IdfTable) else idf.get
+            self.weights = {t: get(t, dflt) ** 2 for t in self.tokens}
+            self.norm = sum(self.weights.values())
+
+    @property
+    def glued(self) -> set[str]:
+        """Adjacent tokens written as one word ("sam" "sung" -> "samsung"); made when first asked
+        (only pairs whose brands differ need them)."""
+        if self._glued is None:
+            tokens = self.profile.tokens
+            self._glued = {x + y for x, y in zip(tokens, tokens[1:])}
+        return self._glued
+
+
+def _token_cosine(a: Comparable, b: Comparable) -> float:
+    ta, tb = a.tokens, b.tokens
     if not ta or not tb:
         return 0.0
-    if idf is None:
+    if a.weights is None or b.weights is None:
         return len(ta & tb) / math.sqrt(len(ta) * len(tb))
-    dflt = getattr(idf, "default", 1.0)
-    # the plain dict's get for an IdfTable (same values: it stores no None), not its Python-level
-    # get: this runs for every token of every scored pair in a self-join
-    get = idf._idf.get if isinstance(idf, IdfTable) else idf.get
-    w = lambda t: get(t, dflt) ** 2  # noqa: E731
-    num = sum(w(t) for t in ta & tb)
-    den = math.sqrt(sum(w(t) for t in ta) * sum(w(t) for t in tb))
+    if ta is tb:
+        # one item on both sides: intersect with a fresh copy, as with two profiles (intersecting
+        # a set with itself copies it, and the sum below would add the weights in another order)
+        tb = set(b.profile.tokens)
+    w = a.weights
+    num = sum(w[t] for t in ta & tb)
+    den = math.sqrt(a.norm * b.norm)
     return num / den if den else 0.0
 
 
@@ -638,9 +683,15 @@ def compare(a: TitleProfile, b: TitleProfile, idf: Mapping[str, float] | None = 
     Parts: IDF-weighted token cosine, model-code agreement or conflict, brand, numbers with
     units and colour; merged by a logistic formula into ``score`` in [0, 1].
     """
-    tok = _token_cosine(a, b, idf)
+    return compare_prepared(Comparable(a, idf), Comparable(b, idf))
+
+
+def compare_prepared(ca: Comparable, cb: Comparable) -> TextComparison:
+    """:func:`compare` of two profiles made ready under the same IDF table."""
+    a, b = ca.profile, cb.profile
+    tok = _token_cosine(ca, cb)
     code, ev_code = _code_part(a, b)
-    brand, ev_brand = _brand_part(a, b)
+    brand, ev_brand = _brand_part(ca, cb)
     num, ev_num = _number_part(a, b)
     col, ev_col = _colour_part(a, b)
     parts = {"tokens": tok, "code": code, "brand": brand, "numbers": num, "colour": col}
@@ -719,6 +770,21 @@ def combine(
     other's seller, which is how one product listed once per seller looks).  Monotone in every
     signal and in ``mutual_best``.
     """
+    z, bonus = _combine_z(signals, weights)
+    if mutual_best:
+        z += bonus
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def combine_both(signals: Mapping[str, float], weights: Mapping[str, float] | None = None) -> tuple[float, float]:
+    """:func:`combine` without and with ``mutual_best``, the signals summed once (a self-join
+    scores each pair before it knows which pairs are mutual best)."""
+    z, bonus = _combine_z(signals, weights)
+    return 1.0 / (1.0 + math.exp(-z)), 1.0 / (1.0 + math.exp(-(z + bonus)))
+
+
+def _combine_z(signals: Mapping[str, float], weights: Mapping[str, float] | None) -> tuple[float, float]:
+    """:func:`combine`'s logit without the mutual-best term, and that term."""
     w = dict(_COMBINE_W)
     if weights:
         w.update(weights)
@@ -731,7 +797,5 @@ def combine(
         s = min(1.0, max(0.0, float(s)))
         z += wk * (s - _COMBINE_CENTRE.get(k, 0.5))
         present += abs(wk)
-    if mutual_best:
-        full = sum(abs(w.get(k, 0.0)) for k in _CALIBRATED) or 1.0
-        z += _COMBINE_MUTUAL * min(1.0, present / full)
-    return 1.0 / (1.0 + math.exp(-z))
+    full = sum(abs(w.get(k, 0.0)) for k in _CALIBRATED) or 1.0
+    return z, _COMBINE_MUTUAL * min(1.0, present / full)

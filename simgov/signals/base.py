@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Iterable
+from typing import Any, ClassVar, Iterable, Sequence
 
 import numpy as np
 
@@ -109,6 +109,21 @@ class Signal(ABC):
     @abstractmethod
     def score(self, a: bytes, b: bytes) -> float | None:
         """Similarity in [0, 1] of two items' blobs; None when the signal cannot compare them."""
+
+    def score_many(self, a: Sequence[bytes], b: Sequence[bytes]) -> list[float | None]:
+        """`score(a[i], b[i])` for every i. A self-join scores millions of pairs, each item in
+        several of them: a signal overrides this where scoring them together is cheaper (an item
+        decoded once, rows multiplied at once); the values must stay those of `score`."""
+        return [self.score(x, y) for x, y in zip(a, b)]
+
+    def scoring_state(self) -> Any:
+        """What `score` needs besides the two blobs (catalogue statistics such as IDF weights), in
+        a picklable form; None when the blobs are enough. Processes that score pairs without the
+        search structure (the self-join's pool) get it through `load_scoring_state`."""
+        return None
+
+    def load_scoring_state(self, state: Any) -> None:
+        """Score as the signal whose `scoring_state()` gave `state` does."""
 
     @abstractmethod
     def explain(self, a: bytes, b: bytes) -> list[str]:

@@ -125,5 +125,27 @@ class TextSignal(Signal):
     def score(self, a: bytes, b: bytes) -> float | None:
         return self.compare(a, b).score
 
+    def score_many(self, a, b) -> list[float | None]:
+        # each distinct profile decoded and weighed once per call, not once per pair; not through
+        # _profile's cache, so that a self-join's memory stays bounded by its chunk
+        idf = self.idf()
+        ready: dict[bytes, product_text.Comparable] = {}
+
+        def prepared(blob: bytes) -> product_text.Comparable:
+            c = ready.get(blob)
+            if c is None:
+                c = ready[blob] = product_text.Comparable(
+                    product_text.TitleProfile.from_dict(json.loads(blob)), idf)
+            return c
+
+        compare = product_text.compare_prepared
+        return [compare(prepared(x), prepared(y)).score for x, y in zip(a, b)]
+
+    def scoring_state(self) -> product_text.IdfTable:
+        return self.idf()
+
+    def load_scoring_state(self, state: product_text.IdfTable) -> None:
+        self._idf = state
+
     def explain(self, a: bytes, b: bytes) -> list[str]:
         return self.compare(a, b).evidence

@@ -1,0 +1,105 @@
+"""The self-join scores pairs in bulk (`Signal.score_many`, `score_pair_keys`) and in a process pool;
+its output must be exactly what scoring each pair on its own gives (`signal_scores`, `decide`)."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import SHARED, SIMGOV
+from simgov.index import SimIndex, score_pair_keys
+from simgov.matcher import mutual_best
+from simgov.product_text import combine
+
+
+@pytest.fixture(scope="module")
+def abt_buy_index(tmp_path_factory):
+    """The first 150 listings of each Abt-Buy shop (real titles, codes and descriptions), built
+    with the default configuration."""
+    folder = tmp_path_factory.mktemp("abt-buy-part")
+    items = folder / "items.jsonl"
+    with items.open("w", encoding="utf-8") as fh:
+        for shop in ("abt", "buy"):
+            with open(SHARED / "abt-buy" / f"{shop}.csv", encoding="utf-8", newline="") as src:
+                for n, row in enumerate(csv.DictReader(src, delimiter="|")):
+                    if n == 150:
+                        break
+                    fh.write(json.dumps({"item_id": f"{shop}-{row['id']}", "title": row["name"], "seller_id": shop,
+                                         "description": row.get("description") or ""}) + "\n")
+    index = folder / "index"
+    subprocess.run([SIMGOV, "build", "--items", str(items), "--index", str(index), "--quiet"], check=True)
+    return index
+
+
+def per_pair_reference(index: SimIndex, pairs) -> list[tuple]:
+    """What the self-join must give for these pairs (in its order), scoring one pair at a time."""
+    vec = {item_id: (v, seller) for batch in index.store.iter_live() for v, item_id, seller in batch}
+    keyed = [(min(vec[p.item_a][0], vec[p.item_b][0]), max(vec[p.item_a][0], vec[p.item_b][0])) for p in pairs]
+    blobs = index.item_blobs([v for key in keyed for v in key])
+    owner = {v: seller for v, seller in vec.values()}
+    scores = [index.signal_scores(blobs[a], blobs[b]) for a, b in keyed]
+    flags = mutual_best([(a, b, owner[a], owner[b], index.matcher.rank_score(s)) for (a, b), s in zip(keyed, scores)])
+    out = []
+    for p, s, flag in zip(pairs, scores, flags):
+        decision = index.matcher.decide(s, mutual_best=flag)
+        out.append((p.item_a, p.item_b, decision.score, list(s.items()), decision.match))
+    return out
+
+
+def as_rows(pairs) -> list[tuple]:
+    return [(p.item_a, p.item_b, p.score, list(p.signals.items()), p.match) for p in pairs]
+
+
+def test_bulk_and_pool_scoring_equal_per_pair_scoring(abt_buy_index):
+    index = SimIndex.open(abt_buy_index)
+    try:
+        in_process = list(index.pairs(workers=1))
+        assert len(in_process) > 1000 and sum(p.match for p in in_process) > 10
+        assert as_rows(in_process) == per_pair_reference(index, in_process)
+        # several chunks over two spawned workers: the same pairs, scores, flags and order
+        pooled = list(index.pairs(workers=2, chunk=300))
+        assert as_rows(pooled) == as_rows(in_process)
+    finally:
+        index.close()
+
+
+def test_each_signal_scores_many_pairs_as_it_scores_one(abt_buy_index, built_index):
+    for folder in (abt_buy_index, built_index):  # built_index: pictures, so the image signal too
+        index = SimIndex.open(folder)
+        try:
+            vec_ids = [v for batch in index.store.iter_live() for v, _, _ in batch]
+            rng = np.random.default_rng(7)
+            a, b = rng.choice(vec_ids, 400).tolist(), rng.choice(vec_ids, 400).tolist()
+            a += vec_ids[:5]
+            b += vec_ids[:5]  # an item with itself: one prepared profile on both sides
+            for name, signal in index.signals.items():
+                blobs = index.store.blobs(name, vec_ids)
+                both = [(x, y) for x, y in zip(a, b) if x in blobs and y in blobs]
+                assert both or name == "image"
+                left, right = [blobs[x] for x, _ in both], [blobs[y] for _, y in both]
+                assert signal.score_many(left, right) == [signal.score(x, y) for x, y in zip(left, right)], name
+        finally:
+            index.close()
+
+
+def test_score_pair_keys_rows_are_signal_scores_and_both_combinations(built_index):
+    index = SimIndex.open(built_index)
+    try:
+        live = {v: (item_id, seller) for batch in index.store.iter_live() for v, item_id, seller in batch}
+        vec_ids = sorted(live)
+        keys = np.array([(a << 32) | b for i, a in enumerate(vec_ids) for b in vec_ids[i + 1:]], dtype=np.int64)
+        rows, sellers, ids = score_pair_keys(index.store, index.signals, keys)
+        assert len(rows) == len(keys) and ids == {v: o[0] for v, o in live.items()}
+        blobs = index.item_blobs(vec_ids)
+        names = list(index.signals)
+        for row in rows.tolist():
+            a, b = int(row[0]), int(row[1])
+            want = index.signal_scores(blobs[a], blobs[b])
+            assert {n: v for n, v in zip(names, row[6:]) if v == v} == want
+            assert [sellers[int(row[2])], sellers[int(row[3])]] == [live[a][1], live[b][1]]
+            assert row[4:6] == [combine(want, mutual_best=False), combine(want, mutual_best=True)]
+    finally:
+        index.close()
