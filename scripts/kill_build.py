@@ -3,8 +3,11 @@
     .venv/bin/python scripts/kill_build.py [--trials 20] [--seed 0] [--rows 80] [--work DIR]
 
 Each trial forks a build of a small generated catalogue (pictures included, committed in batches
-of 4), kills it with SIGKILL after a random delay (anywhere from before the first commit to after
-the publish), runs the build again, and compares the result with a clean build: the same items as
+of 4), kills it with SIGKILL at a random point, runs the build again, and compares the result with a
+clean build. Eight trials in ten are killed as soon as a random number of rows (1 to all but one) is
+committed, so that they land mid-build however loaded the machine is; one in ten at a random time
+before the first commit, one in ten at a random time after the last (while the index is published).
+The comparison with the clean build: the same items as
 ingested (record and content hash), the same neighbour pairs with the same scores and decisions
 (the `pairs` self-join) and the same `similar` lists for a sample of items.
 
@@ -120,9 +123,10 @@ def committed(index_dir: Path) -> int:
 
 
 def forked_build(items: Path, index_dir: Path, config, kill_after: float | None,
-                 commits: list[float] | None = None, rows: int = 0) -> bool:
-    """Build in a forked child; with `kill_after`, SIGKILL it then. True if it finished first.
-    With `commits`, let it finish and append when its first batch and its `rows`-th row were committed."""
+                 commits: list[float] | None = None, rows: int = 0, kill_at_rows: int | None = None) -> bool:
+    """Build in a forked child; with `kill_after`, SIGKILL it then, or, with `kill_at_rows`, as soon
+    as that many rows are committed. True if it finished first. With `commits`, let it finish and
+    append when its first batch and its `rows`-th row were committed."""
     from indexer.local import build
 
     pid = os.fork()
@@ -141,9 +145,9 @@ def forked_build(items: Path, index_dir: Path, config, kill_after: float | None,
                 commits.append(time.monotonic() - started)
             time.sleep(0.005)
         return True
-    if kill_after is not None:
-        deadline = time.monotonic() + kill_after
-        while time.monotonic() < deadline:
+    if kill_after is not None or kill_at_rows is not None:
+        deadline = time.monotonic() + kill_after if kill_after is not None else float("inf")
+        while time.monotonic() < deadline and (kill_at_rows is None or committed(index_dir) < kill_at_rows):
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 return os.waitstatus_to_exitcode(status) == 0
@@ -151,7 +155,7 @@ def forked_build(items: Path, index_dir: Path, config, kill_after: float | None,
         os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    if kill_after is None and code != 0:
+    if kill_after is None and kill_at_rows is None and code != 0:
         raise RuntimeError(f"the forked build exited with {code}")
     return code == 0
 
@@ -175,17 +179,25 @@ def run(trials: int, seed: int, rows: int, work: Path) -> dict:
     forked_build(items, work / "clean", config, None, commits, rows)
     build_seconds = time.monotonic() - started
     clean = snapshot(work / "clean")
-    # Kill points from just before the first commit (after the worker pool's start) to just after the
-    # last row's: most land while batches are committed, where resuming has most to get right, some
-    # before anything is stored and some while the index is published.
+    # Most kills land while batches are committed, where resuming has most to get right: they wait for
+    # a committed row count, not a time, since how long a build takes here depends on the machine's
+    # load. The others land before anything is stored or while the index is published, timed from
+    # the clean build.
     first, last = (commits + [build_seconds, build_seconds])[:2]
     rng = random.Random(seed)
     results = []
     for trial in range(trials):
         folder = work / f"trial-{trial:02d}"
-        delay = rng.uniform(0.9 * first, min(build_seconds, last + 0.1 * (last - first)))
-        finished = forked_build(items, folder, config, delay)
-        state = {"trial": trial, "killed_after_s": round(delay, 3), "finished_before_kill": finished,
+        delay = at_rows = None
+        if trial % 10 == 0:
+            delay = rng.uniform(0.0, first)
+        elif trial % 10 == 9:
+            delay = rng.uniform(last, build_seconds)
+        else:
+            at_rows = rng.randint(1, rows - 1)
+        finished = forked_build(items, folder, config, delay, kill_at_rows=at_rows)
+        state = {"trial": trial, "killed_after_s": None if delay is None else round(delay, 3),
+                 "killed_at_rows": at_rows, "finished_before_kill": finished,
                  "items_committed": committed(folder), "manifest": (folder / "manifest.json").exists(),
                  "unpublished_generation": any((folder / "indexes").glob(".tmp-*"))}
         forked_build(items, folder, config, None)
