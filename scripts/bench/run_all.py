@@ -17,7 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_title_encoding", "bench_abt_buy_f1", "bench_image_fingerprint", "bench_build", "bench_lookup",
-           "bench_pairs"]
+           "bench_pairs", "bench_audit_log"]
 
 
 def fmt(x) -> str:
