@@ -93,9 +93,8 @@ def score_pair_keys(store: Store, signals: dict[str, Signal],
     Returns one row per pair whose items are both live, in key order: (a, b, seller of a, seller
     of b, rank score, score if mutual best, then each signal's score as `SimIndex.signal_scores`
     gives it, NaN where either item lacks that signal), sellers as indexes into the returned list
-    of seller ids; and
-    the items' ids by vec_id. Each signal scores the whole chunk at once (`Signal.score_many`).
-    Runs in the process that asked for the pairs or in its pool (`_score_in_pool`)."""
+    of seller ids; and the items' ids by vec_id. Each signal scores the whole chunk at once
+    (`Signal.score_many`). Runs in the process that asked for the pairs or in its pool."""
     vec_a, vec_b = (keys >> 32).tolist(), (keys & 0xFFFFFFFF).tolist()
     owners = store.sellers_by_vec(vec_a + vec_b)
     live = [(a, b) for a, b in zip(vec_a, vec_b) if a in owners and b in owners]
