@@ -28,11 +28,14 @@ def resolve_inside(path_text: str, roots: list[Path]) -> Path:
     real_roots = [r.resolve() for r in roots]
     if not candidate.is_absolute():
         candidate = real_roots[0] / candidate
-    real = candidate.resolve()
-    if not any(real == r or r in real.parents for r in real_roots):
-        raise ImageRejected(f"image path leaves the data folder: {path_text}")
-    if not real.is_file():
-        raise ImageRejected(f"image file not found: {path_text}")
+    try:
+        real = candidate.resolve()
+        if not any(real == r or r in real.parents for r in real_roots):
+            raise ImageRejected(f"image path leaves the data folder: {path_text[:200]}")
+        if not real.is_file():
+            raise ImageRejected(f"image file not found: {path_text[:200]}")
+    except OSError as exc:  # a name over the file system's limit, a folder it may not read, ...
+        raise ImageRejected(f"image path cannot be used ({exc.strerror or exc}): {path_text[:200]}") from None
     return real
 
 

@@ -113,6 +113,8 @@ def cases() -> list[tuple[str, str, bytes, dict]]:
          {"reason": "leaves the data folder"}),
         ("nul_in_path", "image_problem", line(_row("nul-path", images=["images/good\u0000.jpg"])),
          {"reason": "invalid image path"}),
+        ("path_name_too_long", "image_problem", line(_row("long-name", images=["images/" + "\u00e9" * 200 + ".jpg"])),
+         {"reason": "cannot be used"}),
         ("missing_file", "image_problem", line(_row("missing-file", images=["images/nowhere.jpg"])),
          {"reason": "not found"}),
         ("zero_byte_file", "image_problem", line(_row("zero-byte", images=["images/zero.jpg"])),
