@@ -282,25 +282,27 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
             and store.current_seq() == 0 else None)
     seen: set[str] = set()
 
-    def prepared_chunks():
-        """Chunks of `size` rows prepared in file order: by the pool (at most 2 chunks per worker
-        in flight, so memory stays bounded whatever the file's size) or here."""
-        in_flight: deque = deque()
+    def raw_chunks():
         chunk: list = []
         for row in read_raw_rows(items_file):
             chunk.append(row)
             if len(chunk) >= size:
-                if pool:
-                    in_flight.append(pool.submit(_prepare_in_worker, source, chunk))
-                    while len(in_flight) > 2 * n_workers:
-                        yield in_flight.popleft().result()
-                else:
-                    yield _prepare(source, chunk, ctx, {}, store.content_hashes)
+                yield chunk
                 chunk = []
-        if chunk and pool:
+        if chunk:
+            yield chunk
+
+    def prepared_chunks():
+        """Chunks of `size` rows prepared in file order: by the pool (at most 2 chunks per worker
+        in flight, so memory stays bounded whatever the file's size) or here."""
+        in_flight: deque = deque()
+        for chunk in raw_chunks():
+            if not pool:
+                yield _prepare(source, chunk, ctx, {}, store.content_hashes)
+                continue
             in_flight.append(pool.submit(_prepare_in_worker, source, chunk))
-        elif chunk:
-            yield _prepare(source, chunk, ctx, {}, store.content_hashes)
+            while len(in_flight) > 2 * n_workers:
+                yield in_flight.popleft().result()
         while in_flight:
             yield in_flight.popleft().result()
 

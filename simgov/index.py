@@ -12,7 +12,6 @@ import shutil
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -140,15 +139,6 @@ def _open_scorer(folder: str, config_json: str, names: list[str], states: dict[s
 def _score_in_pool(keys: np.ndarray) -> tuple[np.ndarray, list[str], dict[int, str]]:
     store, signals = _SCORER
     return score_pair_keys(store, signals, keys)
-
-
-@dataclass
-class ScoredPair:
-    vec_a: int
-    vec_b: int
-    signals: dict[str, float]
-    score: float
-    match: bool
 
 
 class SimIndex:
