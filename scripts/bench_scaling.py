@@ -202,8 +202,8 @@ def similar_latency(index_dir: Path, work: Path) -> dict:
 
 
 def builds(items: Path, work: Path) -> dict:
-    from indexer import ray_engine
-    from indexer.local import build as local_build
+    from simgov.build import ray_engine
+    from simgov.build.local import build as local_build
 
     out = {}
     shutil.rmtree(work / "local", ignore_errors=True)
@@ -251,7 +251,7 @@ def main() -> int:
     save("dense_query_latency", query_latency(x, vec_dir))
     similar_dir = args.work / "local"
     if args.similar_items:
-        from indexer.local import build as local_build
+        from simgov.build.local import build as local_build
 
         subset = args.work / "similar-items.jsonl"
         with open(args.items, encoding="utf-8") as fh, open(subset, "w", encoding="utf-8") as out:

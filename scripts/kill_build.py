@@ -127,7 +127,7 @@ def forked_build(items: Path, index_dir: Path, config, kill_after: float | None,
     """Build in a forked child; with `kill_after`, SIGKILL it then, or, with `kill_at_rows`, as soon
     as that many rows are committed. True if it finished first. With `commits`, let it finish and
     append when its first batch and its `rows`-th row were committed."""
-    from indexer.local import build
+    from simgov.build.local import build
 
     pid = os.fork()
     if pid == 0:  # the child: build, and leave without running the parent's exit handlers
@@ -163,7 +163,7 @@ def forked_build(items: Path, index_dir: Path, config, kill_after: float | None,
 def run(trials: int, seed: int, rows: int, work: Path) -> dict:
     import faiss
 
-    from indexer.local import build
+    from simgov.build.local import build
     from simgov.config import Config
 
     faiss.omp_set_num_threads(1)

@@ -136,7 +136,7 @@ def picture_bytes() -> bytes:
 
 
 def make_index(work: Path) -> Path:
-    from indexer.local import build
+    from simgov.build.local import build
     from kill_build import make_catalogue
 
     items = make_catalogue(work / "data", 120)

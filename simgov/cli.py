@@ -30,7 +30,7 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 def cmd_build(args) -> int:
     from tqdm import tqdm
 
-    from indexer.local import REPORT, build
+    from simgov.build.local import REPORT, build
     from .config import Config
 
     accounts_file = getattr(args, "accounts", None)
@@ -47,8 +47,8 @@ def cmd_build(args) -> int:
         bar.update(done - bar.n)
 
     try:
-        if getattr(args, "engine", "local") == "ray":  # indexer/ray_engine.py; pip install 'simgov[ray]'
-            from indexer.ray_engine import build as ray_build
+        if getattr(args, "engine", "local") == "ray":  # simgov/build/ray_engine.py; pip install 'simgov[ray]'
+            from simgov.build.ray_engine import build as ray_build
 
             bar.unit = "chunk"
             result = ray_build(args.items, args.index, config, progress, accounts_file=accounts_file,
@@ -528,8 +528,8 @@ def serve(index_dir: Path, host: str, port: int, workers: int = 1, log_level: st
 
     import uvicorn
 
-    from api.app import INDEX_ENV, RATE_SHARED_ENV
-    from api.logs import log_config
+    from simgov.api.app import INDEX_ENV, RATE_SHARED_ENV
+    from simgov.api.logs import log_config
 
     os.environ[INDEX_ENV] = str(Path(index_dir).resolve())
     shared_dir = None
@@ -540,7 +540,7 @@ def serve(index_dir: Path, host: str, port: int, workers: int = 1, log_level: st
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(shared_dir / "metrics")
         os.environ[RATE_SHARED_ENV] = str(shared_dir / "ratelimit.sqlite")
     try:
-        uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("simgov.api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_config=log_config(log_level), access_log=False, server_header=False)
     except SystemExit as exc:  # uvicorn exits 3 when the app cannot start (the log says why)
         if exc.code not in (0, None):

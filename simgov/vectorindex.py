@@ -188,7 +188,7 @@ class DenseIndex:
             inner.hnsw.efSearch = ef_search
         return cls(index, kind)
 
-    # -- IVF-PQ, built in pieces (indexer/ray_engine.py) --------------------------------------
+    # -- IVF-PQ, built in pieces (simgov/build/ray_engine.py) --------------------------------------
     @classmethod
     def train_ivfpq(cls, sample: np.ndarray, expected: int, cfg: DenseIndexConfig) -> "DenseIndex":
         """An empty IVF-PQ index trained on `sample`: the shared quantiser every shard is added with."""

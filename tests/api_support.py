@@ -118,7 +118,7 @@ def built_market() -> Path:
     global _BUILT
     with _LOCK:
         if _BUILT is None:
-            from indexer.local import build
+            from simgov.build.local import build
 
             root = Path(tempfile.mkdtemp(prefix="simgov-api-test-"))
             atexit.register(shutil.rmtree, root, True)
@@ -161,7 +161,7 @@ def thread_server(index_dir: Path, **app_options) -> Iterator[str]:
     """`create_app` served by a real uvicorn server in a thread of this process; yields its base URL."""
     import uvicorn
 
-    from api.app import create_app
+    from simgov.api.app import create_app
 
     port = free_port()
     config = uvicorn.Config(create_app(index_dir, **app_options), host="127.0.0.1", port=port,

@@ -25,7 +25,7 @@ def die(*_args, **_kwargs):
 
 def crash_publish(point: str, items: str, index: str, config: str) -> None:
     import simgov.index
-    from indexer.local import build
+    from simgov.build.local import build
     from simgov.config import Config
 
     rename = os.replace

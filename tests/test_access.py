@@ -69,7 +69,7 @@ def test_every_route_in_the_spec_checks_key_and_role(market):
 
 
 def test_only_the_declared_paths_are_open(market):
-    from api.app import create_app
+    from simgov.api.app import create_app
 
     app = create_app("never-opened")
     spec_paths = set(app.openapi()["paths"])

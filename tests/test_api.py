@@ -9,7 +9,7 @@ import httpx
 import pytest
 from PIL import Image
 
-import api.detectors
+import simgov.api.detectors
 from api_support import copy_market, draw_picture, make_key, thread_server
 
 ROLES = ("investigator", "ingest", "admin")
@@ -303,7 +303,7 @@ def test_unexpected_failure_is_a_json_500_without_stack_trace(server, monkeypatc
     def broken(index, item_id):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(api.detectors, "counterfeit", broken)
+    monkeypatch.setattr(simgov.api.detectors, "counterfeit", broken)
     response = client.get("/v1/items/shoe-1/counterfeit", headers=auth(keys["investigator"]))
     assert_error(response, 500, "internal_error")
     assert "secret internal detail" not in response.text

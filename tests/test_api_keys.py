@@ -8,7 +8,7 @@ import sqlite3
 import httpx
 import pytest
 
-from api.logs import JsonFormatter
+from simgov.api.logs import JsonFormatter
 from api_support import copy_market, thread_server
 from simgov import cli
 from simgov.keys import KeyStore

@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from api.app import create_app
+from simgov.api.app import create_app
 from api_support import copy_market, make_key, thread_server
 
 @pytest.fixture(scope="module")

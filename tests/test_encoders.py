@@ -160,7 +160,7 @@ def test_cli_distill(tiny_model, tmp_path, capsys):
 
 def test_index_remembers_the_engine(tiny_model, tiny_static, tmp_path):
     """An index built with the static engine opens only with that engine and that distillation."""
-    from indexer.local import build
+    from simgov.build.local import build
     from simgov.index import SimIndex
 
     items = tmp_path / "items.jsonl"

@@ -117,7 +117,7 @@ def test_faiss_index_served_from_milvus_gives_same_neighbours(built_index, tmp_p
 
 
 def test_index_built_on_milvus_writes_publishes_and_drops_old_collections(catalogue, tmp_path, milvus_env):
-    from indexer.local import build
+    from simgov.build.local import build
 
     folder = tmp_path / "idx"
     config = Config(dense_backend="milvus", milvus_uri=milvus_env)

@@ -1,4 +1,4 @@
-"""The Ray Data build engine (indexer/ray_engine.py) on a local Ray instance of 2 CPUs started by
+"""The Ray Data build engine (simgov/build/ray_engine.py) on a local Ray instance of 2 CPUs started by
 the test: same store, report and neighbours as the local engine on the same data; an IVF-PQ
 index built in shards and merged keeps recall@10 >= 0.9 against exact search."""
 from __future__ import annotations
@@ -14,8 +14,8 @@ pytest.importorskip("ray.data", reason="the ray extra is not installed: pip inst
 pa = pytest.importorskip("pyarrow", reason="the ray extra is not installed: pip install 'simgov[ray]'")
 
 from conftest import run_simgov, write_catalogue  # noqa: E402
-from indexer import ray_engine  # noqa: E402
-from indexer.local import build as local_build  # noqa: E402
+from simgov.build import ray_engine  # noqa: E402
+from simgov.build.local import build as local_build  # noqa: E402
 from simgov.config import Config, DenseIndexConfig  # noqa: E402
 from simgov.index import SimIndex  # noqa: E402
 from simgov.vectorindex import DenseIndex  # noqa: E402

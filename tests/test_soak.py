@@ -15,7 +15,7 @@ import kill_build  # noqa: E402
 
 @pytest.mark.slow
 def test_short_soak_holds(tmp_path):
-    from indexer.local import build
+    from simgov.build.local import build
     from simgov.config import Config
 
     items = kill_build.make_catalogue(tmp_path / "data", 120)

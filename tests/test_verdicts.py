@@ -179,7 +179,7 @@ def test_calibrate_writes_thresholds_that_survive_a_rebuild(tmp_path):
     assert write_thresholds(index, results) == {"item_match": item.proposed.threshold}
     index.close()
     assert SimIndex.open(index_dir).matcher.threshold == item.proposed.threshold
-    from indexer.local import build
+    from simgov.build.local import build
 
     build(index_dir.parent / "items.jsonl", index_dir)  # a later build without a config keeps them
     assert json.loads((index_dir / "manifest.json").read_text())["config"]["thresholds"] == {

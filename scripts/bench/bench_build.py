@@ -45,7 +45,7 @@ def profile_build(items: Path, index: Path, engine: str) -> None:
     import pstats
     import shutil
 
-    from indexer.local import build
+    from simgov.build.local import build
     from simgov.config import Config
 
     shutil.rmtree(index, ignore_errors=True)

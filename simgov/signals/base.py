@@ -54,7 +54,7 @@ class Signal(ABC):
     version: ClassVar[int]
     description: ClassVar[str] = ""
     #: `compute` is per-item CPU work with no model to load: a bulk build may run it in a process
-    #: pool (indexer/local.py). Signals that load a model (titles) compute in the build process.
+    #: pool (simgov/build/local.py). Signals that load a model (titles) compute in the build process.
     parallel: ClassVar[bool] = False
 
     def __init__(self, config: Config):

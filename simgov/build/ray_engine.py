@@ -260,7 +260,7 @@ class ChunkEncoder:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from indexer.local import _images_signature
+        from simgov.build.local import _images_signature
 
         started = time.monotonic()
         items, problems, lines = parse_chunk(self.path, self.display, chunk)
@@ -375,7 +375,7 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
           num_cpus: int | None = None, chunk_bytes: int | None = None, chunk_rows: int = 20_000,
           shards_dir: Path | None = None, keep_shards: bool = False, quiet: bool = True) -> RayBuildResult:
     """Build or update the index in `index_dir` on Ray; see the module docstring."""
-    from indexer.local import REPORT, ingest_accounts
+    from simgov.build.local import REPORT, ingest_accounts
     from simgov.index import SimIndex, write_json_atomic
     from simgov.store import ItemWrite, problems_for_items
 
@@ -469,7 +469,7 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         # 4. index: IVF-PQ from the shards, or exact like the local engine; then publish
         t = time.monotonic()
         if accounts_file is not None:
-            from indexer.local import AccountBuildResult
+            from simgov.build.local import AccountBuildResult
 
             result.accounts = AccountBuildResult()
             ingest_accounts(index, Path(accounts_file), run_id, result.accounts)
