@@ -2,7 +2,7 @@
 import numpy as np
 
 from simgov.config import BinaryIndexConfig
-from simgov.vectorindex import BinaryIndex
+from simgov.vectors import BinaryIndex
 
 CFG = BinaryIndexConfig(kind="ivf", flat_max=2000, ivf_lists=16, ivf_probe=4)
 

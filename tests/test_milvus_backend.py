@@ -1,4 +1,4 @@
-"""The Milvus dense backend (simgov/milvus_store.py) against Milvus Lite started by the test: the
+"""The Milvus dense backend (simgov/vectors/milvus.py) against Milvus Lite started by the test: the
 same results contract as the FAISS store, and an index served from Milvus gives the same
 neighbours as the same index served by FAISS (library, CLI and `simgov serve`)."""
 from __future__ import annotations
@@ -14,11 +14,11 @@ pytest.importorskip("pymilvus", reason="the milvus extra is not installed: pip i
 pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed: pip install 'simgov[milvus]'")
 
 from conftest import run_simgov  # noqa: E402
-from simgov import milvus_store  # noqa: E402
+from simgov.vectors import milvus as milvus_store  # noqa: E402
 from simgov.config import Config, DenseIndexConfig  # noqa: E402
 from simgov.index import SimIndex  # noqa: E402
-from simgov.milvus_store import MilvusDenseIndex  # noqa: E402
-from simgov.vectorindex import BACKEND_ENV, MILVUS_URI_ENV, DenseIndex, DenseStore  # noqa: E402
+from simgov.vectors.milvus import MilvusDenseIndex  # noqa: E402
+from simgov.vectors import BACKEND_ENV, MILVUS_URI_ENV, DenseIndex, DenseStore  # noqa: E402
 
 
 @pytest.fixture

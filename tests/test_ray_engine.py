@@ -18,7 +18,7 @@ from simgov.build import ray_engine  # noqa: E402
 from simgov.build.local import build as local_build  # noqa: E402
 from simgov.config import Config, DenseIndexConfig  # noqa: E402
 from simgov.index import SimIndex  # noqa: E402
-from simgov.vectorindex import DenseIndex  # noqa: E402
+from simgov.vectors import DenseIndex  # noqa: E402
 
 
 @pytest.fixture(scope="module")

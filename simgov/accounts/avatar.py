@@ -19,7 +19,7 @@ from ..imageio import file_signature, load_image, resolve_inside
 from ..schema import Account
 from ..signals.base import BuildContext, SignalOutput
 from ..signals.image import MIN_PDQ_QUALITY, _hamming, fingerprint, pdq_similarity
-from ..vectorindex import BinaryIndex
+from ..vectors import BinaryIndex
 from .base import AccountRecord, AccountSignal
 
 RECORD = np.dtype([("quality", "u1"), ("pdq", "u1", 32), ("phash", "u1", 8)])

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..account_profile import DEFAULT_K, LinkTerm, candidate_text, ngram_vectors, text_terms
-from ..vectorindex import DenseIndex
+from ..vectors import DenseIndex
 from .base import AccountRecord, AccountSignal
 
 INDEX_FILE = "account_profile.faiss"

@@ -329,7 +329,7 @@ def build_ivfpq(ray, shards: list[Path], vec_ids: list[np.ndarray], covered: int
     """Train on a sample, add every shard with the shared quantiser in Ray tasks, merge."""
     import faiss
 
-    from simgov.vectorindex import DenseIndex
+    from simgov.vectors import DenseIndex
 
     sample = _training_sample(shards, config.dense_index.ivf_train_size)
     if not len(sample):
@@ -478,7 +478,7 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         cfg = config.dense_index
         kind = cfg.kind if cfg.kind != "auto" else ("flat" if live <= cfg.flat_max else "ivfpq")
         skip: frozenset[str] = frozenset()
-        from simgov.vectorindex import dense_backend
+        from simgov.vectors import dense_backend
 
         if kind == "ivfpq" and "title" in index.signals and dense_backend(config)[0] == "faiss":
             merged = build_ivfpq(ray, shards, shard_ids, covered, config, shard_dir)

@@ -1,6 +1,6 @@
 """Dense vectors served by Milvus (`dense_backend = "milvus"`, `pip install 'simgov[milvus]'`).
 
-`MilvusDenseIndex` implements `simgov.vectorindex.DenseStore` over one Milvus collection with two
+`MilvusDenseIndex` implements `simgov.vectors.base.DenseStore` over one Milvus collection with two
 fields: `id` (INT64 primary key, the caller's id, e.g. an item's vec_id) and `vector`
 (FLOAT_VECTOR, metric IP on normalised vectors, i.e. cosine, exactly like the FAISS store).
 Writes are upserts, so replaying the store's writes after a restart, or in every API worker, is
@@ -28,9 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Config
-from .errors import IndexMismatch, SimgovError
-from .vectorindex import DenseIndex, _padded, dense_backend, ivfpq_layout
+from ..config import Config
+from ..errors import IndexMismatch, SimgovError
+from .base import dense_backend, ivfpq_layout, padded_results
+from .faiss_index import DenseIndex
 
 TOKEN_ENV = "SIMGOV_MILVUS_TOKEN"
 POINTER = "{name}.milvus.json"
@@ -227,13 +228,13 @@ class MilvusDenseIndex:
                                   consistency_level="Strong")
         sims = [np.array([h["distance"] for h in row], dtype=np.float32) for row in hits]
         ids = [np.array([h["id"] for h in row], dtype=np.int64) for row in hits]
-        return _padded(sims, ids, k)
+        return padded_results(sims, ids, k)
 
     def search_ids(self, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         ids = [int(i) for i in np.asarray(ids, dtype=np.int64)]
         rows = self.client.get(self.collection, ids=ids, output_fields=["vector"]) if ids else []
         got = {int(r["id"]): r["vector"] for r in rows}
-        out_s, out_i = _padded([np.zeros(0, np.float32)] * len(ids), [np.zeros(0, np.int64)] * len(ids), k)
+        out_s, out_i = padded_results([np.zeros(0, np.float32)] * len(ids), [np.zeros(0, np.int64)] * len(ids), k)
         present = [n for n, i in enumerate(ids) if i in got]
         if present:
             sims, hits = self.search(np.array([got[ids[n]] for n in present], dtype=np.float32), k)

@@ -1,88 +1,17 @@
 """FAISS index wrappers: one dense and one binary kind, chosen by size and persisted as files.
 
-Ids are int64 chosen by the caller (signals encode an item's vector id and a sub-index in them).
-Deleted or replaced vectors stay in approximate indexes until the next rebuild; callers filter
-results by liveness, so removal is an optimisation, never a correctness requirement.
-
-Dense vectors sit behind the `DenseStore` interface: `DenseIndex` (FAISS in this process, the
-default) or `simgov.milvus_store.MilvusDenseIndex` (a Milvus server, `dense_backend = "milvus"`).
-Signals ask `create_dense_store` / `open_dense_store` for theirs and never name a backend.
+`DenseIndex` is the in-process `DenseStore` (simgov/vectors/base.py); `BinaryIndex` holds the
+bit-string fingerprints (PDQ, ORB) that only FAISS serves.
 """
 from __future__ import annotations
 
-import math
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import faiss
 import numpy as np
 
-from .config import BinaryIndexConfig, DenseIndexConfig
-from .errors import IndexMismatch
-
-if TYPE_CHECKING:
-    from .config import Config
-
-#: Environment overrides of the config's `dense_backend` / `milvus_uri` (set by
-#: `simgov serve|similar --backend milvus --milvus-uri URI` so that API workers inherit them).
-BACKEND_ENV, MILVUS_URI_ENV = "SIMGOV_DENSE_BACKEND", "SIMGOV_MILVUS_URI"
-
-
-@runtime_checkable
-class DenseStore(Protocol):
-    """Where a dense signal's vectors are kept and searched. The results contract, for every
-    implementation: `search` returns (similarities, ids), both of shape (n, k), best first, inner
-    product of normalised vectors (cosine), of shape (n, k') with k' <= k; a row with fewer
-    hits is padded with id -1.
-    `add` inserts or replaces by id; ids absent from a `remove` are ignored."""
-
-    kind: str
-    #: candidates to fetch per wanted neighbour (above 1 for compressed codes whose order is rough;
-    #: callers rank them exactly from the stored vectors)
-    oversample: int
-
-    @property
-    def ntotal(self) -> int: ...
-
-    @property
-    def dim(self) -> int: ...
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
-
-    def remove(self, ids: np.ndarray) -> None: ...
-
-    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]: ...
-
-    def search_ids(self, ids: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Search with the stored vectors of these ids (a row of -1 for an id not stored)."""
-        ...
-
-    def write(self, folder: Path, name: str) -> list[str]:
-        """Persist into a generation folder; returns the file names written."""
-        ...
-
-
-def _padded(sims: list[np.ndarray], ids: list[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
-    out_s = np.full((len(ids), k), np.finfo(np.float32).min, dtype=np.float32)
-    out_i = np.full((len(ids), k), -1, dtype=np.int64)
-    for row, (s, i) in enumerate(zip(sims, ids)):
-        out_s[row, :len(s)], out_i[row, :len(i)] = s[:k], i[:k]
-    return out_s, out_i
-
-
-def ivfpq_layout(dim: int, n: int, n_train: int, cfg: DenseIndexConfig) -> tuple[int, int, int]:
-    """(lists, sub-quantisers, bits per code) of an IVF-PQ index for about `n` vectors trained on
-    `n_train`: ~4 sqrt(n) lists with at least 39 training vectors each, dim/8 one-byte codes
-    (fewer bits when the sample is below the ~10k vectors that 256 centroids need)."""
-    n_train = max(1, n_train)
-    nlist = cfg.ivf_nlist or int(4 * math.sqrt(max(1, n)))
-    nlist = max(1, min(nlist, n_train // 39 or 1, 1 << 16))
-    m = cfg.pq_m or max(1, dim // 8)
-    while dim % m:
-        m -= 1
-    nbits = 8 if n_train >= 39 * 256 else max(1, min(8, int(math.log2(n_train / 39)) if n_train >= 78 else 1))
-    return nlist, m, nbits
+from ..config import BinaryIndexConfig, DenseIndexConfig
+from .base import ivfpq_layout
 
 
 class DenseIndex:
@@ -291,52 +220,3 @@ class BinaryIndex:
         if cfg is not None and cfg.kind == "ivf" and kind == "flat":
             kind = "ivf"  # still below the size at which it becomes an inverted file
         return cls(index, kind, cfg)
-
-
-# -- choosing the dense store --------------------------------------------------------------------
-def dense_backend(config: "Config") -> tuple[str, str | None]:
-    """(backend, Milvus URI): the config's, unless $SIMGOV_DENSE_BACKEND / $SIMGOV_MILVUS_URI say otherwise."""
-    backend = os.environ.get(BACKEND_ENV) or config.dense_backend
-    if backend not in ("faiss", "milvus"):
-        raise IndexMismatch(f"${BACKEND_ENV} must be faiss or milvus, not {backend!r}")
-    return backend, os.environ.get(MILVUS_URI_ENV) or config.milvus_uri
-
-
-def create_dense_store(dim: int, expected: int, config: "Config", name: str) -> DenseStore:
-    """An empty store for a dense signal called `name`, on the configured backend."""
-    if dense_backend(config)[0] == "milvus":
-        from .milvus_store import MilvusDenseIndex
-
-        return MilvusDenseIndex.create(dim, expected, config, name)
-    return DenseIndex.create(dim, expected, config.dense_index)
-
-
-def open_dense_store(folder: Path, name: str, config: "Config") -> DenseStore:
-    """What `DenseStore.write(folder, name)` wrote, opened on the configured backend (a FAISS
-    generation opened with the Milvus backend is copied into a collection of its own once)."""
-    folder = Path(folder)
-    if dense_backend(config)[0] == "milvus":
-        from .milvus_store import MilvusDenseIndex
-
-        return MilvusDenseIndex.open(folder, name, config)
-    path = folder / f"{name}.faiss"
-    if not path.exists() and (folder / f"{name}.milvus.json").exists():
-        raise IndexMismatch(f"this index keeps its {name} vectors in Milvus (dense_backend = \"milvus\"); open it "
-                            "with --backend milvus --milvus-uri URI, or rebuild it with the faiss backend")
-    return DenseIndex.load(path, config.dense_index.hnsw_ef_search, cfg=config.dense_index)
-
-
-def release_dense_store(store: DenseStore | None) -> None:
-    """A store replaced before any generation pointed to it (a rebuild's reset) is dropped
-    where it lives outside this process (a fresh Milvus collection); otherwise nothing."""
-    if store is not None and getattr(store, "published", True) is False:
-        store.drop()
-
-
-def discard_dense_store(folder: Path, name: str, config: "Config", keep: DenseStore | None) -> None:
-    """Release what a superseded generation's store holds outside its folder (a Milvus
-    collection), unless it is `keep`, the store in use. FAISS files go with the folder."""
-    if (Path(folder) / f"{name}.milvus.json").exists() or dense_backend(config)[0] == "milvus":
-        from .milvus_store import discard
-
-        discard(Path(folder), name, config, keep)
