@@ -100,7 +100,7 @@ def _open(folder: Path):
 
 def _dense_backend(args) -> None:
     """--backend / --milvus-uri: set for this process and the API workers it starts."""
-    from .vectors import BACKEND_ENV, MILVUS_URI_ENV
+    from .vectorindex import BACKEND_ENV, MILVUS_URI_ENV
 
     if getattr(args, "backend", None):
         os.environ[BACKEND_ENV] = args.backend
@@ -394,7 +394,7 @@ def cmd_verdicts(args) -> int:
     elif args.verdicts_command == "queue":
         import random
 
-        from .calibrate import band, band_name, review_queue
+        from .matching.calibrate import band, band_name, review_queue
         from .verdicts import key
 
         findings = [f for f in _pair_findings(index, args) if f[1] >= args.min_score]
@@ -487,7 +487,7 @@ def _pair_findings(index, args) -> list[tuple[list[str], float]]:
 
 
 def cmd_calibrate(args) -> int:
-    from .calibrate import calibrate, write_thresholds
+    from .matching.calibrate import calibrate, write_thresholds
 
     if not 0 < args.precision <= 1:
         raise SimgovError("--precision must be in (0, 1]")

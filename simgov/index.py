@@ -19,7 +19,7 @@ import numpy as np
 
 from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
-from .matcher import Matcher, mutual_best, mutual_best_arrays, relation
+from .matching.decision import Matcher, mutual_best, mutual_best_arrays, relation
 from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
 from .schema import Item

@@ -7,11 +7,10 @@ title ("LCD TV" ~ "flat panel HDTV") but is nearly blind to the difference betwe
 ``KDL-46V3000`` and ``KDL-40V3000``.  This module extracts those identifiers once per item
 (:func:`profile`, stored as a :class:`TitleProfile`), gives keys for an inverted candidate
 index (:func:`blocking_keys`), compares two profiles with plain-words evidence
-(:func:`compare`) and merges the per-signal scores of a pair into the final match score
-(:func:`combine`).
+(:func:`compare`); `simgov.matching.combine` merges this score with the other signals'.
 
 Everything here is pure: no I/O, no global state, no model.  The constants of
-:func:`compare` and :func:`combine` were set on the calibration half of the Abt-Buy
+:func:`compare` were set on the calibration half of the Abt-Buy
 benchmark (``scripts/eval_abt_buy_matcher.py``; each constant's comment says how), and the
 rules are generic (no reliance on how either shop writes its titles): the same defaults are
 meant for other catalogues.
@@ -36,10 +35,6 @@ __all__ = [
     "compare",
     "Comparable",
     "compare_prepared",
-    "combine",
-    "combine_both",
-    "DEFAULT_MATCH_THRESHOLD",
-    "default_match_threshold",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -702,100 +697,3 @@ def compare_prepared(ca: Comparable, cb: Comparable) -> TextComparison:
     if tok >= 0.5:
         evidence.append(f"titles share most of their distinctive words ({tok:.2f})")
     return TextComparison(score=score, parts=parts, evidence=evidence)
-
-
-# --------------------------------------------------------------------------------------------
-# Combine
-# --------------------------------------------------------------------------------------------
-
-# z = BIAS + MUTUAL * coverage * mutual_best + sum over present signals of W[k] * (s_k - C[k])
-# score = 1 / (1 + exp(-z)), match when score >= DEFAULT_MATCH_THRESHOLD (0.5).
-#
-# coverage = (weight of the present calibrated signals, title and text) / (weight of both),
-# capped at 1 (an image counts towards it).  Without it a mutual-best pair whose text were
-# missing would match on the rank flag alone; with it the flag's bonus shrinks with the
-# evidence behind it.  An absent image adds nothing, so a pair without images is judged on
-# title and text exactly as calibrated.
-#
-# Where the numbers come from (scripts/eval_abt_buy_matcher.py, calibration half only):
-# * W title/text and MUTUAL: a grid of (title, text, mutual) weights, each with its own best
-#   threshold, scored by the mean F1 of two calibration sets: the calibration half of
-#   Abt-Buy, and the same half resampled so that half of each shop's offers have no twin
-#   (Abt-Buy is one-to-one, which flatters "mutual best"); ``--fit`` prints it.  The top
-#   points (title 1-2, text 6, mutual >= 6) lie within 0.002 mean F1 of each other; title 2
-#   was kept as a hedge for catalogues with fewer model codes, where the embedding must carry
-#   more.  A plain logistic fit is unstable here (title and text are collinear; the title
-#   weight can come out negative, which would break monotonicity), hence the grid.  The best
-#   threshold at (2, 6, 6), logit about 3.6, is folded into BIAS so that the decision
-#   threshold is 0.5.
-# * Then 0.4 was moved from MUTUAL into BIAS: pairs that are mutual best decide as before,
-#   while a pair that is not can still match on overwhelming evidence (e.g. title cosine 0.9
-#   and text score 0.97).  One-to-one Abt-Buy cannot show the need for that path, but a
-#   marketplace can (a seller who lists a product twice: only one copy is the other seller's
-#   best).  Cost on Abt-Buy: about 0.002 F1.
-# * So BIAS = -3.6 + 0.4 - 0.15: the last term from re-running the threshold calibration with
-#   all final constants (it then gives 0.50-0.51) and MUTUAL = 6 - 0.4.
-# * C: title 0.6, about the mean cosine of candidate pairs; text 0.5, the midpoint of
-#   compare()'s logistic; image 0.6, a guess.
-# * image: no image data in Abt-Buy, so its weight is a prior equal to the title embedding's;
-#   pass ``weights`` to combine() to change it once images are calibrated.
-_COMBINE_W = {"title": 2.0, "text": 6.0, "image": 2.0}
-_COMBINE_CENTRE = {"title": 0.6, "text": 0.5, "image": 0.6}
-_CALIBRATED = ("title", "text")
-_COMBINE_MUTUAL = 5.6
-_COMBINE_BIAS = -3.35
-
-#: Score at or above which a pair is a ``match`` (the calibrated threshold is folded into
-#: ``_COMBINE_BIAS``, so it is the logistic midpoint).
-DEFAULT_MATCH_THRESHOLD = 0.5
-
-
-def default_match_threshold() -> float:
-    """The calibrated threshold of :func:`combine` scores for a ``match`` decision."""
-    return DEFAULT_MATCH_THRESHOLD
-
-
-def combine(
-    signals: Mapping[str, float],
-    *,
-    mutual_best: bool,
-    weights: Mapping[str, float] | None = None,
-) -> float:
-    """The final pair score in [0, 1] from per-signal scores in [0, 1].
-
-    ``signals`` may hold ``title`` (embedding cosine clipped to [0, 1]), ``text``
-    (:func:`compare` score) and ``image``, each weighted by ``weights`` (defaults above; a key
-    given there with no default centre is centred at 0.5).  Missing signals add nothing, and
-    shrink the bonus of ``mutual_best`` (the pair is each item's best candidate within the
-    other's seller, which is how one product listed once per seller looks).  Monotone in every
-    signal and in ``mutual_best``.
-    """
-    z, bonus = _combine_z(signals, weights)
-    if mutual_best:
-        z += bonus
-    return 1.0 / (1.0 + math.exp(-z))
-
-
-def combine_both(signals: Mapping[str, float], weights: Mapping[str, float] | None = None) -> tuple[float, float]:
-    """:func:`combine` without and with ``mutual_best``, the signals summed once (a self-join
-    scores each pair before it knows which pairs are mutual best)."""
-    z, bonus = _combine_z(signals, weights)
-    return 1.0 / (1.0 + math.exp(-z)), 1.0 / (1.0 + math.exp(-(z + bonus)))
-
-
-def _combine_z(signals: Mapping[str, float], weights: Mapping[str, float] | None) -> tuple[float, float]:
-    """:func:`combine`'s logit without the mutual-best term, and that term."""
-    w = dict(_COMBINE_W)
-    if weights:
-        w.update(weights)
-    z = _COMBINE_BIAS
-    present = 0.0
-    for k, wk in w.items():
-        s = signals.get(k)
-        if s is None or (isinstance(s, float) and math.isnan(s)):
-            continue
-        s = min(1.0, max(0.0, float(s)))
-        z += wk * (s - _COMBINE_CENTRE.get(k, 0.5))
-        present += abs(wk)
-    full = sum(abs(w.get(k, 0.0)) for k in _CALIBRATED) or 1.0
-    return z, _COMBINE_MUTUAL * min(1.0, present / full)

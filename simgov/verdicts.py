@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from . import product_text
 from .errors import BadInput, UnknownId
+from .matching.combine import agreeing
 from .records import Verdict
 
 if TYPE_CHECKING:
@@ -62,8 +62,7 @@ def key(ids: list[str]) -> str:
 
 def agreeing_signals(signals: dict[str, float]) -> list[str]:
     """Item-pair signals that agree: on its own, each raises the combined score."""
-    base = product_text.combine({}, mutual_best=False)
-    return sorted(n for n, s in signals.items() if product_text.combine({n: s}, mutual_best=False) > base)
+    return agreeing(signals)
 
 
 def new_evidence(verdict: Verdict, agreeing_now: Iterable[str]) -> list[str]:

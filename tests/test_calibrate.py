@@ -10,7 +10,7 @@ import pytest
 
 from api_support import copy_market
 from simgov import cli
-from simgov.calibrate import N_BANDS, QUEUE_FLOOR, Estimate, band, calibrate, review_queue
+from simgov.matching.calibrate import N_BANDS, QUEUE_FLOOR, Estimate, band, calibrate, review_queue
 from simgov.records import Verdict
 
 

@@ -208,7 +208,7 @@ def test_title_profile_to_dict_is_asdict():
 
 def test_mutual_best_arrays_matches_mutual_best():
     """The columnar mutual-best of the self-join gives mutual_best's flags, ties included."""
-    from simgov.matcher import mutual_best, mutual_best_arrays
+    from simgov.matching.decision import mutual_best, mutual_best_arrays
 
     rng = random.Random(7)
     for _ in range(30):

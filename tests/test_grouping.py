@@ -1,5 +1,5 @@
 """Grouping without chaining weak links, shared by duplicates and rings."""
-from simgov.grouping import group_links
+from simgov.matching.grouping import group_links
 
 T = 0.5
 

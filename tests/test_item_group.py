@@ -7,7 +7,7 @@ import pytest
 
 from api_support import ITEMS, copy_market, make_key, thread_server
 from simgov.detectors.duplicates import duplicate_groups, item_group
-from simgov.grouping import grow_component
+from simgov.matching.grouping import grow_component
 from simgov.index import SimIndex
 
 ROLES = ("investigator", "ingest", "admin")

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import SHARED, SIMGOV
 from simgov.index import SimIndex, score_pair_keys
-from simgov.matcher import mutual_best
-from simgov.product_text import combine
+from simgov.matching.decision import mutual_best
+from simgov.matching.combine import combine
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,10 @@ import json
 import pytest
 
 from simgov.product_text import (
-    DEFAULT_MATCH_THRESHOLD,
     TitleProfile,
     blocking_keys,
     build_idf,
-    combine,
     compare,
-    default_match_threshold,
     profile,
 )
 
@@ -197,47 +194,3 @@ def test_score_is_bounded_and_symmetric():
     a, b = profile("Sony KDL-46V3000 46in Black"), profile("Samsung LN46A650 46in Silver")
     assert compare(a, b).score == pytest.approx(compare(b, a).score)
     assert 0.0 <= compare(a, b).score <= 1.0
-
-
-# ----------------------------------------------------------------------------- combine
-
-
-def test_combine_is_monotone_and_bounded():
-    prev = -1.0
-    for t in (0.0, 0.3, 0.6, 0.9, 1.0):
-        s = combine({"title": t, "text": 0.5}, mutual_best=False)
-        assert 0.0 <= s <= 1.0 and s > prev
-        prev = s
-    prev = -1.0
-    for x in (0.0, 0.3, 0.6, 0.9, 1.0):
-        s = combine({"title": 0.7, "text": x}, mutual_best=True)
-        assert s > prev
-        prev = s
-    assert combine({"title": 0.7, "text": 0.4}, mutual_best=True) > combine({"title": 0.7, "text": 0.4}, mutual_best=False)
-
-
-def test_combine_decisions():
-    thr = default_match_threshold()
-    assert thr == DEFAULT_MATCH_THRESHOLD
-    # mutual best with moderate text evidence: a match
-    assert combine({"title": 0.8, "text": 0.6}, mutual_best=True) >= thr
-    # the same without mutual best: not
-    assert combine({"title": 0.8, "text": 0.6}, mutual_best=False) < thr
-    # overwhelming evidence matches even without mutual best
-    assert combine({"title": 0.95, "text": 0.99}, mutual_best=False) >= thr
-    # conflicting codes (text near 0) are not rescued by the rank flag
-    assert combine({"title": 0.9, "text": 0.001}, mutual_best=True) < thr
-
-
-def test_combine_handles_missing_signals():
-    with_image = combine({"title": 0.8, "text": 0.6, "image": 0.6}, mutual_best=True)
-    without = combine({"title": 0.8, "text": 0.6}, mutual_best=True)
-    assert with_image == pytest.approx(without)  # an image at its centre is no opinion
-    assert combine({"title": 0.8, "text": 0.6, "image": 1.0}, mutual_best=True) > without
-    # the rank flag alone cannot make a match when text evidence is missing
-    assert combine({"title": 0.7}, mutual_best=True) < DEFAULT_MATCH_THRESHOLD
-    assert combine({"image": 0.7}, mutual_best=True) < DEFAULT_MATCH_THRESHOLD
-    assert 0.0 <= combine({}, mutual_best=False) <= 1.0
-    assert combine({"title": float("nan"), "text": 0.9}, mutual_best=False) == pytest.approx(
-        combine({"text": 0.9}, mutual_best=False)
-    )

@@ -10,7 +10,7 @@ import pytest
 
 from api_support import copy_market, make_key, thread_server
 from simgov import cli
-from simgov.calibrate import Estimate, wilson
+from simgov.matching.calibrate import Estimate, wilson
 
 ROLES = ("investigator", "ingest", "admin")
 
@@ -161,7 +161,7 @@ def test_cli_verdicts_groups_export_and_calibrate(tmp_path, capsys):
 
 def test_calibrate_writes_thresholds_that_survive_a_rebuild(tmp_path):
     """Verdicts on findings scored 0.3 .. 0.9: the lowest threshold keeping precision 0.99 is written."""
-    from simgov.calibrate import calibrate, write_thresholds
+    from simgov.matching.calibrate import calibrate, write_thresholds
     from simgov.index import SimIndex
     from simgov.records import Verdict
 

@@ -16,18 +16,20 @@ import numpy as np
 from ..account_profile import LinkTerm
 from ..errors import ImageRejected
 from ..imageio import file_signature, load_image, resolve_inside
+from ..matching import thresholds
 from ..schema import Account
 from ..signals.base import BuildContext, SignalOutput
-from ..signals.image import MIN_PDQ_QUALITY, _hamming, fingerprint, pdq_similarity
-from ..vectors import BinaryIndex
+from ..signals.hashes import hamming
+from ..signals.image import MIN_PDQ_QUALITY, fingerprint, pdq_similarity
+from ..vectorindex import BinaryIndex
 from .base import AccountRecord, AccountSignal
 
 RECORD = np.dtype([("quality", "u1"), ("pdq", "u1", 32), ("phash", "u1", 8)])
 INDEX_FILE = "account_avatar_pdq.faiss"
 PDQ_BITS = 256
 #: PDQ distance at or below which two avatars are the same picture (re-encoded, resized): the
-#: customary PDQ match threshold of 31 of 256 bits.
-MATCH_DISTANCE = 31
+#: customary PDQ match threshold of 31 of 256 bits (`avatar_match_distance`, calibration.json).
+MATCH_DISTANCE = int(thresholds.default("avatar_match_distance"))
 #: Log-likelihood ratio of the same avatar picture: strangers rarely use one picture, but stock
 #: pictures exist, so it weighs less than a shared identifier (and links only with other evidence).
 AGREE = 3.0
@@ -143,7 +145,7 @@ class AvatarSignal(AccountSignal):
         ra, rb = _record(ba), _record(bb)
         if ra["quality"] < MIN_PDQ_QUALITY or rb["quality"] < MIN_PDQ_QUALITY:
             return []
-        d = int(_hamming(ra["pdq"][None, :], rb["pdq"][None, :])[0, 0])
+        d = int(hamming(ra["pdq"][None, :], rb["pdq"][None, :])[0, 0])
         if d > MATCH_DISTANCE:
             return []
         sim = float(pdq_similarity(d))

@@ -9,14 +9,14 @@ Links (pairs scored at or above the link threshold) are of two strengths:
 * **soft**: profile, address, avatar or listing evidence. Soft links never chain. An account tied
   to a core only softly joins the core through its best soft link (one hop: it does not bring its
   own soft neighbours); accounts outside every core are grouped by average linkage
-  (:func:`simgov.grouping.group_links`): A~B and B~C do not make A~C when A and C look unrelated.
+  (:func:`simgov.matching.grouping.group_links`): A~B and B~C do not make A~C when A and C look unrelated.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Callable, Mapping
 
-from ..grouping import group_links
+from ..matching.grouping import group_links
 
 
 def group_rings(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..index import SimIndex
-from ..matcher import calibration
+from ..matching.thresholds import threshold
 from ..records import CounterfeitAssessment, CounterfeitSuspect, Neighbour
 from ..store import StoredItem
 from ..verdicts import Verdicts
@@ -31,10 +31,9 @@ class CounterfeitPolicy:
 
     @classmethod
     def from_index(cls, index: SimIndex) -> "CounterfeitPolicy":
-        cal = calibration()["counterfeit"]
         overrides = index.config.thresholds
-        return cls(max_price_ratio=float(overrides.get("counterfeit_max_price_ratio", cal["max_price_ratio"])),
-                   image_match=float(overrides.get("image_match", cal["image_match"])))
+        return cls(max_price_ratio=threshold("counterfeit_max_price_ratio", overrides),
+                   image_match=threshold("image_match", overrides))
 
 
 def brand_of(item) -> str | None:

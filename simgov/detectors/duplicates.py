@@ -2,7 +2,7 @@
 
 Matched pairs from the self-join are grouped without chaining: a plain connected-components pass
 would join A and C through B even when A and C look nothing alike, so components are re-clustered
-by average linkage over all their pairs' exact scores (`simgov.grouping`).
+by average linkage over all their pairs' exact scores (`simgov.matching.grouping`).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 
-from ..grouping import group_links, grow_component
+from ..matching.grouping import group_links, grow_component
 from ..index import SimIndex
 from ..records import Group
 from ..verdicts import MAX_GROUP, Verdicts, key

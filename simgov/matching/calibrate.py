@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .matcher import calibration
-from .records import Verdict
+from ..records import Verdict
+from ..signals import signal_of_kind
+from . import thresholds
 
 if TYPE_CHECKING:
-    from .index import SimIndex
+    from ..index import SimIndex
 
 #: Fewer labels than this (or no label of one class) set no threshold: the figures would say nothing.
 MIN_LABELS = 20
@@ -56,11 +57,7 @@ class Detector:
     score_of: str  # "score", or a signal name whose score the threshold applies to
 
     def default(self) -> float:
-        cal = calibration()
-        from .accounts.index import DEFAULT_LINK_THRESHOLD
-
-        return {"item_match": cal["item"]["match_threshold"], "image_match": cal["counterfeit"]["image_match"],
-                "account_link": DEFAULT_LINK_THRESHOLD}[self.threshold_key]
+        return float(thresholds.default(self.threshold_key))
 
     def label(self, v: Verdict) -> tuple[float, bool] | None:
         value = v.score if self.score_of == "score" else v.signals.get(self.score_of)
@@ -69,7 +66,7 @@ class Detector:
 
 DETECTORS = (
     Detector("item pairs (similar, pairs, duplicates)", "item_match", ("pair", "group"), "score"),
-    Detector("counterfeits (picture near-copy level)", "image_match", ("counterfeit",), "image"),
+    Detector("counterfeits (picture near-copy level)", "image_match", ("counterfeit",), signal_of_kind("picture")),
     Detector("linked accounts (linked, rings)", "account_link", ("link",), "score"),
 )
 
@@ -295,7 +292,7 @@ def calibrate(index: "SimIndex", verdicts: list[Verdict], precision: float, *, o
 
 def write_thresholds(index: "SimIndex", results: list[Calibration]) -> dict[str, float]:
     """Record the proposed thresholds in the index's configuration (its manifest), atomically."""
-    from .index import MANIFEST, read_manifest, write_json_atomic
+    from ..index import MANIFEST, read_manifest, write_json_atomic
 
     new = {r.threshold_key: r.proposed.threshold for r in results if r.proposed is not None}
     if not new:

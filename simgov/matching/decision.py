@@ -1,27 +1,19 @@
 """Turns per-signal scores of an item pair into one score, a `match` decision and a relation.
 
-The formula is `simgov.product_text.combine` (title embedding, lexical text, image, and whether
-the pair is each item's best candidate within the other's seller). Thresholds come from
-`calibration.json`, written from measured calibration runs, and can be overridden per index
-through `Config.thresholds`; nothing else in the code decides what counts as a match.
+The formula is `simgov.matching.combine` (the registered signals' declared parts, and whether
+the pair is each item's best candidate within the other's seller). The threshold is `item_match`
+of `simgov.matching.thresholds` (calibration.json), overridden per index through
+`Config.thresholds`; nothing else in the code decides what counts as an item match.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Mapping
 
-from . import product_text
+import numpy as np
 
-CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
-
-
-@lru_cache(maxsize=1)
-def calibration() -> dict:
-    return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8"))
-
+from .combine import combine, combine_both
+from .thresholds import threshold
 
 @dataclass(frozen=True)
 class Decision:
@@ -33,16 +25,15 @@ class Matcher:
     """The item-pair decision, with thresholds from calibration (and the index's overrides)."""
 
     def __init__(self, overrides: Mapping[str, float] | None = None):
-        cal = calibration()["item"]
-        self.threshold: float = float((overrides or {}).get("item_match", cal["match_threshold"]))
+        self.threshold: float = threshold("item_match", overrides)
 
     @staticmethod
     def rank_score(signals: Mapping[str, float]) -> float:
         """The score used to rank a seller's candidates when deciding who is whose best match."""
-        return product_text.combine(signals, mutual_best=False)
+        return combine(signals, mutual_best=False)
 
     def decide(self, signals: Mapping[str, float], mutual_best: bool = False) -> Decision:
-        score = product_text.combine(signals, mutual_best=mutual_best) if signals else 0.0
+        score = combine(signals, mutual_best=mutual_best) if signals else 0.0
         return self._decision(score)
 
     def _decision(self, score: float) -> Decision:
@@ -56,7 +47,7 @@ class Matcher:
     def pair_scores(signals: Mapping[str, float]) -> tuple[float, float]:
         """`rank_score(signals)` and the score of the pair if it is mutual best, computed together
         where a self-join scores its pairs (before it knows which are mutual best)."""
-        return product_text.combine_both(signals)
+        return combine_both(signals)
 
     def decide_ranked(self, signals: Mapping[str, float], score: float) -> Decision:
         """`decide(signals, mutual_best)` when its combined score is already known (`rank_score`,
@@ -88,8 +79,6 @@ def mutual_best_arrays(a, b, seller_a, seller_b, score):
     """`mutual_best` on columns (numpy arrays of equal length; sellers as ints): the same flags,
     ties included (the first pair in order keeps a tied best), without a dict entry per pair
     and side, for self-joins of millions of pairs."""
-    import numpy as np
-
     n = len(a)
     if n == 0:
         return np.zeros(0, dtype=bool)

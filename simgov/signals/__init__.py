@@ -1,4 +1,8 @@
-"""The signal registry: adding a signal means one new module and one line here."""
+"""The signal registry: adding a signal means one new module and one line here.
+
+A signal class declares everything the rest of simgov needs from it: its comparison, its part in
+the item-match score (`match_part`), its kind and its bank index; nothing else names it.
+"""
 from __future__ import annotations
 
 from ..config import Config
@@ -10,6 +14,24 @@ from .title import TitleSignal
 REGISTRY: dict[str, type[Signal]] = {cls.name: cls for cls in (TitleSignal, TextSignal, ImageSignal)}
 
 
+def register(cls: type[Signal]) -> type[Signal]:
+    """Add a signal class to the registry (after the built-in ones); returns it, so it can decorate."""
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"a different signal is already registered as {cls.name!r}")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Remove a registered signal (a test's toy signal, once the test is done)."""
+    REGISTRY.pop(name, None)
+
+
+def signal_of_kind(kind: str) -> str | None:
+    """The name of the first registered signal of this kind (`Signal.kind`), or None."""
+    return next((name for name, cls in REGISTRY.items() if cls.kind == kind), None)
+
+
 def create_signals(config: Config, names: list[str] | None = None) -> dict[str, Signal]:
     """Instances of the named signals (all registered ones by default), in registry order."""
     wanted = list(REGISTRY) if names is None else names
@@ -19,4 +41,4 @@ def create_signals(config: Config, names: list[str] | None = None) -> dict[str, 
     return {name: REGISTRY[name](config) for name in wanted}
 
 
-__all__ = ["REGISTRY", "create_signals", "Signal", "SignalOutput", "BuildContext", "Candidate", "Query"]
+__all__ = ["REGISTRY", "register", "unregister", "signal_of_kind", "create_signals", "Signal", "SignalOutput", "BuildContext", "Candidate", "Query"]

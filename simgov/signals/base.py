@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Iterable, Sequence
 import numpy as np
 
 from ..config import Config
+from ..matching.evidence import MatchPart
 from ..schema import Item
 
 
@@ -53,6 +54,12 @@ class Signal(ABC):
     name: ClassVar[str]
     version: ClassVar[int]
     description: ClassVar[str] = ""
+    #: Its part in the item-match score (`simgov.matching.combine`); None: the signal finds
+    #: candidates and explains them, but weighs nothing in the decision and never "agrees".
+    match_part: ClassVar[MatchPart | None] = None
+    #: What the signal is evidence of, for detectors that need one kind ("picture": the signal
+    #: whose score says two listings show the same picture); "" when none asks.
+    kind: ClassVar[str] = ""
     #: `compute` is per-item CPU work with no model to load: a bulk build may run it in a process
     #: pool (simgov/build/local.py). Signals that load a model (titles) compute in the build process.
     parallel: ClassVar[bool] = False

@@ -60,8 +60,10 @@ from PIL import Image
 from ..config import BinaryIndexConfig
 from ..errors import ImageRejected
 from ..imageio import load_image, resolve_inside
+from ..matching import thresholds
+from ..matching.evidence import MatchPart
 from ..schema import Item
-from ..vectors import BinaryIndex
+from ..vectorindex import BinaryIndex
 from .base import BuildContext, Candidate, Query, Signal, SignalOutput
 
 cv2.setNumThreads(1)  # pictures are processed in parallel by the build, not inside OpenCV
@@ -72,7 +74,7 @@ PDQ_BITS, PHASH_BITS = 256, 64
 # distance (128 of 256 for PDQ, 32 of 64 for pHash); similarity falls linearly to 0 there.
 PDQ_ZERO_AT, PHASH_ZERO_AT = 128, 32
 #: The customary PDQ near-copy distance (bits of 256), for the plain-words evidence.
-PDQ_NEAR = 31
+PDQ_NEAR = int(thresholds.default("pdq_near"))
 #: Distinct pictures come as close as about 64 bits (flat, simple pictures): the PDQ score is 0 there.
 PDQ_UNRELATED = 64
 
@@ -117,13 +119,9 @@ BANNER_ROWS = THUMB // 4  # a band of up to this many thumbnail rows (columns) a
 BANNER_PENALTY = 0.25     # ... at a cost of this much agreement per share of rows left out
 MAX_VERIFIED_PAIRS = 16  # picture pairs verified with local features per item pair
 #: Image-only match decision: a pair whose image score reaches this is the same picture (edited).
-#: The largest score of a distinct picture in the benchmark plus a margin (see ``CALIBRATION``).
-MATCH_THRESHOLD = 0.5
-CALIBRATION = (
-    "scripts/bench_image_edits.py, 39 originals x 44 edits and pairs of edits against 4039 gallery pictures "
-    "(4000 distinct distractors) and 600 distractors looked up: the largest score of a distinct picture was "
-    "0.265 (two different photos of the same coaster); 0.5 leaves a margin of 0.235 above it, while edited "
-    "copies scored 0.86 at the 1st percentile and 0.54 at the lowest (recall 100% on every edit and pair)")
+#: The largest score of a distinct picture in the benchmark plus a margin (`image_same_picture` in
+#: simgov/matching/calibration.json says how it was measured).
+MATCH_THRESHOLD = thresholds.threshold("image_same_picture")
 
 ID_SHIFT = 8  # PDQ index ids are vec_id << 8 | picture number
 KP_SHIFT = 16  # descriptor index ids are vec_id << 16 | picture number << 8 | keypoint number
@@ -155,12 +153,6 @@ def fingerprint(img: Image.Image) -> Fingerprint:
     bits, quality = pdqhash.compute(np.asarray(img, dtype=np.uint8))
     phash_bits = imagehash.phash(img).hash.flatten()
     return Fingerprint(np.packbits(bits.astype(np.uint8)), int(quality), np.packbits(phash_bits.astype(np.uint8)))
-
-
-def _hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise Hamming distances between two stacks of packed hashes (n, m)."""
-    x = np.bitwise_xor(a[:, None, :], b[None, :, :])
-    return np.unpackbits(x, axis=2).sum(axis=2)
 
 
 def pdq_similarity(distance):
@@ -689,6 +681,9 @@ class ImageSignal(Signal):
     parallel = True
     description = ("pictures (PDQ in eight orientations after trimming borders, ORB local features "
                    "verified by a RANSAC similarity transform and a photometric check)")
+    kind = "picture"
+    # no image data in Abt-Buy: a prior weight equal to the title embedding's, centre 0.6 a guess
+    match_part = MatchPart(weight=2.0, centre=0.6)
     MATCH_THRESHOLD = MATCH_THRESHOLD
 
     def __init__(self, config):

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import product_text
+from ..matching.evidence import MatchPart
 from ..schema import Item
 from .base import BuildContext, Candidate, Query, Signal, SignalOutput
 
@@ -32,6 +33,9 @@ class TextSignal(Signal):
     version = 1
     parallel = True
     description = "model codes, brand, measures and distinctive words of the title (lexical)"
+    # weight: the Abt-Buy grid of simgov.matching.combine; centre 0.5, the midpoint of the
+    # comparison's own logistic
+    match_part = MatchPart(weight=6.0, centre=0.5, calibrated=True)
 
     def __init__(self, config):
         super().__init__(config)

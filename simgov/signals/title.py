@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 
 from ..encoders import create_encoder, load_sentence_model, weights_digest
+from ..matching.evidence import MatchPart
 from ..schema import Item
-from ..vectors import (DenseStore, create_dense_store, discard_dense_store, open_dense_store,
-                       release_dense_store)
+from ..vectorindex import (DenseStore, create_dense_store, discard_dense_store, open_dense_store,
+                           release_dense_store)
 from .base import BuildContext, Candidate, Query, Signal, SignalOutput, top_candidates
 
 INDEX_FILE = "title.faiss"
@@ -27,6 +28,9 @@ class TitleSignal(Signal):
     name = "title"
     version = 1
     description = "meaning of the title (sentence embedding, cosine)"
+    # weight: the Abt-Buy grid of simgov.matching.combine; centre 0.6, about the mean cosine of
+    # candidate pairs
+    match_part = MatchPart(weight=2.0, centre=0.6, calibrated=True)
 
     def __init__(self, config):
         super().__init__(config)

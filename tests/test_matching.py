@@ -1,0 +1,197 @@
+"""The item-match combination (simgov.matching.combine): its values, its decisions, and that a new
+item signal weighs in it by declaring its part: one class and one registry call, no other edit."""
+from __future__ import annotations
+
+import math
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import write_catalogue
+from simgov.build.local import build as local_build
+from simgov.config import Config
+from simgov.index import SimIndex
+from simgov.matching import thresholds
+from simgov.matching.combine import BIAS, MUTUAL_BEST, agreeing, combine, combine_both
+from simgov.matching.evidence import MatchPart
+from simgov.signals import REGISTRY, register, signal_of_kind, unregister
+from simgov.signals.base import Candidate, Signal, SignalOutput
+from simgov.verdicts import agreeing_signals
+
+MATCH = thresholds.default("item_match")
+
+
+# ----------------------------------------------------------------------------- the combination
+
+
+def test_combine_is_the_published_formula_bit_for_bit():
+    """title 2 x (s - 0.6), text 6 x (s - 0.5), image 2 x (s - 0.6), bias -3.35, mutual best 5.6
+    times the share of title + text weight present: the formula the README's figures were measured
+    with, summed in the same order, so scores are the same floats."""
+    for t, x, i in [(0.81, 0.62, None), (0.3, 0.97, 0.99), (None, 0.7, 0.4), (0.95, None, None), (0.5, 0.5, 0.6)]:
+        z, present = -3.35, 0.0
+        for w, c, s in ((2.0, 0.6, t), (6.0, 0.5, x), (2.0, 0.6, i)):
+            if s is not None:
+                z += w * (s - c)
+                present += w
+        bonus = 5.6 * min(1.0, present / 8.0)
+        signals = {k: v for k, v in (("title", t), ("text", x), ("image", i)) if v is not None}
+        assert combine(signals, mutual_best=False) == 1.0 / (1.0 + math.exp(-z))
+        assert combine(signals, mutual_best=True) == 1.0 / (1.0 + math.exp(-(z + bonus)))
+        assert combine_both(signals) == (combine(signals, mutual_best=False), combine(signals, mutual_best=True))
+    assert (BIAS, MUTUAL_BEST) == (-3.35, 5.6)
+
+
+def test_combine_is_monotone_and_bounded():
+    prev = -1.0
+    for t in (0.0, 0.3, 0.6, 0.9, 1.0):
+        s = combine({"title": t, "text": 0.5}, mutual_best=False)
+        assert 0.0 <= s <= 1.0 and s > prev
+        prev = s
+    prev = -1.0
+    for x in (0.0, 0.3, 0.6, 0.9, 1.0):
+        s = combine({"title": 0.7, "text": x}, mutual_best=True)
+        assert s > prev
+        prev = s
+    assert combine({"title": 0.7, "text": 0.4}, mutual_best=True) > combine({"title": 0.7, "text": 0.4}, mutual_best=False)
+
+
+def test_combine_decisions():
+    assert MATCH == 0.5
+    # mutual best with moderate text evidence: a match
+    assert combine({"title": 0.8, "text": 0.6}, mutual_best=True) >= MATCH
+    # the same without mutual best: not
+    assert combine({"title": 0.8, "text": 0.6}, mutual_best=False) < MATCH
+    # overwhelming evidence matches even without mutual best
+    assert combine({"title": 0.95, "text": 0.99}, mutual_best=False) >= MATCH
+    # conflicting codes (text near 0) are not rescued by the rank flag
+    assert combine({"title": 0.9, "text": 0.001}, mutual_best=True) < MATCH
+
+
+def test_combine_handles_missing_and_unknown_signals():
+    with_image = combine({"title": 0.8, "text": 0.6, "image": 0.6}, mutual_best=True)
+    without = combine({"title": 0.8, "text": 0.6}, mutual_best=True)
+    assert with_image == pytest.approx(without)  # an image at its centre is no opinion
+    assert combine({"title": 0.8, "text": 0.6, "image": 1.0}, mutual_best=True) > without
+    # the rank flag alone cannot make a match when text evidence is missing
+    assert combine({"title": 0.7}, mutual_best=True) < MATCH
+    assert combine({"image": 0.7}, mutual_best=True) < MATCH
+    assert 0.0 <= combine({}, mutual_best=False) <= 1.0
+    assert combine({"title": float("nan"), "text": 0.9}, mutual_best=False) == pytest.approx(
+        combine({"text": 0.9}, mutual_best=False))
+    # a score of a signal that is not registered weighs nothing and never agrees
+    assert combine({"text": 0.9, "nobody": 1.0}, mutual_best=True) == combine({"text": 0.9}, mutual_best=True)
+    assert agreeing({"text": 0.9, "title": 0.2, "nobody": 1.0}) == ["text"]
+
+
+def test_thresholds_come_from_calibration_json_and_overrides():
+    declared = thresholds.calibration()
+    for name in ("item_match", "image_match", "counterfeit_max_price_ratio", "account_link", "image_same_picture",
+                 "pdq_near", "avatar_match_distance"):
+        assert {"value", "applies_to", "source"} <= set(declared[name])
+    assert thresholds.threshold("item_match", {"item_match": 0.7}) == 0.7
+    assert thresholds.threshold("item_match", {"image_match": 0.7}) == declared["item_match"]["value"]
+    with pytest.raises(KeyError, match="no threshold 'nope'"):
+        thresholds.default("nope")
+    assert signal_of_kind("picture") == "image" and signal_of_kind("smell") is None
+
+
+# ----------------------------------------------------------------------------- a new item signal
+
+
+class PriceSignal(Signal):
+    """A toy item signal: how close two listings' prices are. Everything it needs to weigh in the
+    match and to agree is declared here; no other module names it."""
+
+    name = "price"
+    version = 1
+    description = "closeness of the asking prices"
+    match_part = MatchPart(weight=3.0, centre=0.5)
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.prices: dict[int, float] = {}
+
+    def compute(self, items, ctx):
+        return [SignalOutput(None if item.price is None else struct.pack("<d", item.price)) for item in items]
+
+    def reset(self, expected: int) -> None:
+        self.prices = {}
+
+    def add(self, vec_ids, blobs) -> None:
+        self.prices.update((int(v), struct.unpack("<d", b)[0]) for v, b in zip(vec_ids.tolist(), blobs))
+
+    def save(self, folder: Path) -> list[str]:
+        ids = np.array(sorted(self.prices), dtype=np.int64)
+        np.save(folder / "price.npy", np.stack([ids.astype(np.float64), [self.prices[i] for i in ids.tolist()]]))
+        return ["price.npy"]
+
+    def load(self, folder: Path) -> None:
+        ids, prices = np.load(folder / "price.npy")
+        self.prices = dict(zip(ids.astype(np.int64).tolist(), prices.tolist()))
+
+    def size(self) -> int:
+        return len(self.prices)
+
+    def search(self, blobs, k):
+        out = []
+        for blob in blobs:
+            mine = struct.unpack("<d", blob)[0]
+            near = sorted(self.prices, key=lambda v: abs(self.prices[v] - mine))[:k]
+            out.append([Candidate(v, self._similarity(mine, self.prices[v])) for v in near])
+        return out
+
+    @staticmethod
+    def _similarity(x: float, y: float) -> float:
+        return 1.0 - abs(x - y) / max(x, y, 1e-9)
+
+    def score(self, a: bytes, b: bytes) -> float | None:
+        return self._similarity(struct.unpack("<d", a)[0], struct.unpack("<d", b)[0])
+
+    def explain(self, a: bytes, b: bytes) -> list[str]:
+        return [f"prices {struct.unpack('<d', a)[0]:g} and {struct.unpack('<d', b)[0]:g}"]
+
+
+@pytest.fixture
+def price_signal():
+    register(PriceSignal)
+    try:
+        yield PriceSignal
+    finally:
+        unregister(PriceSignal.name)
+
+
+def test_a_registered_signal_weighs_in_the_score_explains_and_agrees(price_signal, tmp_path):
+    assert list(REGISTRY)[-1] == "price"
+    catalogue = write_catalogue(tmp_path / "data")
+    local_build(catalogue, tmp_path / "index", Config(), workers=1)
+    index = SimIndex.open(tmp_path / "index")
+    assert "price" in index.signals and index.signals["price"].size() == 14
+
+    # relist-00 (seller-0, price 11) re-lists item-00 (price 10): close prices
+    found = {n.item_id: n for n in index.similar("relist-00", k=20)}
+    n = found["item-00"]
+    assert n.signals["price"] == pytest.approx(round(1 - 1 / 11, 4))
+    # (b) in the evidence and among the agreeing signals
+    assert "prices 11 and 10" in n.evidence
+    assert "price" in agreeing_signals(n.signals)
+    # (a) in the score: exactly its declared part, in logits, over the other signals' score
+    others = {k: v for k, v in n.signals.items() if k != "price"}
+    with_price = combine(n.signals, mutual_best=False)
+    without = combine(others, mutual_best=False)
+    logit = math.log(with_price / (1 - with_price)) - math.log(without / (1 - without))
+    assert logit == pytest.approx(PriceSignal.match_part.logit(n.signals["price"]), abs=1e-9) and logit > 0
+    assert index.matcher.rank_score(n.signals) == with_price
+    # far prices disagree: copy-02 costs 5, less than half of relist-00's 11
+    far = found["copy-02"].signals
+    assert far["price"] == pytest.approx(round(5 / 11, 4)) and "price" not in agreeing_signals(far)
+    assert "prices 11 and 5" in found["copy-02"].evidence
+    assert combine(far, mutual_best=False) < combine({k: v for k, v in far.items() if k != "price"}, mutual_best=False)
+
+
+def test_unregistered_signal_is_gone(price_signal):
+    unregister("price")
+    assert "price" not in REGISTRY
+    assert combine({"text": 0.9, "price": 1.0}, mutual_best=False) == combine({"text": 0.9}, mutual_best=False)
