@@ -100,7 +100,7 @@ def _open(folder: Path):
 
 def _dense_backend(args) -> None:
     """--backend / --milvus-uri: set for this process and the API workers it starts."""
-    from .vectorindex import BACKEND_ENV, MILVUS_URI_ENV
+    from .vectors import BACKEND_ENV, MILVUS_URI_ENV
 
     if getattr(args, "backend", None):
         os.environ[BACKEND_ENV] = args.backend

@@ -21,7 +21,7 @@ from ..schema import Account
 from ..signals.base import BuildContext, SignalOutput
 from ..signals.hashes import hamming
 from ..signals.image import MIN_PDQ_QUALITY, fingerprint, pdq_similarity
-from ..vectorindex import BinaryIndex
+from ..vectors import BinaryIndex
 from .base import AccountRecord, AccountSignal
 
 RECORD = np.dtype([("quality", "u1"), ("pdq", "u1", 32), ("phash", "u1", 8)])

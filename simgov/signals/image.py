@@ -63,7 +63,7 @@ from ..imageio import load_image, resolve_inside
 from ..matching import thresholds
 from ..matching.evidence import MatchPart
 from ..schema import Item
-from ..vectorindex import BinaryIndex
+from ..vectors import BinaryIndex
 from .base import BuildContext, Candidate, Query, Signal, SignalOutput
 
 cv2.setNumThreads(1)  # pictures are processed in parallel by the build, not inside OpenCV

@@ -9,8 +9,8 @@ import numpy as np
 from ..encoders import create_encoder, load_sentence_model, weights_digest
 from ..matching.evidence import MatchPart
 from ..schema import Item
-from ..vectorindex import (DenseStore, create_dense_store, discard_dense_store, open_dense_store,
-                           release_dense_store)
+from ..vectors import (DenseStore, create_dense_store, discard_dense_store, open_dense_store,
+                       release_dense_store)
 from .base import BuildContext, Candidate, Query, Signal, SignalOutput, top_candidates
 
 INDEX_FILE = "title.faiss"
