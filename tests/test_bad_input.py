@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import httpx
@@ -14,10 +13,10 @@ import pytest
 from api_support import REPO, make_key, thread_server
 from conftest import run_simgov
 
+from scripts import kill_build
+from tests.data.bad import make_corpus
+
 CORPUS = Path(__file__).resolve().parent / "data" / "bad"
-sys.path[:0] = [str(CORPUS), str(REPO / "scripts")]
-import kill_build  # noqa: E402
-import make_corpus  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,7 @@ import pytest
 from api_support import ACCOUNTS, REPO, make_key, make_marketplace, server_process
 from conftest import SIMGOV
 
-sys.path.insert(0, str(REPO / "scripts"))
-import kill_build  # noqa: E402
+from scripts import kill_build
 
 CHILD = Path(__file__).resolve().parent / "fault_child.py"
 
@@ -73,7 +72,7 @@ def one_clear_line(proc: subprocess.CompletedProcess, start: str) -> None:
 @pytest.mark.slow
 def test_sigkill_at_random_points_always_resumes_to_a_clean_build():
     seed = random.randrange(1 << 30)
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "kill_build.py"), "--trials", "20", "--seed", str(seed)],
+    proc = subprocess.run([sys.executable, "-m", "scripts.kill_build", "--trials", "20", "--seed", str(seed)], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode in (0, 1), proc.stderr
     summary = json.loads(proc.stdout)

@@ -3,7 +3,6 @@ animated pictures, decompression bombs, and near-copies found through the edits 
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import random
 import struct
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from benchmarks import image_edits  # the benchmark's edits: one definition of what a seller does to a photo
 from simgov.config import Config
 from simgov.errors import ImageRejected, ImageTooLarge
 from simgov.imageio import decode_image, load_image, to_rgb
@@ -25,17 +25,6 @@ from simgov.signals.image import (DRAFT_SIZE, MIN_PDQ_QUALITY, ImageSignal, comp
 ROOT = Path(__file__).resolve().parents[1]
 PDQ = ROOT.parent / "shared" / "testdata" / "pdq"
 LIMITS = Config().images
-
-
-def _bench():
-    """The benchmark script's edits (one definition of what a seller does to a photo)."""
-    spec = importlib.util.spec_from_file_location("bench_image_edits", ROOT / "scripts" / "bench_image_edits.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = _bench()
 
 
 def load(path: Path) -> Image.Image:
@@ -255,7 +244,7 @@ def gallery(tmp_path_factory):
     pictures = originals()
     pictures["pen-and-coaster"] = load(PDQ / "reg-test-input/pen-and-coaster.png")  # same coaster, other photo
     for n in range(12):
-        pictures[f"distractor-{n}"] = textured(100 + n) if n % 2 else BENCH.draw_product(random.Random(n), 320, 320)
+        pictures[f"distractor-{n}"] = textured(100 + n) if n % 2 else image_edits.draw_product(random.Random(n), 320, 320)
     names = sorted(pictures)
     for name in names:
         pictures[name].save(folder / f"{name}.jpg", "JPEG", quality=92)
@@ -276,7 +265,7 @@ def test_edited_copies_are_matched_and_distinct_pictures_are_not(gallery, combo)
     for original in originals():
         img = load(folder / f"{original}.jpg")
         for step in combo:
-            img = BENCH.edit(step, img, rng)
+            img = image_edits.edit(step, img, rng)
         path = folder / f"q-{'+'.join(combo)}-{original}.jpg"
         img.save(path, "JPEG", quality=30 if "jpeg30" in combo else 90)
         query = signal.fingerprint_paths([path.name], ctx).blob

@@ -1,4 +1,4 @@
-"""A short run of scripts/soak.py: mixed concurrent load on a real `simgov serve`, no 5xx, no lost write."""
+"""A short run of `python -m scripts.soak`: mixed concurrent load on a real `simgov serve`, no 5xx, no lost write."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,7 @@ import sys
 import pytest
 
 from api_support import REPO
-
-sys.path.insert(0, str(REPO / "scripts"))
-import kill_build  # noqa: E402
+from scripts import kill_build
 
 
 @pytest.mark.slow
@@ -22,8 +20,8 @@ def test_short_soak_holds(tmp_path):
     config = Config.model_validate({"text_model": {
         "engine": "static", "static_path": str(kill_build.make_static_model(tmp_path / "model"))}})
     build(items, tmp_path / "index", config)
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "soak.py"), "--index", str(tmp_path / "index"),
-                           "--seconds", "12", "--clients", "6"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "scripts.soak", "--index", str(tmp_path / "index"), "--seconds", "12",
+                           "--clients", "6"], cwd=REPO, capture_output=True, text=True, timeout=300)
     summary = json.loads(proc.stdout)
     assert proc.returncode == 0 and summary["ok"], (summary, proc.stderr[-3000:])
     assert summary["server_errors_or_dropped"] == 0 and summary["acknowledged_missing"] == 0

@@ -14,7 +14,7 @@ figures are also reported, on a resampled variant where a third of the abt offer
 buy twin and another third of the buy offers lose their abt twin (half of each shop then has
 no match), closer to a marketplace where most listings are not copies.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python scripts/eval_abt_buy_matcher.py [--fit] [--show-errors N]
+    HF_HUB_OFFLINE=1 .venv/bin/python -m evaluation.abt_buy_matcher [--fit] [--show-errors N]
 
 ``--fit`` also refits, by logistic regression on the calibration half only, the constants that
 simgov/product_text.py hard-codes (rounded there), and prints them.
@@ -37,7 +37,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from simgov import product_text as pt  # noqa: E402
 

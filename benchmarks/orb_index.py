@@ -1,6 +1,6 @@
 """The image signal's first-stage descriptor index: exact scan, multi-index hashing and inverted file.
 
-    .venv/bin/python scripts/bench/bench_orb_index.py --index demo-marketplace/index [--pictures 40]
+    .venv/bin/python -m benchmarks.orb_index --index demo-marketplace/index [--pictures 40]
 
 Reads the ORB descriptors indexed by a built index (its store's image blobs, the first
 ``INDEXED_KEYPOINTS`` of every picture), then searches the descriptors of some of its pictures

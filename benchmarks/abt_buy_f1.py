@@ -1,8 +1,8 @@
 """Product-matching F1 of the full matcher on Abt-Buy: static title engine vs exact (the baseline).
 
-    .venv/bin/python scripts/bench/bench_abt_buy_f1.py
+    .venv/bin/python -m benchmarks.abt_buy_f1
 
-Runs scripts/abt_buy.py (convert, `simgov build`, `simgov pairs --cross-seller-only`, `simgov
+Runs evaluation/abt_buy.py (convert, `simgov build`, `simgov pairs --cross-seller-only`, `simgov
 eval`) once per engine and prints both F1 figures and the build wall times. The data set has one
 size; --full changes nothing. Goal: static within one F1 point of exact.
 """
@@ -13,7 +13,7 @@ import re
 import subprocess
 import time
 
-from _common import PYTHON, ROOT, load_info, parser, report
+from benchmarks.common import PYTHON, ROOT, load_info, parser, report
 
 
 def run(work, engine: str) -> tuple[float, float]:
@@ -22,7 +22,7 @@ def run(work, engine: str) -> tuple[float, float]:
     folder = work / f"abt-buy-{engine}"
     subprocess.run(["rm", "-rf", str(folder)], check=True)
     started = time.perf_counter()
-    out = subprocess.run([PYTHON, str(ROOT / "scripts" / "abt_buy.py"), "--work", str(folder), "--config", str(config)],
+    out = subprocess.run([PYTHON, "-m", "evaluation.abt_buy", "--work", str(folder), "--config", str(config)], cwd=ROOT,
                          check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     f1 = float(re.search(r"F1 ([0-9.]+)", out.stdout).group(1))

@@ -1,6 +1,6 @@
 """Lookup latency by id, in-process: FAISS search alone (the baseline) vs SimIndex.similar.
 
-    .venv/bin/python scripts/bench/bench_lookup.py [--full]
+    .venv/bin/python -m benchmarks.lookup [--full]
 
 Builds (once) an index of `n` synthetic items with the static title engine, then looks up
 random item ids one at a time as the API does: p50/p99 latency and lookups/s of
@@ -14,8 +14,7 @@ import random
 
 import numpy as np
 
-from _common import load_info, parser, report, size, timer
-from _index import built_index
+from benchmarks.common import built_index, load_info, parser, report, size, timer
 
 
 def percentile(values, q):

@@ -1,6 +1,6 @@
-"""Shared by the benchmark scripts: argument parsing, synthetic catalogues, timing, peak memory, output.
+"""Shared by the benchmarks: argument parsing, synthetic catalogues and indexes, timing, peak memory, output.
 
-Every script measures its figure and the baseline it is compared with in the same run (the
+Every benchmark measures its figure and the baseline it is compared with in the same run (the
 machine is shared and timings are noisy, so only ratios from one run mean much) and prints one
 line per figure; ``--json FILE`` also appends the figures as JSON records for run_all.py.
 """
@@ -11,6 +11,7 @@ import json
 import os
 import random
 import resource
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -18,9 +19,7 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
 
@@ -55,7 +54,7 @@ def report(args, figure: str, value: float, unit: str, baseline: float | None = 
         line += f"  |  {note}"
     print(line, flush=True)
     record = {"figure": figure, "value": value, "unit": unit, "baseline": baseline, "baseline_name": baseline_name,
-              "ratio": ratio, "note": note, "command": command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])}
+              "ratio": ratio, "note": note, "command": command or " ".join(["python -m", f"benchmarks.{Path(sys.argv[0]).stem}", *sys.argv[1:]])}
     if getattr(args, "json", None):
         with open(args.json, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record) + "\n")
@@ -82,8 +81,6 @@ def run_sampled(cmd: list[str], env: dict | None = None, cwd: str | None = None)
     """Run `cmd` to completion, sampling its process tree from /proc every 0.2 s (Linux): wall
     seconds, CPU seconds of the process and of its descendants, peak RSS of the process and of the
     whole tree (sum over its live processes), MiB."""
-    import subprocess
-
     tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
 
     def processes() -> dict[int, tuple[int, float, int]]:
@@ -181,3 +178,16 @@ def write_items(path: Path, n: int, seed: int = 1) -> Path:
             fh.write(json.dumps(item) + "\n")
     os.replace(tmp, path)
     return path
+
+
+def built_index(work: Path, n: int, engine: str = "static") -> Path:
+    """A built index of `n` synthetic items (static title engine by default), made once per size and reused."""
+    index = work / f"index-{engine}-{n}"
+    if (index / "manifest.json").exists():
+        return index
+    items = write_items(work / f"items-{n}.jsonl", n)
+    config = work / f"config-{engine}.json"
+    config.write_text(json.dumps({"text_model": {"engine": engine}}))
+    subprocess.run([str(Path(PYTHON).with_name("simgov")), "build", "--items", str(items), "--index", str(index),
+                    "--config", str(config), "--quiet"], check=True)
+    return index

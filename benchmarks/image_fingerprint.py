@@ -1,6 +1,6 @@
 """Image fingerprinting throughput for 800x800 JPEGs: the image signal's real `compute` vs plain PDQ.
 
-    .venv/bin/python scripts/bench/bench_image_fingerprint.py [--full]
+    .venv/bin/python -m benchmarks.image_fingerprint [--full]
 
 Baseline: plain PDQ (pdqhash) of each photo decoded at full size with Pillow, one process.
 Figure: ``ImageSignal.compute`` as it is in the tree (draft-mode decode, border trim, PDQ in
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import load_info, parser, report, size, timer
+from benchmarks.common import load_info, parser, report, size, timer
 
 SIDE = 800
 

@@ -1,6 +1,6 @@
 """Abt-Buy end to end: convert the benchmark to simgov items, build, self-join, score against gold.
 
-    .venv/bin/python scripts/abt_buy.py --work /tmp/abt-buy [--config static.json]
+    .venv/bin/python -m evaluation.abt_buy --work /tmp/abt-buy [--config static.json]
 
 The two shops become two sellers (`abt`, `buy`); item ids are `abt-<id>` and `buy-<id>`. Prints
 the build rate and the precision, recall and F1 of `simgov pairs --cross-seller-only`.

@@ -1,6 +1,6 @@
 """Bulk build of a synthetic catalogue (titles and sellers): wall time and peak RSS.
 
-    .venv/bin/python scripts/bench/bench_build.py [--full] [--engine static|exact] [--profile]
+    .venv/bin/python -m benchmarks.build [--full] [--engine static|exact] [--profile]
 
 The figure is `simgov build` over `n` items with the static title engine, run as its own
 process (peak RSS: the whole process tree's, pool workers included, sampled from /proc). The baseline is the same command with the exact engine
@@ -14,7 +14,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from _common import PYTHON, load_info, parser, peak_rss_mib, report, run_sampled, size, timer, write_items
+from benchmarks.common import PYTHON, load_info, parser, peak_rss_mib, report, run_sampled, size, timer, write_items
 
 CLI = [PYTHON, "-c", "import sys; from simgov.cli import main; sys.exit(main())"]
 

@@ -3,7 +3,7 @@ wall time, CPU seconds of the build process and of its helpers, peak RSS of the 
 whole process tree (`_common.run_sampled`), and a check that stores and published structures are identical.
 
     git archive c10d1a4 | tar -x -C /tmp/perf/base   # the tree before the bulk-build change
-    .venv/bin/python scripts/bench/compare_build.py ITEMS.jsonl base,workers=1,workers=2
+    .venv/bin/python -m benchmarks.compare_build ITEMS.jsonl base,workers=1,workers=2
 
 "base" in the run list is the tree in $BASE_TREE (default /tmp/perf/base); indexes go to $CMP_DIR
 (default /tmp/perf/cmp). Linux only (/proc).
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import PYTHON, load_info, run_sampled
+from benchmarks.common import PYTHON, load_info, run_sampled
 
 CLI = [PYTHON, "-c", "import sys; from simgov.cli import main; sys.exit(main())"]
 

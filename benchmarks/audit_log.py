@@ -1,6 +1,6 @@
 """Audit trail: concurrent lookups sharing synced commits vs one synced commit per lookup.
 
-    .venv/bin/python scripts/bench/bench_audit_log.py [--threads 8] [-n 200] [--rounds 5]
+    .venv/bin/python -m benchmarks.audit_log [--threads 8] [-n 200] [--rounds 5]
 
 Every lookup writes an audit entry that must be durable before the lookup is answered. `threads`
 threads (a server's request threads) each record `n` entries into a fresh store; the baseline commits
@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from _common import load_info, parser, report
+from benchmarks.common import load_info, parser, report
 
 from simgov.keys import KeyStore, Principal, _GroupCommit
 from simgov.store import Store

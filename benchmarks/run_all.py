@@ -1,6 +1,6 @@
 """Run every benchmark at the reduced size (or full size with --full) and print the table.
 
-    .venv/bin/python scripts/bench/run_all.py [--full] [--only NAME ...] [--markdown FILE]
+    .venv/bin/python -m benchmarks.run_all [--full] [--only NAME ...] [--markdown FILE]
 
 Each script prints its figure next to the baseline it measured in the same run; this collects
 their records and prints them as one Markdown table (figure, value, baseline, ratio, command).
@@ -15,9 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_title_encoding", "bench_abt_buy_f1", "bench_image_fingerprint", "bench_build", "bench_lookup",
-           "bench_pairs", "bench_audit_log"]
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ["title_encoding", "abt_buy_f1", "image_fingerprint", "build", "lookup", "pairs", "audit_log"]
 
 
 def fmt(x) -> str:
@@ -47,15 +46,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         sink = Path(tmp) / "records.jsonl"
         for name in args.only or SCRIPTS:
-            cmd = [sys.executable, str(HERE / f"{name}.py"), "--json", str(sink)]
+            cmd = [sys.executable, "-m", f"benchmarks.{name}", "--json", str(sink)]
             cmd += ["--full"] if args.full else []
             cmd += ["--work", str(args.work)] if args.work else []
             print(f"\n== {name} ==", flush=True)
-            if subprocess.run(cmd).returncode != 0:
+            if subprocess.run(cmd, cwd=ROOT).returncode != 0:
                 failed.append(name)
         records = [json.loads(line) for line in sink.read_text().splitlines()] if sink.exists() else []
     for r in records:  # the command as a reader would type it
-        r["command"] = "python scripts/bench/" + r["command"].replace(f" --json {sink}", "")
+        r["command"] = r["command"].replace(f" --json {sink}", "")
     out = table(records)
     print("\n" + out)
     if args.markdown:

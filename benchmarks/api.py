@@ -1,8 +1,8 @@
 """Latency and throughput of lookups by id over loopback, next to in-process search.
 
-    .venv/bin/python scripts/bench_api.py                       # 100k items, 8 clients, 1 worker
-    .venv/bin/python scripts/bench_api.py --index /tmp/bench100k --workers 2 --clients 16
-    .venv/bin/python scripts/bench_api.py --index /tmp/bench100k --endpoint item   # GET /v1/items/{id}
+    .venv/bin/python -m benchmarks.api                       # 100k items, 8 clients, 1 worker
+    .venv/bin/python -m benchmarks.api --index /tmp/bench100k --workers 2 --clients 16
+    .venv/bin/python -m benchmarks.api --index /tmp/bench100k --endpoint item   # GET /v1/items/{id}
 
 `--endpoint similar` (default) times `GET /v1/items/{id}/similar` (neighbours, scored and explained);
 `--endpoint item` times `GET /v1/items/{id}` (the stored item, its signals and bank hits).
@@ -41,8 +41,7 @@ import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+REPO = Path(__file__).resolve().parents[1]
 
 from simgov.config import Config  # noqa: E402
 from simgov.errors import IndexMismatch  # noqa: E402

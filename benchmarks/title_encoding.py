@@ -1,6 +1,6 @@
 """Title encoding throughput: sentence-transformers (torch, the baseline) vs ONNX fp32 / int8 vs static.
 
-    .venv/bin/python scripts/bench/bench_title_encoding.py [--full]
+    .venv/bin/python -m benchmarks.title_encoding [--full]
 
 The exact model encodes a sample (it is the slow one); the static model encodes all `n`
 synthetic titles. ONNX figures appear when onnxruntime (and the onnx exporter) are installed:
@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from _common import load_info, parser, report, size, synthetic_titles, timer
+from benchmarks.common import load_info, parser, report, size, synthetic_titles, timer
 
 
 def onnx_encoders(model_dir, work):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Map a FEBRL synthetic person data set onto the simgov accounts contract.
 
-Usage: python scripts/febrl_to_accounts.py febrl3 OUT_DIR
+Usage: python -m evaluation.febrl_to_accounts febrl3 OUT_DIR
 
 Writes OUT_DIR/accounts.jsonl (one account per line) and OUT_DIR/gold_pairs.csv
 (`account_a,account_b`, a < b, one row per true duplicate pair). FEBRL4 comes as two frames
@@ -71,22 +71,28 @@ def to_account(rec_id: str, row) -> dict:
     return acc
 
 
+def convert(name: str, out_dir: Path) -> tuple[Path, Path, int, int]:
+    """Write OUT_DIR/accounts.jsonl and OUT_DIR/gold_pairs.csv; return (accounts, gold, accounts count, gold count)."""
+    df, gold = load(name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    accounts, gold_file = out_dir / "accounts.jsonl", out_dir / "gold_pairs.csv"
+    with open(accounts, "w", encoding="utf-8") as fh:
+        for rec_id, row in df.iterrows():
+            fh.write(json.dumps(to_account(rec_id, row), ensure_ascii=False) + "\n")
+    with open(gold_file, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["account_a", "account_b"])
+        w.writerows(sorted(gold))
+    return accounts, gold_file, len(df), len(gold)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("dataset", choices=SETS)
     ap.add_argument("out_dir", type=Path)
     args = ap.parse_args(argv)
-
-    df, gold = load(args.dataset)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    with open(args.out_dir / "accounts.jsonl", "w", encoding="utf-8") as fh:
-        for rec_id, row in df.iterrows():
-            fh.write(json.dumps(to_account(rec_id, row), ensure_ascii=False) + "\n")
-    with open(args.out_dir / "gold_pairs.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["account_a", "account_b"])
-        w.writerows(sorted(gold))
-    print(f"{args.dataset}: {len(df)} accounts, {len(gold)} gold pairs -> {args.out_dir}")
+    _, _, accounts, gold = convert(args.dataset, args.out_dir)
+    print(f"{args.dataset}: {accounts} accounts, {gold} gold pairs -> {args.out_dir}")
 
 
 if __name__ == "__main__":

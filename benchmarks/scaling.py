@@ -2,7 +2,7 @@
 rate of the local and the ray engine on the same items, dense query latency of FAISS and Milvus
 (Lite), IVF-PQ recall against exact search.
 
-    python scripts/bench_scaling.py --items ITEMS.jsonl --work /tmp/scaling [--vectors 50000] [--json out.json]
+    python -m benchmarks.scaling --items ITEMS.jsonl --work /tmp/scaling [--vectors 50000] [--json out.json]
 
 Needs the ray and milvus extras (pip install -e '.[ray,milvus]'). Timings depend on the machine
 and on what else runs on it: the JSON records the CPU count and the load average at the start.
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

@@ -26,8 +26,8 @@ verified pair, blob bytes per picture) and the calibration of ``MATCH_THRESHOLD`
 score any distinct picture reached (edited copies against the gallery, and distractors looked up
 against the gallery), to which the threshold adds a margin.
 
-    .venv/bin/python scripts/bench_image_edits.py            # about 5 minutes on 2 cores
-    .venv/bin/python scripts/bench_image_edits.py --small    # about 1 minute
+    .venv/bin/python -m benchmarks.image_edits            # about 5 minutes on 2 cores
+    .venv/bin/python -m benchmarks.image_edits --small    # about 1 minute
 """
 from __future__ import annotations
 
@@ -49,7 +49,6 @@ import numpy as np
 import pdqhash
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simgov.config import Config  # noqa: E402
 from simgov.imageio import load_image, to_rgb  # noqa: E402

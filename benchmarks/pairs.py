@@ -1,6 +1,6 @@
 """`simgov pairs` self-join: SimIndex.pairs over every item vs the FAISS k-NN self-join alone.
 
-    .venv/bin/python scripts/bench/bench_pairs.py [--full]
+    .venv/bin/python -m benchmarks.pairs [--full]
 
 Builds (once) an index of `n` synthetic items with the static title engine. The baseline is the
 floor of any self-join here: one batched FAISS search of every title vector for its k+1 nearest
@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from _common import load_info, parser, peak_rss_mib, report, size, timer
-from _index import built_index
+from benchmarks.common import built_index, load_info, parser, peak_rss_mib, report, size, timer
 
 
 def main() -> int:
