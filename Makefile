@@ -26,14 +26,17 @@ $(STAMP): pyproject.toml Makefile
 demo: install
 	$(BIN)/simgov demo
 
+# What CI runs: the linter ([tool.ruff] in pyproject.toml), then the whole suite.
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 test-fast: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 bench: install
-	$(BIN)/python scripts/bench/run_all.py $(if $(FULL),--full,)
+	$(BIN)/python -m benchmarks.run_all $(if $(FULL),--full,)
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-marketplace
