@@ -2,7 +2,8 @@
 
 Every picture simgov fingerprints or serves passes through here, so the rules live in one place:
 relative paths are resolved inside the items file's folder (or an allowed root), symlinks that
-escape are refused, oversized files and decompression bombs are refused before decoding, EXIF
+escape are refused, oversized files and decompression bombs are refused before decoding, JPEGs
+decode reduced and other formats only up to a pixel budget (MAX_UNREDUCED_PIXELS), EXIF
 orientation is honoured, animated images give their first frame, and every Pillow mode comes out
 as 8-bit RGB with transparency flattened on white.
 """
@@ -18,6 +19,13 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 from .errors import ImageRejected, ImageTooLarge
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+#: Pixels a picture may have when it cannot decode reduced (every format but JPEG): 4096 x 4096,
+#: about 50 MB as RGB. That is over ten times the longest side any use needs (fingerprints 384 px,
+#: thumbnails at most 1,024 px), where a 40-megapixel PNG cost some 345 MB per decode.
+MAX_UNREDUCED_PIXELS = 4096 * 4096
+#: JPEGs decode reduced to no less than this on each side unless a caller asks otherwise: the
+#: largest thumbnail, and more than the fingerprints use.
+DEFAULT_DRAFT_SIZE = 1024
 
 
 def resolve_inside(path_text: str, roots: list[Path]) -> Path:
@@ -48,8 +56,11 @@ def read_image_bytes(path: Path, max_bytes: int) -> bytes:
     return path.read_bytes()
 
 
-def decode_image(data: bytes, *, max_pixels: int, draft_size: int | None = None) -> Image.Image:
-    """Decode to RGB, refusing bombs and corrupt data; `draft_size` lets JPEGs decode reduced."""
+def decode_image(data: bytes, *, max_pixels: int, draft_size: int | None = DEFAULT_DRAFT_SIZE) -> Image.Image:
+    """Decode to RGB, refusing bombs and corrupt data. JPEGs decode reduced to no less than
+    `draft_size` on each side (None: full size); a picture that cannot (every other format, or a
+    JPEG asked for in full) is refused past MAX_UNREDUCED_PIXELS, so that no picture under
+    `max_pixels` costs more memory than that."""
     if not data:
         raise ImageRejected("image data is empty")
     try:
@@ -59,10 +70,14 @@ def decode_image(data: bytes, *, max_pixels: int, draft_size: int | None = None)
             width, height = img.size
             if width * height > max_pixels:
                 raise ImageTooLarge(f"image is {width}x{height} pixels, over the limit of {max_pixels}")
-            if getattr(img, "n_frames", 1) > 1:
+            if getattr(img, "is_animated", False):
                 img.seek(0)
             if draft_size and img.format == "JPEG":
                 img.draft("RGB", (draft_size, draft_size))
+            if img.width * img.height > MAX_UNREDUCED_PIXELS:
+                raise ImageTooLarge(f"image is {width}x{height} pixels; a {img.format or 'picture of this'} "
+                                    f"picture cannot be decoded reduced, and the limit for those is "
+                                    f"{MAX_UNREDUCED_PIXELS} pixels")
             img.load()
             img = ImageOps.exif_transpose(img) or img
             return to_rgb(img)
@@ -105,7 +120,8 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def load_image(path: Path, *, max_bytes: int, max_pixels: int, draft_size: int | None = None) -> Image.Image:
+def load_image(path: Path, *, max_bytes: int, max_pixels: int, draft_size: int | None = DEFAULT_DRAFT_SIZE
+               ) -> Image.Image:
     return decode_image(read_image_bytes(path, max_bytes), max_pixels=max_pixels, draft_size=draft_size)
 
 

@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -21,8 +21,26 @@ MAX_LINE_BYTES = 1_000_000
 MAX_TITLE_CHARS = 2_000
 MAX_TEXT_CHARS = 50_000
 MAX_ID_CHARS = 256
+#: Containers nested in one row (the row itself is level 1, `attributes` level 2). Deeper rows are
+#: refused as they are read: pydantic's JSON parser reads stored records back only to depth 200,
+#: and serialising stops at 255, so a deeper row would be stored but never read again.
+MAX_JSON_DEPTH = 32
+#: JSON values (objects, arrays, strings, numbers ...) in one row: a wide row costs as much to
+#: hash, store and read back as a deep one.
+MAX_JSON_VALUES = 10_000
 # A JSON escape of a UTF-16 surrogate; json.loads turns a lone one into a str no UTF-8 store can hold.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+#: Characters an id may not hold, the Unicode (14.0) categories Cc (controls), Cf (format
+#: characters: the bidi overrides that make `seller-\u202enimda` display as "seller-admin",
+#: zero-width joiners, ...), Zl and Zp (line and paragraph separators), as a regex class.
+_REFUSED_ID_CLASS = (
+    "\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+#: What `_clean_id` accepts, as a regular expression for the JSON schema (clients and fuzzers see
+#: it): no refused character, no `/`, not only spaces, not `.` or `..`.
+ID_PATTERN = rf"^(?!\s*\.{{1,2}}\s*$)[^/{_REFUSED_ID_CLASS}]*[^\s/{_REFUSED_ID_CLASS}][^/{_REFUSED_ID_CLASS}]*$"
+_REFUSED_ID_CHAR = re.compile(f"[{_REFUSED_ID_CLASS}]")
 
 
 def _clean_text(value: str, limit: int, field: str) -> str:
@@ -32,14 +50,46 @@ def _clean_text(value: str, limit: int, field: str) -> str:
 
 
 def _clean_id(value: str) -> str:
+    """An id every route can name and every screen shows as it is: `/` would split the URL path,
+    `.` and `..` are path steps, and control or format characters (bidi overrides) change how the
+    id reads."""
     value = value.strip()
     if not value:
         raise ValueError("must not be empty")
     if len(value) > MAX_ID_CHARS:
         raise ValueError(f"longer than {MAX_ID_CHARS} characters")
-    if any(ord(c) < 32 for c in value):
-        raise ValueError("contains control characters")
+    bad = _REFUSED_ID_CHAR.search(value)
+    if bad:
+        kind = "control characters" if ord(bad.group()) < 32 else \
+            f"invisible or direction-changing characters (U+{ord(bad.group()):04X})"
+        raise ValueError(f"contains {kind}")
+    if "/" in value:
+        raise ValueError("contains '/', which no URL path can carry")
+    if value in (".", ".."):
+        raise ValueError(f"is {value!r}, a path step that no URL path can carry")
     return value
+
+
+def json_shape_problem(data: Any) -> str | None:
+    """Why a decoded row is too deeply nested or too wide to store, or None (walked without
+    recursion, so any depth json.loads produced is safe to look at)."""
+    stack = [(data, 1)]
+    values = 0
+    while stack:
+        value, depth = stack.pop()
+        values += 1
+        if values > MAX_JSON_VALUES:
+            return f"more than {MAX_JSON_VALUES} JSON values in one row"
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return f"JSON nested too deeply (more than {MAX_JSON_DEPTH} levels)"
+        stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 class Item(BaseModel):
@@ -137,22 +187,27 @@ def _valid_unicode(data: dict) -> bool:
     return True
 
 
-def _json_line_bytes(path: Path) -> Iterator[tuple[int, bytes] | RowProblem]:
-    """(line number, raw line) of every non-blank line; an oversized line is a problem."""
+def json_line_bytes(path: Path, display: str | None = None, *, start: int = 0, stop: int | None = None
+                    ) -> Generator[tuple[int, bytes] | RowProblem, None, int]:
+    """(line number, raw line) of every non-blank line starting in bytes [start, stop) of the file
+    (the whole file by default; line numbers count from `start`); an oversized line is a problem,
+    named after `display` (default: the path). Returns the number of lines read, blank ones included."""
     with path.open("rb") as fh:
+        fh.seek(start)
         line_no = 0
-        while True:
+        while stop is None or fh.tell() < stop:
             raw = fh.readline(MAX_LINE_BYTES + 1)
             if not raw:
-                return
+                break
             line_no += 1
             if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
                 while raw and not raw.endswith(b"\n"):  # skip the rest of the oversized line
                     raw = fh.readline(MAX_LINE_BYTES)
-                yield RowProblem(str(path), line_no, f"line longer than {MAX_LINE_BYTES} bytes")
+                yield RowProblem(display or str(path), line_no, f"line longer than {MAX_LINE_BYTES} bytes")
                 continue
             if raw.strip():
                 yield line_no, raw
+        return line_no
 
 
 def json_row(file: str, line_no: int, raw: bytes) -> Row | RowProblem:
@@ -174,9 +229,18 @@ def json_row(file: str, line_no: int, raw: bytes) -> Row | RowProblem:
     return Row(line_no, data)
 
 
-def _json_lines(path: Path) -> Iterator[Row | RowProblem]:
-    for entry in _json_line_bytes(path):
-        yield entry if isinstance(entry, RowProblem) else json_row(str(path), *entry)
+def json_rows(path: Path, display: str | None = None, *, start: int = 0, stop: int | None = None
+              ) -> Generator[Row | RowProblem, None, int]:
+    """Decoded rows of a JSON Lines file, or of the lines starting in bytes [start, stop) (a build
+    chunk), problems named after `display` (default: the path). Returns the number of lines read."""
+    file = str(path) if display is None else display
+    entries = json_line_bytes(path, display=file, start=start, stop=stop)
+    while True:
+        try:
+            entry = next(entries)
+        except StopIteration as end:
+            return end.value
+        yield entry if isinstance(entry, RowProblem) else json_row(file, *entry)
 
 
 def _csv_rows(path: Path) -> Iterator[Row | RowProblem]:
@@ -211,7 +275,7 @@ def read_rows(path: Path) -> Iterator[Row | RowProblem]:
     """Stream raw rows of a JSON Lines or CSV file, one problem record per unusable line."""
     if path.suffix.lower() == ".csv":
         return _csv_rows(path)
-    return _json_lines(path)
+    return json_rows(path)
 
 
 def read_raw_rows(path: Path) -> Iterator[Row | tuple[int, bytes] | RowProblem]:
@@ -219,7 +283,7 @@ def read_raw_rows(path: Path) -> Iterator[Row | tuple[int, bytes] | RowProblem]:
     elsewhere (a bulk build's workers); CSV rows, which may span lines, come decoded."""
     if path.suffix.lower() == ".csv":
         return _csv_rows(path)
-    return _json_line_bytes(path)
+    return json_line_bytes(path)
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -230,13 +294,20 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _given_id(data: dict, name: str) -> str | None:
+    value = data.get(name)
+    return value[:MAX_ID_CHARS] if isinstance(value, str) else None
+
+
 def item_from_row(file: str, row: Row) -> Item | RowProblem:
-    """The validated item of a row, or why it cannot be used."""
+    """The validated item of a row, or why it cannot be used (every build engine and format)."""
+    shape = json_shape_problem(row.data)
+    if shape:
+        return RowProblem(file, row.line, shape, item_id=_given_id(row.data, "item_id"))
     try:
         return Item.model_validate(row.data)
     except ValidationError as exc:
-        return RowProblem(file, row.line, describe_validation_error(exc),
-                          item_id=row.data.get("item_id") if isinstance(row.data.get("item_id"), str) else None)
+        return RowProblem(file, row.line, describe_validation_error(exc), item_id=_given_id(row.data, "item_id"))
 
 
 def duplicate_item(file: str, line: int, item_id: str) -> RowProblem:
@@ -372,12 +443,15 @@ def parse_accounts(path: Path) -> Iterator[tuple[int, Account] | RowProblem]:
         if isinstance(row, RowProblem):
             yield row
             continue
-        raw_id = row.data.get("account_id")
+        raw_id = _given_id(row.data, "account_id")
+        shape = json_shape_problem(row.data)
+        if shape:
+            yield RowProblem(str(path), row.line, shape, account_id=raw_id)
+            continue
         try:
             account = Account.model_validate(row.data)
         except ValidationError as exc:
-            yield RowProblem(str(path), row.line, describe_validation_error(exc),
-                             account_id=raw_id if isinstance(raw_id, str) else None)
+            yield RowProblem(str(path), row.line, describe_validation_error(exc), account_id=raw_id)
             continue
         if account.account_id in seen:
             yield RowProblem(str(path), row.line, "duplicate account_id (first occurrence kept)",
@@ -392,4 +466,5 @@ def canonical_json(obj: Any) -> str:
 
 
 __all__ = ["Item", "Account", "Row", "RowProblem", "parse_items", "parse_accounts", "read_rows", "read_raw_rows",
-           "json_row", "item_from_row", "duplicate_item", "canonical_json"]
+           "json_row", "json_rows", "json_line_bytes", "json_shape_problem", "item_from_row", "duplicate_item",
+           "canonical_json", "ID_PATTERN"]

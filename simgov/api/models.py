@@ -12,7 +12,7 @@ from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simgov.records import Bank, BankEntry, BankHit, Group, LinkedAccount, Neighbour, Verdict
-from simgov.schema import MAX_ID_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Item
+from simgov.schema import ID_PATTERN, MAX_ID_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Item, json_shape_problem
 
 MAX_BATCH = 1000
 
@@ -84,8 +84,9 @@ class SearchResponse(BaseModel):
     neighbours: list[Neighbour]
 
 
-# An id: 1 to 256 characters, not only spaces, no control characters (what `Item`'s validators accept).
-_ID = {"minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"}
+# An id as `Item`'s validators accept it: 1 to 256 characters, not only spaces, no `/`, not `.` or `..`,
+# no control, format (bidi) or separator characters.
+_ID = {"minLength": 1, "maxLength": MAX_ID_CHARS, "pattern": ID_PATTERN}
 
 
 class ItemIn(Item):
@@ -99,6 +100,15 @@ class ItemIn(Item):
     brand: str | None = Field(None, json_schema_extra={"maxLength": MAX_TEXT_CHARS})
     category: str | None = Field(None, json_schema_extra={"maxLength": MAX_TEXT_CHARS})
     images: list[str] = Field(default_factory=list, json_schema_extra={"maxItems": 255})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data: Any) -> Any:
+        """Too deep or too wide to store and read back: refused here, as the build refuses it."""
+        problem = json_shape_problem(data) if isinstance(data, dict) else None
+        if problem:
+            raise ValueError(problem)
+        return data
 
 
 class UpsertRequest(BaseModel):

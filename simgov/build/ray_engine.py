@@ -35,13 +35,13 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Generator
 
 import numpy as np
 
 from simgov.config import Config
 from simgov.errors import SimgovError
-from simgov.schema import MAX_LINE_BYTES, Item, RowProblem, describe_validation_error
+from simgov.schema import Item, Row, RowProblem, duplicate_item, item_from_row, json_rows
 from simgov.signals import BuildContext
 
 from .local import BuildResult
@@ -126,94 +126,48 @@ def plan_chunks(items_file: Path, chunk_bytes: int, chunk_rows: int) -> list[dic
 
 
 # -- 2. encoding (runs in the Ray actors) ---------------------------------------------------------
-def _jsonl_rows(path: Path, display: str, start: int, stop: int):
-    """(relative line, dict) or RowProblem for the lines in [start, stop): the local reader's
-    rules and messages (simgov.schema._json_lines), line numbers counted from the chunk's start."""
-    with path.open("rb") as fh:
-        fh.seek(start)
-        line_no = 0
-        while fh.tell() < stop:
-            raw = fh.readline(MAX_LINE_BYTES + 1)
-            if not raw:
-                return line_no
-            line_no += 1
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                while raw and not raw.endswith(b"\n"):
-                    raw = fh.readline(MAX_LINE_BYTES)
-                yield RowProblem(display, line_no, f"line longer than {MAX_LINE_BYTES} bytes")
-                continue
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield RowProblem(display, line_no, f"not valid UTF-8 ({exc.reason} at byte {exc.start})")
-                continue
-            try:
-                data = json.loads(text)
-            except RecursionError:
-                yield RowProblem(display, line_no, "JSON nested too deeply")
-                continue
-            except json.JSONDecodeError as exc:
-                yield RowProblem(display, line_no, f"not JSON: {exc.msg} at column {exc.colno}")
-                continue
-            if not isinstance(data, dict):
-                yield RowProblem(display, line_no, f"expected a JSON object, got {type(data).__name__}")
-                continue
-            yield line_no, data
-    return line_no
-
-
 def _parquet_value(key: str, value: Any) -> Any:
     if isinstance(value, list) and value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
         return dict(value)  # a Parquet map column
     if key in ("images", "attributes") and isinstance(value, str) and value.lstrip().startswith(("[", "{")):
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # left as text: the row is then refused with a reason
             return value
     return value
 
 
-def _parquet_rows(path: Path, start: int, stop: int):
-    """(relative row number, dict) of row groups [start, stop); null columns are left out."""
+def _parquet_rows(path: Path, start: int, stop: int) -> Generator[Row, None, int]:
+    """Rows of row groups [start, stop), numbered from 1; null columns are left out."""
     import pyarrow.parquet as pq
 
     table = pq.ParquetFile(path).read_row_groups(list(range(start, stop)))
     n = 0
     for n, row in enumerate(table.to_pylist(), start=1):
-        yield n, {k: _parquet_value(k, v) for k, v in row.items() if v is not None}
+        yield Row(n, {k: _parquet_value(k, v) for k, v in row.items() if v is not None})
     return n
 
 
 def parse_chunk(path: Path, display: str, chunk: dict) -> tuple[list[tuple[int, Item]], list[RowProblem], int]:
-    """Validated items with relative line numbers, the chunk's problems, and its line count."""
-    from pydantic import ValidationError
-
+    """Validated items with relative line numbers, the chunk's problems, and its line count: the
+    local engine's reader and rules (`simgov.schema`), line numbers counted from the chunk's start."""
     rows = (_parquet_rows(path, chunk["start"], chunk["stop"]) if chunk["kind"] == "parquet"
-            else _jsonl_rows(path, display, chunk["start"], chunk["stop"]))
-    items, problems, seen, lines = [], [], set(), 0
+            else json_rows(path, display, start=chunk["start"], stop=chunk["stop"]))
+    items, problems, seen = [], [], set()
     while True:
         try:
-            entry = next(rows)
-        except StopIteration as stop:
-            lines = stop.value or 0
+            row = next(rows)
+        except StopIteration as end:
+            lines = end.value or 0
             break
-        if isinstance(entry, RowProblem):
-            problems.append(entry)
-            continue
-        line, data = entry
-        try:
-            item = Item.model_validate(data)
-        except ValidationError as exc:
-            problems.append(RowProblem(display, line, describe_validation_error(exc),
-                                       item_id=data.get("item_id") if isinstance(data.get("item_id"), str) else None))
-            continue
-        if item.item_id in seen:
-            problems.append(RowProblem(display, line, "duplicate item_id (first occurrence kept)", item_id=item.item_id))
-            continue
-        seen.add(item.item_id)
-        items.append((line, item))
+        item = row if isinstance(row, RowProblem) else item_from_row(display, row)
+        if isinstance(item, RowProblem):
+            problems.append(item)
+        elif item.item_id in seen:
+            problems.append(duplicate_item(display, row.line, item.item_id))
+        else:
+            seen.add(item.item_id)
+            items.append((row.line, item))
     return items, problems, lines
 
 
@@ -377,7 +331,7 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
     """Build or update the index in `index_dir` on Ray; see the module docstring."""
     from simgov.build.local import REPORT, ingest_accounts
     from simgov.index import SimIndex, write_json_atomic
-    from simgov.store import ItemWrite, problems_for_items
+    from simgov.storage.items import ItemWrite, problems_for_items
 
     started = time.monotonic()
     if items_file is None:
@@ -537,7 +491,7 @@ def _fill_shard(index, shard: Path, offset: int, seen: set, display: str, run_id
     for i in range(n):
         item_id, line = rows["item_id"][i], rows["line"][i] + offset
         if item_id in seen:
-            problem = RowProblem(display, line, "duplicate item_id (first occurrence kept)", item_id=item_id)
+            problem = duplicate_item(display, line, item_id)
             store.record_skips(run_id, [problem])
             result.problems.append(problem)
             result.skipped_rows += 1
@@ -566,9 +520,7 @@ def _fill_shard(index, shard: Path, offset: int, seen: set, display: str, run_id
             lines = {rows["item_id"][i]: rows["line"][i] + offset for i in unchanged}
             for item_id, probs in problems_for_items(store, list(lines)).items():
                 found += [RowProblem(display, lines[item_id], p, item_id, s) for s, p in probs]
-            marks = ",".join("?" * len(lines))
-            current = dict(store.connection().execute(
-                f"SELECT item_id, vec_id FROM items WHERE deleted=0 AND item_id IN ({marks})", list(lines)).fetchall())
+            current = store.live_vec_ids(list(lines))
             for i in unchanged:
                 vec_ids[i] = current.get(rows["item_id"][i], -1)
         store.record_skips(run_id, found)
