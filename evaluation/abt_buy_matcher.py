@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""Measure the unsupervised product-title matcher (simgov.product_text) on Abt-Buy.
+"""Measure the unsupervised product-title matcher (simgov.signals.text, simgov.matching.combine) on Abt-Buy.
 
 Each shop is one seller.  Names are embedded with all-MiniLM-L6-v2; candidates come from
 index lookups only (FAISS kNN both ways plus an inverted index of model codes); every
-candidate pair is scored with ``product_text.compare`` and ``product_text.combine`` (with the
+candidate pair is scored with ``signals.text.compare`` and ``matching.combine.combine`` (with the
 "mutual best within the other seller" flag computed from the candidate set), and a pair is a
 ``match`` when its score reaches the threshold.
 
@@ -17,7 +17,7 @@ no match), closer to a marketplace where most listings are not copies.
     HF_HUB_OFFLINE=1 .venv/bin/python -m evaluation.abt_buy_matcher [--fit] [--show-errors N]
 
 ``--fit`` also refits, by logistic regression on the calibration half only, the constants that
-simgov/product_text.py hard-codes (rounded there), and prints them.
+simgov/signals/text/compare.py and the signals' match parts hard-code (rounded there), and prints them.
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ import pandas as pd  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from simgov import product_text as pt  # noqa: E402
+from simgov.matching import thresholds  # noqa: E402
+from simgov.matching.combine import combine  # noqa: E402
+from simgov.signals import REGISTRY  # noqa: E402
+from simgov.signals import text as pt  # noqa: E402
 
 DEFAULT_DATA = Path("/work/shared/testdata/abt-buy")
 
@@ -114,7 +117,7 @@ def score(pairs, ea, eb, pa, pb, idf) -> pd.DataFrame:
         signals = {"title": title, "text": cmp.score}
         rows.append(
             {"i": i, "j": j, "title": title, "text": cmp.score,
-             "pre": pt.combine(signals, mutual_best=False), **cmp.parts}
+             "pre": combine(signals, mutual_best=False), **cmp.parts}
         )
     df = pd.DataFrame(rows)
     # mutual best within the other seller, by the score without the flag
@@ -123,7 +126,7 @@ def score(pairs, ea, eb, pa, pb, idf) -> pd.DataFrame:
     mutual = set(map(tuple, best_i.to_numpy())) & set(map(tuple, best_j.to_numpy()))
     df["mutual"] = [(i, j) in mutual for i, j in zip(df["i"], df["j"])]
     df["score"] = [
-        pt.combine({"title": t, "text": x}, mutual_best=bool(m))
+        combine({"title": t, "text": x}, mutual_best=bool(m))
         for t, x, m in zip(df["title"], df["text"], df["mutual"])
     ]
     return df
@@ -204,7 +207,7 @@ def fmt(p, r, f) -> str:
 
 
 def refit(scenarios: list["Scenario"], cal_ids: set[str]) -> None:
-    """Where the constants of product_text come from (printed, not written anywhere).
+    """Where the constants of the text comparison and the combination come from (printed, not written anywhere).
 
     Only calibration-half pairs are scored; "mutual best" is computed over the whole
     candidate set, as the matcher does (it uses no labels)."""
@@ -219,9 +222,10 @@ def refit(scenarios: list["Scenario"], cal_ids: set[str]) -> None:
 
     # combine(): grid of (title, text, mutual) weights; for each, mutual best is recomputed
     # from its own pre-score and the best threshold found on both calibration sets.
-    c_t, c_x = pt._COMBINE_CENTRE["title"], pt._COMBINE_CENTRE["text"]
+    c_t, c_x = REGISTRY["title"].match_part.centre, REGISTRY["text"].match_part.centre
     results = []
-    lib = (pt._COMBINE_W["title"], pt._COMBINE_W["text"], 6.0)  # 6 = MUTUAL before the 0.4 move
+    # 6 = MUTUAL before the 0.4 move
+    lib = (REGISTRY["title"].match_part.weight, REGISTRY["text"].match_part.weight, 6.0)
     for wt in (0.0, 1.0, 2.0, 3.0):
         for wx in (3.0, 4.0, 5.0, 6.0, 7.0, 8.0):
             for wm in (4.0, 5.0, 6.0, 7.0, 8.0):
@@ -306,7 +310,7 @@ def main(argv=None) -> int:
     calib = [full.half(cal_ids), resampled.half(cal_ids)]
     t_cal, f_cal = calibrate(calib)
     t_cal_11, _ = calibrate([calib[0]])
-    t_def = pt.DEFAULT_MATCH_THRESHOLD
+    t_def = thresholds.default("item_match")
     print()
     print(f"Threshold calibrated on the calibration half (mean F1 of both scenarios): {t_cal:.4f} "
           f"(Abt-Buy alone would give {t_cal_11:.4f}); library default {t_def}")

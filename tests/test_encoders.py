@@ -194,7 +194,7 @@ def test_title_profile_to_dict_is_asdict():
     """The hand-written TitleProfile.to_dict (a build hot path) must equal dataclasses.asdict."""
     from dataclasses import asdict, fields
 
-    from simgov import product_text as pt
+    from simgov.signals import text as pt
 
     for title, kw in [('Sony KDL-46V3000 46" LCD TV black 1080p', {"brand": "Sony"}), ("", {}),
                       ("plain words only", {"description": "fits MB942Z/A and 500GB disks"}),

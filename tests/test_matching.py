@@ -55,7 +55,8 @@ def test_combine_is_monotone_and_bounded():
         s = combine({"title": 0.7, "text": x}, mutual_best=True)
         assert s > prev
         prev = s
-    assert combine({"title": 0.7, "text": 0.4}, mutual_best=True) > combine({"title": 0.7, "text": 0.4}, mutual_best=False)
+    moderate = {"title": 0.7, "text": 0.4}
+    assert combine(moderate, mutual_best=True) > combine(moderate, mutual_best=False)
 
 
 def test_combine_decisions():

@@ -1,10 +1,11 @@
-"""Unit tests of simgov.product_text on hand-written listings (no model, no data files)."""
+"""Unit tests of the text signal's profile and comparison (simgov.signals.text) on hand-written
+listings (no model, no data files)."""
 
 import json
 
 import pytest
 
-from simgov.product_text import (
+from simgov.signals.text import (
     TitleProfile,
     blocking_keys,
     build_idf,

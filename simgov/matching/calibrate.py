@@ -178,8 +178,10 @@ class Estimate:
         with np.errstate(divide="ignore", invalid="ignore"):
             ok = (tp > 0) & (tp >= target * (tp + fp) - 1e-9)
             value = np.where(ok, 2 * tp / (tp + fp + pos) if objective == "f1" else np.arange(len(self.cuts)), -1.0)
-        pick = self.cuts[np.argmax(value, axis=1) if objective == "f1" else len(self.cuts) - 1 - np.argmax(ok[:, ::-1], axis=1)]
-        lower = np.where(pick + 1 < len(self.scores), self.scores[np.minimum(pick + 1, len(self.scores) - 1)], self.scores[pick])
+        best = np.argmax(value, axis=1) if objective == "f1" else len(self.cuts) - 1 - np.argmax(ok[:, ::-1], axis=1)
+        pick = self.cuts[best]
+        lower = np.where(pick + 1 < len(self.scores), self.scores[np.minimum(pick + 1, len(self.scores) - 1)],
+                         self.scores[pick])
         return np.where(ok.any(axis=1), np.round((self.scores[pick] + lower) / 2, 4), np.nan)
 
     def figures(self, threshold: float) -> Figures:

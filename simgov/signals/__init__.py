@@ -41,4 +41,5 @@ def create_signals(config: Config, names: list[str] | None = None) -> dict[str, 
     return {name: REGISTRY[name](config) for name in wanted}
 
 
-__all__ = ["REGISTRY", "register", "unregister", "signal_of_kind", "create_signals", "Signal", "SignalOutput", "BuildContext", "Candidate", "Query"]
+__all__ = ["REGISTRY", "register", "unregister", "signal_of_kind", "create_signals", "Signal", "SignalOutput",
+           "BuildContext", "Candidate", "Query"]

@@ -165,7 +165,8 @@ def pdq_copy_score(distance):
     (31 bits, 0.76), then falling to 0 at PDQ_UNRELATED bits, where distinct pictures begin."""
     d = np.asarray(distance, dtype=np.float64)
     knee = 1.0 - PDQ_NEAR / PDQ_ZERO_AT
-    return np.where(d <= PDQ_NEAR, 1.0 - d / PDQ_ZERO_AT, np.clip(knee * (PDQ_UNRELATED - d) / (PDQ_UNRELATED - PDQ_NEAR), 0.0, knee))
+    beyond = np.clip(knee * (PDQ_UNRELATED - d) / (PDQ_UNRELATED - PDQ_NEAR), 0.0, knee)
+    return np.where(d <= PDQ_NEAR, 1.0 - d / PDQ_ZERO_AT, beyond)
 
 
 def phash_similarity(distance):

@@ -41,7 +41,8 @@ class TitleSignal(Signal):
     def identity(self) -> dict[str, Any]:
         # the static engine adds engine, static_sha256 and static_dims (vectors of one engine are
         # meaningless in an index built with the other); exact adds nothing, as before engines
-        return {"version": self.version, "model": self.model_dir.name if self.config.text_model.path else "all-MiniLM-L6-v2",
+        model = self.model_dir.name if self.config.text_model.path else "all-MiniLM-L6-v2"
+        return {"version": self.version, "model": model,
                 "weights_sha256": model_digest(self.model_dir), **self.encoder.identity()}
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -1,22 +1,27 @@
-"""What a listing's text identifies: model codes, brand, numbers with units, distinctive words.
+"""The text signal: what a listing's text identifies (model codes, brand, numbers with units,
+distinctive words).
 
 Sentence embeddings are nearly blind to `KDL-46V3000` versus `KDL-40V3000`; this signal is not.
-Each item's `TitleProfile` (simgov.product_text) is stored as JSON; candidates come from an
-inverted index of normalised codes; pairs are compared with IDF weights over the catalogue.
+Each item's `TitleProfile` (profile.py) is stored as JSON; candidates come from an inverted index
+of normalised codes; pairs are compared (compare.py) with IDF weights over the catalogue (idf.py).
 """
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .. import product_text
-from ..matching.evidence import MatchPart
-from ..schema import Item
-from .base import BuildContext, Candidate, Query, Signal, SignalOutput
+from ...matching.evidence import MatchPart
+from ...schema import Item
+from ..base import BuildContext, Candidate, Query, Signal, SignalOutput
+from .compare import Comparable, TextComparison, compare_prepared
+from .compare import compare as compare_profiles
+from .idf import IdfTable
+from .profile import TitleProfile, blocking_keys, code_keys, profile
 
 INDEX_FILE = "text_keys.npz"
 # A key shared by more listings than this identifies a family, not a product; it gives no candidates.
@@ -24,8 +29,8 @@ MAX_POSTINGS = 50
 
 
 @lru_cache(maxsize=200_000)
-def _profile(blob: bytes) -> product_text.TitleProfile:
-    return product_text.TitleProfile.from_dict(json.loads(blob))
+def _profile(blob: bytes) -> TitleProfile:
+    return TitleProfile.from_dict(json.loads(blob))
 
 
 class TextSignal(Signal):
@@ -42,14 +47,14 @@ class TextSignal(Signal):
         self.postings: dict[str, list[int]] = defaultdict(list)
         self.doc_freq: Counter = Counter()
         self.docs = 0
-        self._idf: product_text.IdfTable | None = None
+        self._idf: IdfTable | None = None
 
     # -- computing ----------------------------------------------------------------------------
     @staticmethod
     def _blob(title: str, **fields) -> bytes | None:
         if not title.strip():
             return None
-        return json.dumps(product_text.profile(title, **fields).to_dict(), sort_keys=True).encode()
+        return json.dumps(profile(title, **fields).to_dict(), sort_keys=True).encode()
 
     def compute(self, items: list[Item], ctx: BuildContext) -> list[SignalOutput]:
         return [SignalOutput(self._blob(item.title, brand=item.brand, description=item.description,
@@ -70,7 +75,7 @@ class TextSignal(Signal):
         # them kept in _profile's cache) was most of the postings' time in a bulk build.
         for vec_id, blob in zip(vec_ids.tolist(), blobs):
             d = json.loads(blob)
-            for key in product_text.code_keys(d.get("codes") or d.get("desc_codes") or ()):
+            for key in code_keys(d.get("codes") or d.get("desc_codes") or ()):
                 self.postings[key].append(vec_id)
             self.doc_freq.update(set(d.get("tokens", ())))
             self.docs += 1
@@ -79,7 +84,8 @@ class TextSignal(Signal):
     def save(self, folder: Path) -> list[str]:
         keys = sorted(self.postings)
         lengths = np.array([len(self.postings[k]) for k in keys], dtype=np.int64)
-        ids = np.concatenate([np.array(self.postings[k], dtype=np.int64) for k in keys]) if keys else np.zeros(0, np.int64)
+        ids = (np.concatenate([np.array(self.postings[k], dtype=np.int64) for k in keys]) if keys
+               else np.zeros(0, np.int64))
         tokens = sorted(self.doc_freq)
         with open(folder / INDEX_FILE, "wb") as fh:
             np.savez(fh, keys=np.array(keys, dtype=object), lengths=lengths, ids=ids,
@@ -101,13 +107,11 @@ class TextSignal(Signal):
     def size(self) -> int:
         return self.docs
 
-    def idf(self) -> product_text.IdfTable:
-        """IDF over the indexed catalogue, the same formula as product_text.build_idf."""
+    def idf(self) -> IdfTable:
+        """IDF over the indexed catalogue, the same formula as idf.build_idf."""
         if self._idf is None:
-            import math
-
             n = self.docs
-            self._idf = product_text.IdfTable({t: math.log((n + 1) / (c + 1)) + 1.0 for t, c in self.doc_freq.items()},
+            self._idf = IdfTable({t: math.log((n + 1) / (c + 1)) + 1.0 for t, c in self.doc_freq.items()},
                                               default=math.log(n + 1) + 1.0)
         return self._idf
 
@@ -115,7 +119,7 @@ class TextSignal(Signal):
         out = []
         for blob in blobs:
             shared: Counter = Counter()
-            for key in product_text.blocking_keys(_profile(blob)):
+            for key in blocking_keys(_profile(blob)):
                 posting = self.postings.get(key, [])
                 if len(posting) <= MAX_POSTINGS:
                     shared.update(posting)
@@ -123,8 +127,8 @@ class TextSignal(Signal):
         return out
 
     # -- scoring ------------------------------------------------------------------------------
-    def compare(self, a: bytes, b: bytes) -> product_text.TextComparison:
-        return product_text.compare(_profile(a), _profile(b), self.idf())
+    def compare(self, a: bytes, b: bytes) -> TextComparison:
+        return compare_profiles(_profile(a), _profile(b), self.idf())
 
     def score(self, a: bytes, b: bytes) -> float | None:
         return self.compare(a, b).score
@@ -133,22 +137,22 @@ class TextSignal(Signal):
         # each distinct profile decoded and weighed once per call, not once per pair; not through
         # _profile's cache, so that a self-join's memory stays bounded by its chunk
         idf = self.idf()
-        ready: dict[bytes, product_text.Comparable] = {}
+        ready: dict[bytes, Comparable] = {}
 
-        def prepared(blob: bytes) -> product_text.Comparable:
+        def prepared(blob: bytes) -> Comparable:
             c = ready.get(blob)
             if c is None:
-                c = ready[blob] = product_text.Comparable(
-                    product_text.TitleProfile.from_dict(json.loads(blob)), idf)
+                c = ready[blob] = Comparable(
+                    TitleProfile.from_dict(json.loads(blob)), idf)
             return c
 
-        compare = product_text.compare_prepared
+        compare = compare_prepared
         return [compare(prepared(x), prepared(y)).score for x, y in zip(a, b)]
 
-    def scoring_state(self) -> product_text.IdfTable:
+    def scoring_state(self) -> IdfTable:
         return self.idf()
 
-    def load_scoring_state(self, state: product_text.IdfTable) -> None:
+    def load_scoring_state(self, state: IdfTable) -> None:
         self._idf = state
 
     def explain(self, a: bytes, b: bytes) -> list[str]:

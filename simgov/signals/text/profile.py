@@ -1,0 +1,340 @@
+"""What a listing's text identifies, extracted once per item and stored: a :class:`TitleProfile`.
+
+Two listings of the same product rarely share their wording, but they usually share the
+things that identify the product: the model number or part code, the brand, and numbers with
+units (screen size, capacity, clock speed).  A sentence embedding captures the semantics of a
+title ("LCD TV" ~ "flat panel HDTV") but is nearly blind to the difference between
+``KDL-46V3000`` and ``KDL-40V3000``.  This module extracts those identifiers
+(:func:`profile`) and gives keys for the text signal's inverted candidate index
+(:func:`blocking_keys`); `compare.py` compares two profiles.
+
+Everything here is pure: no I/O, no global state, no model; the rules are generic (no reliance
+on how either shop writes its titles).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterable, Mapping
+
+# --------------------------------------------------------------------------------------------
+# Vocabulary
+# --------------------------------------------------------------------------------------------
+
+# Canonical unit for each spelling.  A number followed by one of these is a measured attribute
+# (46" screen, 500GB disk), never a model code.  The single quote is read as inches because
+# scraped catalogues very often lose the double quote of 46" and keep only one tick.
+_UNIT_SPELLINGS: dict[str, str] = {
+    '"': "in", "''": "in", "'": "in", "in": "in", "inch": "in", "inches": "in",
+    "tb": "tb", "gb": "gb", "mb": "mb", "kb": "kb",
+    "ghz": "ghz", "mhz": "mhz", "hz": "hz",
+    "mp": "mp", "megapixel": "mp", "megapixels": "mp", "mpix": "mp",
+    "mm": "mm", "cm": "cm",
+    "ft": "ft", "feet": "ft", "foot": "ft",
+    "w": "w", "watt": "w", "watts": "w",
+    "v": "v", "volt": "v", "volts": "v", "mah": "mah",
+    "lb": "lb", "lbs": "lb", "oz": "oz", "kg": "kg", "g": "g",
+    "x": "x",
+    "p": "p", "i": "p",  # 1080p / 1080i: vertical resolution
+    "ms": "ms", "rpm": "rpm",
+    "port": "port", "ports": "port",
+    "disc": "disc", "discs": "disc", "disk": "disc",
+    "cup": "cup", "cups": "cup",
+    "channel": "ch", "channels": "ch", "ch": "ch",
+    "speed": "speed", "speeds": "speed",
+    "piece": "pc", "pieces": "pc", "pc": "pc", "pcs": "pc",
+    "way": "way",
+    "qt": "qt", "quart": "qt",
+    "cuft": "cuft",
+    "ml": "ml", "cl": "cl", "l": "l", "litre": "l", "liter": "l", "litres": "l", "liters": "l",
+}
+
+# A number with one of these words is a duration ("30-day returns", "24h delivery"): neither a
+# model code nor a product measure, since sellers' terms of sale and shipping carry them.
+_DURATION_WORDS = ("days", "day", "hours", "hour", "hrs", "hr", "h", "weeks", "week", "months", "month",
+                   "years", "year", "yrs", "yr", "min", "mins")
+
+_UNIT_ALT = "|".join(
+    sorted((re.escape(u) for u in _UNIT_SPELLINGS if u not in {'"', "''", "'"}), key=len, reverse=True)
+)
+# number [- number] [space or hyphen] unit, the unit not followed by a letter or digit.
+_NUM_UNIT_RE = re.compile(
+    r"(?<![a-z0-9.])(\d+(?:\.\d+)?)(?:\s*-\s*(\d+(?:\.\d+)?))?"
+    r"(?:(?:\s*|-)(" + _UNIT_ALT + r")(?![a-z0-9])|\s*(''|\"|'))"
+)
+# "17mm - 85mm": a range with the unit written twice
+_RANGE2_RE = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)\s*(" + _UNIT_ALT + r")\s*-\s*(\d+(?:\.\d+)?)\s*\2(?![a-z0-9])")
+# A standalone year (edition of software, model year): "Office 2007" vs "Office 2008".
+_YEAR_RE = re.compile(r"(?<![\w.\-/])(199\d|20[0-3]\d)(?![\w.\-/])")
+_CUFT_RE = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)\s*cu\.?\s*ft\b")
+# A whole normalised token that is only a (range of) number(s) with a unit: "500GB", "28135MM".
+_UNIT_TOKEN_RE = re.compile(r"^\d+(?:" + _UNIT_ALT + "|" + "|".join(_DURATION_WORDS) + r")$", re.IGNORECASE)
+_ORDINAL_RE = re.compile(r"^\d+(?:st|nd|rd|th)$", re.IGNORECASE)
+
+_COLOURS = {
+    "black", "white", "silver", "red", "blue", "green", "pink", "gray", "grey", "brown",
+    "gold", "purple", "orange", "yellow", "beige", "titanium", "chrome", "bronze", "graphite",
+    "ivory", "platinum", "charcoal", "navy", "cyan", "magenta", "teal", "copper",
+}
+_COLOUR_ALIASES = {"grey": "gray"}
+
+_STOPWORDS = {
+    "a", "an", "and", "the", "for", "with", "w", "of", "in", "on", "to", "by", "or", "from",
+    "new", "&", "plus",
+}
+
+# Tokens for the word-overlap score: runs of letters/digits, a decimal point kept inside
+# numbers ("2.4").
+_WORD_RE = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+# Raw tokens for code extraction: split on whitespace and on punctuation that never occurs
+# inside a model code.  Hyphen, slash, dot and plus stay so that "KDL-46V3000" and
+# "MB942Z/A" survive as one token.
+_RAW_SPLIT_RE = re.compile(r"[\s,;:()\[\]{}|!?*#@~<>=\"]+")
+_CODE_STRIP = "-/+'._&"
+
+
+def _nfkc(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "")
+    return (
+        text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+        .replace("\u2033", '"').replace("\u2032", "'")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Profile
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TitleProfile:
+    """What a listing's text says about the product, extracted once and stored per item.
+
+    ``codes`` are normalised model numbers / part codes found in the title (upper case,
+    without ``-``, ``/``, ``.`` or spaces); ``squashed`` is the title in capitals without
+    anything but letters and digits, where a code of the other listing can be found even when
+    this one writes it with inner spaces ("MDR EX32LP/BLK"); ``desc_codes`` come from the
+    description and stand in when the title has none.  ``numbers`` maps a canonical unit to
+    the values seen with it ("18-55" for a range).
+    """
+
+    tokens: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    squashed: str = ""
+    desc_codes: list[str] = field(default_factory=list)
+    brand: str | None = None
+    brand_given: bool = False
+    numbers: dict[str, list[str]] = field(default_factory=dict)
+    colours: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        # What dataclasses.asdict gives, without its recursive deep copy (a third of the
+        # lexical signal's build time went there); the fields are flat lists, a dict of lists
+        # and scalars, copied one level deep so the result never aliases the profile.
+        return {"tokens": list(self.tokens), "codes": list(self.codes), "squashed": self.squashed,
+                "desc_codes": list(self.desc_codes), "brand": self.brand, "brand_given": self.brand_given,
+                "numbers": {k: list(v) for k, v in self.numbers.items()}, "colours": list(self.colours)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> "TitleProfile":
+        return cls(
+            tokens=list(d.get("tokens", [])),
+            codes=list(d.get("codes", [])),
+            squashed=str(d.get("squashed", "")),
+            desc_codes=list(d.get("desc_codes", [])),
+            brand=d.get("brand"),
+            brand_given=bool(d.get("brand_given", False)),
+            numbers={str(k): list(v) for k, v in (d.get("numbers") or {}).items()},
+            colours=list(d.get("colours", [])),
+        )
+
+    def match_codes(self) -> list[str]:
+        """Codes to compare: the title's, or the description's when the title has none."""
+        return self.codes or self.desc_codes
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", text.upper())
+
+
+def _norm_code(tok: str) -> str:
+    return re.sub(r"[-/+._'&]", "", tok).upper()
+
+
+_RATIO_RE = re.compile(r"\b\d+(?:\.\d+)?\s*:\s*\d+\b")  # 50000:1 contrast, 16:9 aspect
+
+
+def _is_code(raw: str, norm: str) -> bool:
+    """A product code: letters and digits mixed, or a long run of digits (part no., UPC)."""
+    if len(norm) < 3 or len(norm) > 20 or not norm.isalnum() or not norm.isascii():
+        return False
+    if "." in raw:
+        # decimals and versions (2.4, 5.1, 802.11g) are not codes; a dotted code whose head
+        # already mixes letters and digits is ("9N00.101").
+        head = raw.split(".", 1)[0]
+        if not (head.isalnum() and any(c.isalpha() for c in head) and any(c.isdigit() for c in head)):
+            return False
+    has_digit = any(c.isdigit() for c in norm)
+    has_alpha = any(c.isalpha() for c in norm)
+    if not has_digit:
+        return False
+    if not has_alpha:
+        # digits only: a part number or UPC if long and not a ratio/range such as 10/100.
+        return len(norm) >= 5 and "/" not in raw
+    if _UNIT_TOKEN_RE.match(norm) or _ORDINAL_RE.match(norm):
+        return False
+    return True
+
+
+def _extract_codes(text: str) -> tuple[list[str], list[str]]:
+    """Codes of a text, and its hyphenated words glued ("IC-BLK-TS" -> "ICBLKTS", a token
+    that can meet the same code written without hyphens)."""
+    text = _RATIO_RE.sub(" ", text)
+    raws = [t.strip(_CODE_STRIP) for t in _RAW_SPLIT_RE.split(text)]
+    raws = [t for t in raws if t]
+    codes: list[str] = []
+    glued: list[str] = []
+    for raw in raws:
+        norm = _norm_code(raw)
+        ok = _is_code(raw, norm)
+        if ok and norm not in codes:
+            codes.append(norm)
+        elif ("-" in raw or "/" in raw) and norm.isalnum() and len(norm) >= 4 and norm not in glued:
+            glued.append(norm)
+    return codes, glued
+
+
+def _fmt_number(x: str) -> str:
+    v = float(x)
+    return str(int(v)) if v == int(v) else f"{v:g}"
+
+
+def _extract_numbers(text: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    low = text.lower()
+    for m in _CUFT_RE.finditer(low):
+        found.setdefault("cuft", []).append(_fmt_number(m.group(1)))
+    low = _CUFT_RE.sub(" ", low)
+    low = _RANGE2_RE.sub(lambda m: f"{m.group(1)}-{m.group(3)}{m.group(2)}"
+                         if float(m.group(3)) > float(m.group(1)) else m.group(0), low)
+    for m in _YEAR_RE.finditer(low):
+        if m.group(1) not in found.setdefault("year", []):
+            found["year"].append(m.group(1))
+    if not found.get("year"):
+        found.pop("year", None)
+    for m in _NUM_UNIT_RE.finditer(low):
+        unit = _UNIT_SPELLINGS[m.group(3) or m.group(4)]
+        val = _fmt_number(m.group(1))
+        if m.group(2):
+            if float(m.group(2)) > float(m.group(1)):  # a range such as 18-55mm is one value
+                val += "-" + _fmt_number(m.group(2))
+            else:  # "21 inch - 4.5 inch": a list, not a range; keep the second too
+                second = _fmt_number(m.group(2))
+                vals = found.setdefault(unit, [])
+                if second not in vals:
+                    vals.append(second)
+        vals = found.setdefault(unit, [])
+        if val not in vals:
+            vals.append(val)
+    return found
+
+
+def profile(
+    title: str,
+    *,
+    brand: str | None = None,
+    description: str | None = None,
+    attributes: Mapping | None = None,
+) -> TitleProfile:
+    """Extract tokens, codes, brand, numbers with units and colours from a listing's text.
+
+    ``brand`` as entered by the seller wins; otherwise the first word of the title is taken as
+    a guess (most titles start with the brand), marked ``brand_given=False`` so that
+    :func:`compare` trusts it less.  Attribute values (e.g. ``{"model": "KDL-46V3000"}``) are
+    read like title text.  The description is only mined for codes, used when the title has
+    none: descriptions also name compatible models, so they never veto a match.
+    """
+    text = _nfkc(title)
+    attr_text = ""
+    if attributes:
+        attr_text = " ".join(str(v) for v in attributes.values() if isinstance(v, (str, int, float)))
+    full = f"{text} {_nfkc(attr_text)}".strip()
+    low = full.lower()
+
+    codes, glued = _extract_codes(full)
+    desc_codes: list[str] = []
+    if description and not codes:
+        desc_codes, _ = _extract_codes(_nfkc(description)[:400])
+
+    words = [w for w in _WORD_RE.findall(low) if w not in _STOPWORDS]
+    tokens: list[str] = []
+    for w in words + [c.lower() for c in codes + glued]:
+        if w not in tokens:
+            tokens.append(w)
+
+    b_norm = None
+    brand_given = False
+    if brand and brand.strip():
+        b_norm = "".join(_WORD_RE.findall(_nfkc(brand).lower())) or None
+        brand_given = b_norm is not None
+    if b_norm is None:
+        # the first word, after leading articles and colours ("The", "Black Sony ...")
+        for w in _WORD_RE.findall(text.lower()):
+            if w in _COLOURS or w in _STOPWORDS:
+                continue
+            if w.isalpha() and len(w) >= 2:
+                b_norm = w
+            break
+
+    colours: list[str] = []
+    for w in _WORD_RE.findall(low):
+        c = _COLOUR_ALIASES.get(w, w)
+        if c in _COLOURS and c not in colours:
+            colours.append(c)
+
+    return TitleProfile(
+        tokens=tokens,
+        codes=codes,
+        squashed=_squash(full),
+        desc_codes=desc_codes,
+        brand=b_norm,
+        brand_given=brand_given,
+        numbers=_extract_numbers(full),
+        colours=colours,
+    )
+
+
+def blocking_keys(p: TitleProfile) -> list[str]:
+    """Keys for the inverted candidate index: normalised codes and their stems.
+
+    Two listings of one product share at least one key when they share a code or when one
+    adds a colour/region suffix (``DVPNS57P`` vs ``DVPNS57PB``): the stem, the code up to its
+    last digit, is a key too.  (Codes written with inner spaces are left to the embedding
+    neighbours; :func:`compare` still finds them.)
+    Codes shorter than 4 characters are left out: "PS3" would block half a shop.
+    """
+    return code_keys(p.match_codes())
+
+
+def code_keys(codes: Iterable[str]) -> list[str]:
+    """:func:`blocking_keys` of a profile's match codes (read straight from a stored profile)."""
+    keys: list[str] = []
+    for c in codes:
+        for k in (c, code_stem(c)):
+            if len(k) >= 4 and k not in keys and any(ch.isdigit() for ch in k):
+                keys.append(k)
+    return keys
+
+
+@lru_cache(maxsize=1 << 16)
+def code_stem(code: str) -> str:
+    """The code up to its last digit: ``WTW6700TWH`` -> ``WTW6700``.  Trailing letters are
+    usually a colour, finish or region suffix.  (Cached: a self-join asks for each code's core
+    in every pair it is part of.)"""
+    i = len(code)
+    while i > 0 and code[i - 1].isalpha():
+        i -= 1
+    return code[:i] if i > 0 else code
