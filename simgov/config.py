@@ -72,6 +72,17 @@ class ImageLimits(BaseModel):
     max_images_per_item: int = Field(16, ge=1, le=255)
 
 
+class VideoLimits(BaseModel):
+    """Videos (items' `videos`): what is decoded, and how often a frame is sampled (simgov/videoio.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_bytes: int = Field(500 * 1024 * 1024, ge=1024)
+    max_seconds: float = Field(1800.0, gt=0, le=36_000, description="longer videos are refused (a row problem)")
+    max_pixels: int = Field(40_000_000, ge=10_000, description="frames with more pixels are refused")
+    max_videos_per_item: int = Field(8, ge=1, le=255)
+    sample_interval: float = Field(1.0, ge=0.1, le=10.0, description="seconds between sampled frames (vPDQ: 1)")
+
+
 class SearchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     candidates_per_signal: int = Field(20, ge=1, le=1000, description="neighbours fetched from each signal's index")
@@ -86,6 +97,7 @@ class Config(BaseModel):
     dense_index: DenseIndexConfig = DenseIndexConfig()
     binary_index: BinaryIndexConfig = BinaryIndexConfig()
     images: ImageLimits = ImageLimits()
+    videos: VideoLimits = VideoLimits()
     search: SearchConfig = SearchConfig()
     build_batch_size: int = Field(256, ge=1, le=100_000)
     image_workers: int = Field(0, ge=0, le=64, description="bulk builds: processes for image fingerprints and "
