@@ -344,7 +344,7 @@ def test_honest_same_product(data):
 
 def test_default_size_listing_count():
     """The default marketplace plan (no pictures drawn) has 2,500 to 4,000 listings."""
-    from simgov.demo import _Builder
+    from simgov.demo.builder import _Builder
 
     b = _Builder(7, 300, 900)
     b.build()

@@ -1,0 +1,158 @@
+"""Catalogue vocabulary: colours, brands (all invented), product types, lines, attributes and tells."""
+from __future__ import annotations
+
+from typing import Any
+
+_COLOURS: list[tuple[str, tuple[int, int, int], str]] = [
+    ("black", (32, 32, 36), "BLK"), ("white", (238, 238, 234), "WHT"), ("navy", (30, 42, 92), "NVY"),
+    ("blue", (40, 102, 204), "BLU"), ("red", (204, 42, 42), "RED"), ("green", (40, 142, 72), "GRN"),
+    ("olive", (112, 116, 50), "OLV"), ("grey", (128, 128, 134), "GRY"), ("beige", (216, 196, 158), "BEI"),
+    ("pink", (236, 140, 172), "PNK"), ("purple", (122, 62, 162), "PUR"), ("orange", (242, 130, 30), "ORG"),
+    ("yellow", (242, 210, 52), "YEL"), ("brown", (122, 76, 40), "BRN"), ("teal", (30, 142, 142), "TEA"),
+    ("silver", (192, 194, 200), "SLV"), ("gold", (212, 176, 56), "GLD"), ("burgundy", (112, 22, 42), "BUR"),
+]
+_COLOUR = {name: (rgb, code) for name, rgb, code in _COLOURS}
+
+# name, code prefix, product types, price tier, home currency, accent colour
+_BRANDS: list[tuple[str, str, tuple[str, ...], float, str, tuple[int, int, int]]] = [
+    ("Acme", "AC", ("running shoe", "sneaker", "backpack", "t-shirt"), 1.0, "EUR", (230, 60, 40)),
+    ("Nordvik", "NV", ("hiking boot", "backpack", "water bottle", "hoodie"), 1.1, "EUR", (20, 90, 60)),
+    ("Lumora", "LU", ("face serum", "eau de parfum", "coffee mug"), 0.9, "EUR", (200, 150, 210)),
+    ("Brightwave", "BW", ("wireless headphones", "bluetooth speaker", "smartphone"), 1.0, "USD", (0, 170, 230)),
+    ("Orbis", "OR", ("smartphone", "tablet", "smartwatch"), 1.1, "USD", (90, 90, 220)),
+    ("Zentra", "ZT", ("smartwatch", "wireless headphones", "running shoe"), 1.0, "EUR", (250, 200, 0)),
+    ("Halden", "HD", ("wristwatch", "sunglasses", "handbag"), 1.2, "EUR", (150, 110, 60)),
+    ("Corvo", "CV", ("sneaker", "hoodie", "sunglasses", "backpack"), 0.9, "EUR", (20, 20, 20)),
+    ("Pinecrest", "PC", ("coffee mug", "water bottle", "building set"), 0.8, "USD", (40, 120, 50)),
+    ("Tessaro", "TS", ("handbag", "tote bag", "sunglasses"), 1.1, "EUR", (170, 40, 60)),
+    ("Vireo", "VR", ("t-shirt", "hoodie", "sneaker"), 0.8, "EUR", (110, 200, 90)),
+    ("Fenwick", "FW", ("board game", "building set", "coffee mug"), 0.9, "EUR", (230, 120, 20)),
+    ("Dovetail", "DT", ("tote bag", "coffee mug", "t-shirt"), 0.7, "EUR", (90, 130, 170)),
+    ("Ember", "EM", ("bluetooth speaker", "wireless headphones"), 0.9, "USD", (240, 90, 30)),
+    ("Calyx", "CX", ("eau de parfum", "face serum"), 1.0, "EUR", (210, 170, 190)),
+    ("Rivet", "RV", ("backpack", "hiking boot", "wristwatch"), 1.0, "USD", (70, 70, 80)),
+    ("Quillon", "QL", ("tablet", "smartphone", "bluetooth speaker"), 0.9, "EUR", (60, 160, 160)),
+    ("Yarrow", "YR", ("face serum", "water bottle", "tote bag"), 0.8, "EUR", (220, 200, 90)),
+    ("Sable", "SB", ("sneaker", "running shoe", "t-shirt"), 1.0, "EUR", (60, 40, 30)),
+    ("Kairo", "KR", ("wristwatch", "smartwatch", "sunglasses"), 1.0, "EUR", (200, 50, 100)),
+]
+# Premium brands: an official store lists brand-verified reference listings; they get counterfeited.
+_PREMIUM: list[tuple[str, str, tuple[str, ...], float, str, tuple[int, int, int]]] = [
+    ("Maison Aurel", "MA", ("handbag", "eau de parfum", "sunglasses", "wristwatch"), 4.0, "EUR", (190, 150, 70)),
+    ("Altura", "AL", ("smartphone", "wireless headphones", "smartwatch", "tablet"), 2.0, "USD", (40, 40, 50)),
+    ("Kestrel", "KS", ("running shoe", "sneaker", "hoodie"), 1.8, "USD", (220, 30, 30)),
+    ("Veltro", "VT", ("wristwatch", "handbag", "sneaker"), 3.5, "EUR", (20, 60, 120)),
+    ("Solenne", "SL", ("eau de parfum", "face serum", "sunglasses"), 2.5, "EUR", (230, 170, 150)),
+    ("Marlowe", "MW", ("handbag", "tote bag", "wristwatch", "sunglasses"), 3.0, "EUR", (100, 20, 40)),
+]
+
+# type -> category, shape, variant, EUR price range, synonyms, attribute kinds, features
+_TYPES: dict[str, dict[str, Any]] = {
+    "running shoe": dict(cat="Shoes", shape="shoe", var="runner", price=(70, 160),
+                         syn=("running shoes", "running trainers", "runners", "running sneakers"),
+                         attrs=("gender", "size_shoe"),
+                         feat=("breathable mesh upper", "responsive foam midsole", "grippy rubber outsole")),
+    "sneaker": dict(cat="Shoes", shape="shoe", var="low", price=(60, 140),
+                    syn=("sneakers", "trainers", "low-top sneakers", "lifestyle sneaker"),
+                    attrs=("gender", "size_shoe"),
+                    feat=("leather upper", "cushioned insole", "classic cupsole")),
+    "hiking boot": dict(cat="Shoes", shape="shoe", var="boot", price=(90, 220),
+                        syn=("hiking boots", "trekking boots", "outdoor boots"),
+                        attrs=("gender", "size_shoe"),
+                        feat=("waterproof membrane", "ankle support", "lugged outsole")),
+    "handbag": dict(cat="Bags", shape="bag", var="handbag", price=(80, 300),
+                    syn=("hand bag", "shoulder bag", "top-handle bag"), attrs=("material",),
+                    feat=("magnetic clasp", "inner zip pocket", "detachable strap")),
+    "tote bag": dict(cat="Bags", shape="bag", var="tote", price=(25, 120),
+                     syn=("tote", "shopper bag", "carry-all tote"), attrs=("material",),
+                     feat=("roomy main compartment", "reinforced handles", "inner pocket")),
+    "backpack": dict(cat="Bags", shape="bag", var="backpack", price=(40, 150),
+                     syn=("rucksack", "daypack", "back pack"), attrs=("capacity_l",),
+                     feat=("padded laptop sleeve", "water-repellent fabric", "padded shoulder straps")),
+    "smartphone": dict(cat="Electronics", shape="phone", var="phone", price=(250, 900),
+                       syn=("mobile phone", "phone", "cell phone"), attrs=("storage",),
+                       feat=("OLED display", "dual camera", "fast charging")),
+    "tablet": dict(cat="Electronics", shape="phone", var="tablet", price=(200, 800),
+                   syn=("tablet PC", "tab", "Android tablet"), attrs=("storage", "screen"),
+                   feat=("all-day battery", "stylus support", "quad speakers")),
+    "wireless headphones": dict(cat="Electronics", shape="headphones", var="over", price=(50, 350),
+                                syn=("bluetooth headphones", "over-ear headphones", "headset"),
+                                attrs=("anc",), feat=("40 h battery", "foldable design", "multipoint pairing")),
+    "bluetooth speaker": dict(cat="Electronics", shape="box", var="speaker", price=(30, 200),
+                              syn=("portable speaker", "wireless speaker", "BT speaker"), attrs=("battery_h",),
+                              feat=("IP67 waterproof", "deep bass", "party pairing")),
+    "smartwatch": dict(cat="Watches", shape="watch", var="smart", price=(100, 450),
+                       syn=("smart watch", "fitness watch", "sports watch"), attrs=("case_mm",),
+                       feat=("heart-rate sensor", "GPS", "always-on display")),
+    "wristwatch": dict(cat="Watches", shape="watch", var="analog", price=(80, 500),
+                       syn=("watch", "wrist watch", "analog watch"), attrs=("case_mm", "strap"),
+                       feat=("sapphire crystal", "automatic movement", "50 m water resistance")),
+    "eau de parfum": dict(cat="Beauty", shape="bottle", var="perfume", price=(40, 180),
+                          syn=("perfume", "EDP", "fragrance"), attrs=("volume_ml",),
+                          feat=("long-lasting", "notes of amber and vanilla", "gift box")),
+    "face serum": dict(cat="Beauty", shape="bottle", var="dropper", price=(15, 80),
+                       syn=("serum", "facial serum", "skin serum"), attrs=("volume_small",),
+                       feat=("hyaluronic acid", "vitamin C", "fragrance-free")),
+    "water bottle": dict(cat="Home", shape="bottle", var="flask", price=(15, 45),
+                         syn=("drinking bottle", "insulated bottle", "flask"), attrs=("capacity_ml",),
+                         feat=("keeps drinks cold 24 h", "leak-proof lid", "BPA-free")),
+    "coffee mug": dict(cat="Home", shape="mug", var="mug", price=(8, 30),
+                       syn=("mug", "coffee cup", "ceramic mug"), attrs=("capacity_mug",),
+                       feat=("dishwasher safe", "stoneware", "microwave safe")),
+    "sunglasses": dict(cat="Accessories", shape="glasses", var="glasses", price=(30, 250),
+                       syn=("shades", "sun glasses", "sunnies"), attrs=("lens",),
+                       feat=("UV400 protection", "acetate frame", "spring hinges")),
+    "t-shirt": dict(cat="Clothing", shape="shirt", var="tee", price=(15, 45),
+                    syn=("tee", "T shirt", "tshirt"), attrs=("gender", "size_apparel"),
+                    feat=("100% organic cotton", "regular fit", "ribbed collar")),
+    "hoodie": dict(cat="Clothing", shape="shirt", var="hoodie", price=(35, 90),
+                   syn=("hooded sweatshirt", "hoody", "pullover hoodie"), attrs=("gender", "size_apparel"),
+                   feat=("brushed fleece inside", "kangaroo pocket", "adjustable hood")),
+    "building set": dict(cat="Toys", shape="box", var="toybox", price=(20, 150),
+                         syn=("building kit", "construction set", "brick set"), attrs=("pieces", "age"),
+                         feat=("step-by-step instructions", "compatible bricks", "display model")),
+    "board game": dict(cat="Toys", shape="box", var="game", price=(20, 60),
+                       syn=("family board game", "tabletop game", "strategy game"), attrs=("players", "age"),
+                       feat=("45-minute games", "illustrated board", "easy to learn")),
+}
+
+_LINES: dict[str, tuple[str, ...]] = {
+    "shoe": ("TrailRunner", "CloudStep", "AeroGlide", "Tempo", "Ridge", "Summit", "Street", "Apex", "Strider",
+             "Volt", "Pacer", "Terra"),
+    "bag": ("Voyager", "Metro", "Soho", "Classic", "Atlas", "Cabas", "Nomad", "Riviera", "Loft", "Arc"),
+    "phone": ("X", "Nova", "Edge", "Vista", "Prime", "S", "Air"),
+    "headphones": ("SoundArc", "QuietPro", "Studio", "BassLine", "Aero", "Halo"),
+    "box": ("Boom", "Pulse", "City", "Castle", "Galaxy", "Quest", "Harbor", "Orbit"),
+    "watch": ("Chrono", "Diver", "Field", "Pulse", "Aviator", "Heritage", "Active", "Meridian"),
+    "bottle": ("Nuit", "Ambre", "Bloom", "Aqua", "Velvet", "Glow", "Pure", "Summit", "Iris"),
+    "mug": ("Morning", "Barista", "Cosy", "Classic", "Nordic"),
+    "glasses": ("Aviator", "Wayfarer", "Round", "Cat-Eye", "Sport", "Clubman"),
+    "shirt": ("Essential", "Logo", "Heritage", "Core", "Graphic", "Club", "Crew"),
+}
+_HUNDREDS_SHAPES = ("phone", "headphones", "box")   # model numbers like X200; others: TrailRunner 5
+
+_ATTR_VALUES: dict[str, tuple[Any, ...]] = {
+    "material": ("leather", "canvas", "nylon", "suede", "vegan leather"),
+    "capacity_l": (15, 20, 25, 30),
+    "storage": (64, 128, 256, 512),
+    "screen": (10.1, 11, 12.4),
+    "anc": ("active noise cancelling", "passive isolation"),
+    "battery_h": (10, 12, 20, 24),
+    "case_mm": (38, 40, 42, 44),
+    "strap": ("leather", "steel", "rubber", "NATO"),
+    "volume_ml": (30, 50, 100),
+    "volume_small": (15, 30, 50),
+    "capacity_ml": (500, 750, 1000),
+    "capacity_mug": (300, 350, 450),
+    "lens": ("polarized", "UV400", "gradient"),
+    "size_apparel": ("XS", "S", "M", "L", "XL", "XXL"),
+    "pieces": (250, 500, 750, 1000, 1500),
+    "age": ("6+", "8+", "10+", "12+"),
+    "players": ("2-4", "2-6", "1-5"),
+}
+
+_TELLS = ("top quality", "AAA quality", "1:1", "mirror quality", "best price", "with box", "100% original",
+          "fast shipping", "wholesale", "original quality")
+_EXTRAS = ("free shipping", "brand new", "NEW", "sale", "fast delivery", "like new", "with receipt", "original box",
+           "bargain", "top condition")
+_BANNERS = ("FREE SHIPPING", "SALE -50%", "BEST PRICE", "NEW IN", "HOT DEAL", "LIMITED OFFER", "TOP SELLER")
