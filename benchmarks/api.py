@@ -311,8 +311,10 @@ def run(folder: Path, args) -> int:
     for name, values, rate in rows:
         print(f"{name:44} {percentile(values, 50):8.2f} {percentile(values, 99):8.2f} "
               f"{(f'{rate:8.1f}' if rate else ''):>8}")
-    print(json.dumps({"endpoint": args.endpoint, "items": len(all_ids), "clients": args.clients, "workers": args.workers, "k": args.k,
-                      "http_p50_ms": round(percentile(latencies, 50), 2), "http_p99_ms": round(percentile(latencies, 99), 2),
+    print(json.dumps({"endpoint": args.endpoint, "items": len(all_ids), "clients": args.clients,
+                      "workers": args.workers, "k": args.k,
+                      "http_p50_ms": round(percentile(latencies, 50), 2),
+                      "http_p99_ms": round(percentile(latencies, 99), 2),
                       "http_rps": round(len(latencies) / wall, 1), "errors": errors,
                       "in_process_p50_ms": round(percentile(lib, 50), 2),
                       "title_faiss_p50_ms": round(percentile(title_search, 50), 3),

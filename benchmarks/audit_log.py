@@ -62,7 +62,8 @@ def main() -> int:
         shared.append(entries_per_second(args.threads, n, shared=True))
     report(args, f"audit entries, {args.threads} threads x {n}, shared commits", statistics.median(shared),
            "entries/s", statistics.median(alone), "one synced commit per entry",
-           note=f"rounds: shared {', '.join(f'{v:,.0f}' for v in shared)}; alone {', '.join(f'{v:,.0f}' for v in alone)}")
+           note=f"rounds: shared {', '.join(f'{v:,.0f}' for v in shared)}; "
+                f"alone {', '.join(f'{v:,.0f}' for v in alone)}")
     return 0
 
 

@@ -3,8 +3,9 @@
     .venv/bin/python -m benchmarks.build [--full] [--engine static|exact] [--profile]
 
 The figure is `simgov build` over `n` items with the static title engine, run as its own
-process (peak RSS: the whole process tree's, pool workers included, sampled from /proc). The baseline is the same command with the exact engine
-over a sample of the same items, projected linearly to `n` (it is linear: the encoder dominates).
+process (peak RSS: the whole process tree's, pool workers included, sampled from /proc). The
+baseline is the same command with the exact engine over a sample of the same items, projected
+linearly to `n` (it is linear: the encoder dominates).
 `--profile` runs the build in this process under cProfile instead and prints where time goes.
 """
 from __future__ import annotations

@@ -53,8 +53,9 @@ def report(args, figure: str, value: float, unit: str, baseline: float | None = 
     if note:
         line += f"  |  {note}"
     print(line, flush=True)
+    command = command or " ".join(["python -m", f"benchmarks.{Path(sys.argv[0]).stem}", *sys.argv[1:]])
     record = {"figure": figure, "value": value, "unit": unit, "baseline": baseline, "baseline_name": baseline_name,
-              "ratio": ratio, "note": note, "command": command or " ".join(["python -m", f"benchmarks.{Path(sys.argv[0]).stem}", *sys.argv[1:]])}
+              "ratio": ratio, "note": note, "command": command}
     if getattr(args, "json", None):
         with open(args.json, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record) + "\n")
@@ -128,9 +129,10 @@ def load_info() -> str:
 BRANDS = ["Acme", "Borealis", "Cobalt", "Dunmore", "Everlight", "Fjord", "Gamma", "Helio", "Iris", "Juno", "Kappa",
           "Lumen", "Meridian", "Nimbus", "Orion", "Pioneer", "Quasar", "Rivet", "Solace", "Tundra", "Umbra", "Vertex",
           "Wavelength", "Xenon", "Yarrow", "Zephyr", "Altura", "Brightline", "Corvid", "Delta", "Ember", "Falcon"]
-PRODUCTS = ["running shoe", "water bottle", "smartphone", "messenger bag", "desk lamp", "wool beanie", "wireless earbuds",
-            "monitor", "coffee mug", "kids bicycle", "yoga mat", "wristwatch", "backpack", "bluetooth speaker",
-            "laptop sleeve", "travel mug", "hiking boot", "rain jacket", "phone case", "usb-c charger", "gaming mouse",
+PRODUCTS = ["running shoe", "water bottle", "smartphone", "messenger bag", "desk lamp", "wool beanie",
+            "wireless earbuds", "monitor", "coffee mug", "kids bicycle", "yoga mat", "wristwatch", "backpack",
+            "bluetooth speaker", "laptop sleeve", "travel mug", "hiking boot", "rain jacket", "phone case",
+            "usb-c charger", "gaming mouse",
             "mechanical keyboard", "tablet stand", "action camera", "tripod", "electric kettle", "blender",
             "air fryer", "vacuum cleaner", "hair dryer", "sunglasses", "leather wallet", "dash cam", "smart bulb",
             "power bank", "hdmi cable", "sd card", "ssd drive", "router", "webcam", "headphones", "drone"]

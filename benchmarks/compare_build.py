@@ -67,14 +67,16 @@ def main() -> int:
         index, r = build(tag, items, work, config)
         results[tag] = (index, r)
         print(f"{tag:>10}: wall {r['seconds']:7.1f} s ({n_items / r['seconds']:6.0f} items/s) | CPU main "
-              f"{r['cpu_main']:6.1f} s, helpers {r['cpu_helpers']:6.1f} s | peak RSS main {r['rss_main_mib']:5.0f} MiB, "
+              f"{r['cpu_main']:6.1f} s, helpers {r['cpu_helpers']:6.1f} s | "
+              f"peak RSS main {r['rss_main_mib']:5.0f} MiB, "
               f"tree {r['rss_tree_mib']:5.0f} MiB | load {os.getloadavg()[0]:.1f}", flush=True)
     if "base" in results:
         reference, base = snapshot(results["base"][0]), results["base"][1]
         for tag in runs:
             if tag != "base":
                 same = [a == b for a, b in zip(reference, snapshot(results[tag][0]))]
-                print(f"{tag} vs base identical (items, features, problems, counts, text postings, title index): {same}")
+                print(f"{tag} vs base identical (items, features, problems, counts, text postings, title index): "
+                      f"{same}")
                 r = results[tag][1]
                 print(f"  ratio base/{tag}: wall {base['seconds'] / r['seconds']:.2f}x, "
                       f"main-process CPU {base['cpu_main'] / r['cpu_main']:.2f}x")

@@ -93,7 +93,8 @@ def photo_sources() -> tuple[dict[str, Image.Image], list[Image.Image], list[str
             if (sk / name).exists():
                 img = _open(sk / name)
                 w, h = img.size
-                a, b = ((0, 0, w // 2, h), (w // 2, 0, w, h)) if halves == "lr" else ((0, 0, w, h // 2), (0, h // 2, w, h))
+                a, b = (((0, 0, w // 2, h), (w // 2, 0, w, h)) if halves == "lr"
+                        else ((0, 0, w, h // 2), (0, h // 2, w, h)))
                 originals[f"skimage/{name}#1"], originals[f"skimage/{name}#2"] = img.crop(a), img.crop(b)
         for name in ("gravel.png", "brick.png", "moon.png"):  # not grass: made by quilting, its patches repeat
             if (sk / name).exists():
@@ -196,8 +197,8 @@ def draw_product(rng: random.Random, w: int, h: int) -> Image.Image:
             d.line([(rng.uniform(0, w), rng.uniform(0, h)) for _ in range(rng.randint(2, 5))], fill=col,
                    width=rng.randint(2, 10))
     if rng.random() < 0.5:
-        d.text((rng.uniform(0, w * 0.6), rng.uniform(0, h * 0.9)), rng.choice(WORDS), font=_font(rng.randint(12, max(13, h // 8))),
-               fill=_colour(rng))
+        d.text((rng.uniform(0, w * 0.6), rng.uniform(0, h * 0.9)), rng.choice(WORDS),
+               font=_font(rng.randint(12, max(13, h // 8))), fill=_colour(rng))
     if rng.random() < 0.3:  # the same banners as the edits: shared text must not make a match
         bh = int(h * rng.uniform(0.1, 0.2))
         y0 = h - bh if rng.random() < 0.7 else 0
@@ -280,7 +281,8 @@ def edit(name: str, img: Image.Image, rng: random.Random) -> Image.Image:
         left, top = rng.randint(0, cw), rng.randint(0, ch)
         return img.crop((left, top, w - (cw - left), h - (ch - top)))
     if name == "rot4":  # same canvas, corners filled with white
-        return img.rotate(rng.choice((-4, 4)), resample=Image.Resampling.BICUBIC, expand=False, fillcolor=(255, 255, 255))
+        return img.rotate(rng.choice((-4, 4)), resample=Image.Resampling.BICUBIC, expand=False,
+                          fillcolor=(255, 255, 255))
     if name == "half":
         return img.resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.LANCZOS)
     if name == "pad20":  # onto a white square with a margin of 20% of the longest side
@@ -486,7 +488,8 @@ def main() -> int:
         for qi, (combo, orig) in enumerate(query_meta):
             ok = ids[qi, 0] == orig and dist[qi, 0] <= thr
             found.setdefault(combo, []).append(bool(ok))
-            false[combo] = false.get(combo, 0) + int(sum(1 for d, j in zip(dist[qi], ids[qi]) if d <= thr and j != orig))
+            wrong = sum(1 for d, j in zip(dist[qi], ids[qi]) if d <= thr and j != orig)
+            false[combo] = false.get(combo, 0) + int(wrong)
         baseline[label] = (found, false)
 
     # simgov results
@@ -542,7 +545,8 @@ def main() -> int:
 
     lines = []
     lines.append(f"\nRecall per edit ({len(names)} originals each; simgov = ImageSignal.is_match at "
-                 f"MATCH_THRESHOLD {thr}; PDQ <= {PDQ_THRESHOLD} bits, pHash <= {PHASH_THRESHOLD} bits, nearest neighbour)")
+                 f"MATCH_THRESHOLD {thr}; PDQ <= {PDQ_THRESHOLD} bits, pHash <= {PHASH_THRESHOLD} bits, "
+                 "nearest neighbour)")
     lines.append(f"{'edit':22s} {'simgov':>7s} {'stage1':>7s} {'PDQ':>7s} {'pHash':>7s}   {'min true score':>14s}")
     worst = []
     for combo in ["+".join(c) for c in todo]:
@@ -561,13 +565,14 @@ def main() -> int:
                  f"PDQ {sum(baseline['PDQ'][1].values())}, pHash {sum(baseline['pHash'][1].values())}")
     for ex in sorted(false_examples, reverse=True)[:10]:
         lines.append(f"  simgov false match: {ex}")
-    lines.append(f"False matches among {len(probe)} distractors looked up against the gallery: simgov {len(probe_false)}")
+    lines.append(f"False matches among {len(probe)} distractors looked up against the gallery: "
+                 f"simgov {len(probe_false)}")
     for ex in sorted(probe_false, reverse=True)[:5]:
         lines.append(f"  simgov false match: {ex}")
     distinct_scores.sort(key=lambda x: -x[0])
     dvals = np.array([s for s, _, _ in distinct_scores]) if distinct_scores else np.zeros(1)
-    lines.append(f"Scores of distinct pictures ({len(dvals)} candidate pairs, edited copies and {len(probe)} distractors "
-                 f"looked up): max {dvals.max():.3f}, 99.9th pct {np.percentile(dvals, 99.9):.3f}, "
+    lines.append(f"Scores of distinct pictures ({len(dvals)} candidate pairs, edited copies and {len(probe)} "
+                 f"distractors looked up): max {dvals.max():.3f}, 99.9th pct {np.percentile(dvals, 99.9):.3f}, "
                  f"99th {np.percentile(dvals, 99):.3f}, median {np.median(dvals):.3f}")
     for s, q, g in distinct_scores[:5]:
         lines.append(f"  top distinct: {s:.3f} {q} vs {g}")
@@ -580,15 +585,16 @@ def main() -> int:
                  f"suggested MATCH_THRESHOLD = max distinct {dvals.max():.3f} + margin")
     lines.append("\nThroughput (pictures per second per core, files decoded from disk; "
                  f"{n_pics} pictures of mixed sizes): simgov {n_pics / cpu_simgov:.0f}/s "
-                 f"({1000 * cpu_simgov / n_pics:.1f} ms), plain PDQ {n_pics / t_pdq:.0f}/s, plain pHash {n_pics / t_phash:.0f}/s")
+                 f"({1000 * cpu_simgov / n_pics:.1f} ms), plain PDQ {n_pics / t_pdq:.0f}/s, "
+                 f"plain pHash {n_pics / t_phash:.0f}/s")
     lines.append(f"800x800 JPEG photos, image signal only: {tp['per_core']:.0f}/s per core ({tp['ms']:.1f} ms each), "
                  f"{tp['pool']:.0f}/s with {tp['workers']} processes; plain PDQ {tp['pdq_per_core']:.0f}/s per core")
     lines.append(f"Second stage: {1000 * score_s / max(1, scored_pairs):.2f} ms per scored candidate pair (score(), "
                  f"{scored_pairs} pairs), local-feature verification {verify_ms['true']:.2f} ms per picture pair "
                  f"that matches, {verify_ms['random']:.2f} ms per unrelated pair; first stage "
                  f"{1000 * search_s / len(answers):.1f} ms per lookup in {len(gallery_files)} pictures")
-    lines.append(f"Blob: {np.mean(blob_sizes) / max(1, pictures / len(gallery_blobs)):.0f} bytes per picture on average "
-                 f"(max {max(blob_sizes)}); keypoints {image_mod.MAX_KEYPOINTS} stored, "
+    lines.append(f"Blob: {np.mean(blob_sizes) / max(1, pictures / len(gallery_blobs)):.0f} bytes per picture "
+                 f"on average (max {max(blob_sizes)}); keypoints {image_mod.MAX_KEYPOINTS} stored, "
                  f"{image_mod.INDEXED_KEYPOINTS} indexed per picture")
     lines.append("Sources: " + "; ".join(notes))
     lines.append(f"Total {time.perf_counter() - t_start:.0f} s")
@@ -601,7 +607,8 @@ def main() -> int:
             "pdq": {c: sum(v) / len(v) for c, v in baseline["PDQ"][0].items()},
             "phash": {c: sum(v) / len(v) for c, v in baseline["pHash"][0].items()},
             "false_matches": {"simgov": n_false, "pdq": sum(baseline["PDQ"][1].values()),
-                              "phash": sum(baseline["pHash"][1].values()), "simgov_distractor_lookups": len(probe_false)},
+                              "phash": sum(baseline["pHash"][1].values()),
+                              "simgov_distractor_lookups": len(probe_false)},
             "distinct_max": float(dvals.max()), "distinct_top": distinct_scores[:20],
             "false_examples": false_examples, "missed": missed, "lines": lines}, indent=1))
     if tmp:

@@ -46,7 +46,8 @@ def main() -> int:
     structures = {
         "exact scan": BinaryIndexConfig(kind="flat"),
         "multi-index hashing (16 x 16 bits)": BinaryIndexConfig(kind="multihash", flat_max=1, multihash_tables=16),
-        "inverted file (512 lists, 8 probes)": BinaryIndexConfig(kind="ivf", flat_max=min(ORB_INDEX_FLAT_MAX, len(codes) - 1)),
+        "inverted file (512 lists, 8 probes)": BinaryIndexConfig(kind="ivf",
+                                                                 flat_max=min(ORB_INDEX_FLAT_MAX, len(codes) - 1)),
     }
     results = {}
     for name, cfg in structures.items():

@@ -76,15 +76,18 @@ def dense_index_bytes(x: np.ndarray, work: Path) -> dict:
         index.add(ids, x)
         built = time.perf_counter() - t
         index.save(work / f"{kind}.faiss")
-        out[kind] = {"bytes_per_vector": round(file_bytes(work / f"{kind}.faiss") / n, 1), "build_seconds": round(built, 2)}
+        out[kind] = {"bytes_per_vector": round(file_bytes(work / f"{kind}.faiss") / n, 1),
+                     "build_seconds": round(built, 2)}
     cfg = DenseIndexConfig(kind="ivfpq")
     t = time.perf_counter()
-    index = DenseIndex.train_ivfpq(x[np.random.default_rng(1).choice(n, min(n, cfg.ivf_train_size), replace=False)], n, cfg)
+    sample = np.random.default_rng(1).choice(n, min(n, cfg.ivf_train_size), replace=False)
+    index = DenseIndex.train_ivfpq(x[sample], n, cfg)
     index.add(ids, x)
     built = time.perf_counter() - t
     index.save(work / "ivfpq.faiss")
-    out["ivfpq"] = {"bytes_per_vector": round(file_bytes(work / "ivfpq.faiss") / n, 1), "build_seconds": round(built, 2),
-                    "nlist": int(index.index.nlist), "pq_m": int(index.index.pq.M), "pq_bits": int(index.index.pq.nbits)}
+    out["ivfpq"] = {"bytes_per_vector": round(file_bytes(work / "ivfpq.faiss") / n, 1),
+                    "build_seconds": round(built, 2), "nlist": int(index.index.nlist),
+                    "pq_m": int(index.index.pq.M), "pq_bits": int(index.index.pq.nbits)}
     return out
 
 
@@ -192,7 +195,8 @@ def similar_latency(index_dir: Path, work: Path) -> dict:
             index.similar(item_id, k=10)
             times.append((time.perf_counter() - t) * 1000)
         times.sort()
-        out[backend] = {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2)}
+        out[backend] = {"p50_ms": round(statistics.median(times), 2),
+                        "p95_ms": round(times[int(0.95 * (len(times) - 1))], 2)}
         index.close()
         milvus_store.close_all()
     os.environ.pop(BACKEND_ENV)
@@ -208,12 +212,14 @@ def builds(items: Path, work: Path) -> dict:
     shutil.rmtree(work / "local", ignore_errors=True)
     t = time.perf_counter()
     r = local_build(items, work / "local")
-    out["local"] = {"items": r.encoded, "seconds": round(time.perf_counter() - t, 1), "items_per_second": round(r.rate, 1)}
+    out["local"] = {"items": r.encoded, "seconds": round(time.perf_counter() - t, 1),
+                    "items_per_second": round(r.rate, 1)}
     shutil.rmtree(work / "ray", ignore_errors=True)
     t = time.perf_counter()
     r = ray_engine.build(items, work / "ray")
-    out["ray"] = {"items": r.encoded, "seconds": round(time.perf_counter() - t, 1), "items_per_second": round(r.rate, 1),
-                  "actors": r.actors, "chunks": r.chunks, "phases_seconds": r.timings,
+    out["ray"] = {"items": r.encoded, "seconds": round(time.perf_counter() - t, 1),
+                  "items_per_second": round(r.rate, 1), "actors": r.actors, "chunks": r.chunks,
+                  "phases_seconds": r.timings,
                   "encode_phase_items_per_second": round(r.encoded / max(r.timings.get("encode", 0), 1e-9), 1)}
     return out
 

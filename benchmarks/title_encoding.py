@@ -47,7 +47,8 @@ def onnx_encoders(model_dir, work):
         def encode(texts, session=session):
             chunks = []
             for start in range(0, len(texts), 128):
-                t = tokenizer(texts[start:start + 128], padding=True, truncation=True, max_length=256, return_tensors="np")
+                t = tokenizer(texts[start:start + 128], padding=True, truncation=True, max_length=256,
+                              return_tensors="np")
                 hidden = session.run(None, {k: t[k].astype(np.int64) for k in ("input_ids", "attention_mask",
                                                                                "token_type_ids")})[0]
                 mask = t["attention_mask"][..., None].astype(np.float32)
@@ -60,7 +61,8 @@ def onnx_encoders(model_dir, work):
 
 def main() -> int:
     ap = parser(__doc__.splitlines()[0], reduced=100_000, full=1_000_000)
-    ap.add_argument("--exact-sample", type=int, default=None, help="titles for the exact model (default n/100, 500-5000)")
+    ap.add_argument("--exact-sample", type=int, default=None,
+                    help="titles for the exact model (default n/100, 500-5000)")
     ap.add_argument("--no-onnx", action="store_true", help="skip the ONNX figures")
     args = ap.parse_args()
     n = size(args)
@@ -106,8 +108,8 @@ def main() -> int:
         cos = float(np.mean(np.sum(vecs * ref, axis=1)))
         report(args, f"title encoding, {name}", sample_n / t["s"], "titles/s", exact_rate, "exact torch",
                note=f"mean cosine to torch vectors {cos:.4f}")
-    report(args, "title encoding, static (distilled, cold word cache)", static_rate, "titles/s", exact_rate, "exact torch",
-           note=f"distilled in {distil_s:.1f} s" if distil_s > 1 else "distilled model from the cache")
+    report(args, "title encoding, static (distilled, cold word cache)", static_rate, "titles/s", exact_rate,
+           "exact torch", note=f"distilled in {distil_s:.1f} s" if distil_s > 1 else "distilled model from the cache")
     report(args, "title encoding, static (warm word cache)", warm_rate, "titles/s", exact_rate, "exact torch")
     return 0
 

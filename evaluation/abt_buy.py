@@ -55,7 +55,8 @@ def main() -> int:
     config = ["--config", str(args.config)] if args.config else []
     subprocess.run([args.simgov, "build", "--items", str(items), "--index", str(index), "--quiet", *config], check=True)
     print(f"build wall time {time.monotonic() - started:.1f} s (rate in {index / 'build_report.json'})")
-    subprocess.run([args.simgov, "pairs", "--index", str(index), "--cross-seller-only", "--out", str(pairs)], check=True)
+    subprocess.run([args.simgov, "pairs", "--index", str(index), "--cross-seller-only", "--out", str(pairs)],
+                   check=True)
     subprocess.run([args.simgov, "eval", "--pairs", str(pairs), "--gold", str(gold),
                     "--plot", str(args.work / "pr.png")], check=True)
     return 0

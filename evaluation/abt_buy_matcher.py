@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import math
 import os
 import sys
 import time

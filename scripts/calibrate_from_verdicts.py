@@ -61,11 +61,13 @@ def read_gold(path: Path) -> set[tuple[str, str]]:
 def half_unmatched(data: Path, items: Path, gold: Path) -> None:
     """Remove partners as evaluation/abt_buy_matcher.py does (its seed 0): items.jsonl and gold.csv in place."""
     with open(data / "gold.csv", encoding="utf-8", newline="") as fh:
-        pairs = sorted({(r["D1"], r["D2"]) for r in csv.DictReader(fh, delimiter="|")}, key=lambda p: (int(p[0]), int(p[1])))
+        pairs = sorted({(r["D1"], r["D2"]) for r in csv.DictReader(fh, delimiter="|")},
+                       key=lambda p: (int(p[0]), int(p[1])))
     order = np.random.RandomState(1).permutation(len(pairs))
     third = len(pairs) // 3
     dropped = {f"buy-{pairs[x][1]}" for x in order[:third]} | {f"abt-{pairs[x][0]}" for x in order[third:2 * third]}
-    kept = [line for line in items.read_text(encoding="utf-8").splitlines() if json.loads(line)["item_id"] not in dropped]
+    kept = [line for line in items.read_text(encoding="utf-8").splitlines()
+            if json.loads(line)["item_id"] not in dropped]
     items.write_text("\n".join(kept) + "\n", encoding="utf-8")
     rows = gold.read_text(encoding="utf-8").splitlines()
     gold.write_text("\n".join([rows[0]] + [r for r in rows[1:] if not set(r.split(",")) & dropped]) + "\n",

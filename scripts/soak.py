@@ -6,10 +6,10 @@ For a fixed time, `--clients` threads (each with its own investigator and ingest
 of item lookups, `similar` lookups, searches by text and by picture, and batch upserts (new items
 and updates of their own earlier ones). Then: no answer may be a 5xx or a dropped connection, every
 acknowledged write must be served as acknowledged, and the latency percentiles of each kind of
-request are reported (after one untimed warm-up request, as the server loads its models lazily). The soak writes into the index it serves: give it a copy. Without `--index`,
-a small marketplace (120 listings, a third with pictures) is generated and built first with the
-default settings. Prints a JSON summary on stdout; exit
-status 1 when a check fails.
+request are reported (after one untimed warm-up request, as the server loads its models lazily).
+The soak writes into the index it serves: give it a copy. Without `--index`, a small marketplace
+(120 listings, a third with pictures) is generated and built first with the default settings.
+Prints a JSON summary on stdout; exit status 1 when a check fails.
 """
 from __future__ import annotations
 
@@ -149,7 +149,8 @@ def soak(index: Path, seconds: float, clients: int, workers: int) -> dict:
         item_ids = [r[0] for r in db.execute("SELECT item_id FROM items WHERE deleted=0 ORDER BY item_id")]
     store = Store(index)
     keystore = KeyStore(store)
-    keys = [(keystore.create("investigator", f"soak {n}"), keystore.create("ingest", f"soak {n}")) for n in range(clients)]
+    keys = [(keystore.create("investigator", f"soak {n}"), keystore.create("ingest", f"soak {n}"))
+            for n in range(clients)]
     log = tempfile.TemporaryFile()
     proc, url = start_server(index, workers, log)
     try:

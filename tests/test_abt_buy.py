@@ -1,4 +1,5 @@
-"""Abt-Buy through the real CLI: the recall floor of issue 2 and the F1 target of issue 4 for `pairs --cross-seller-only`.
+"""Abt-Buy through the real CLI: the recall floor of issue 2 and the F1 target of issue 4 for
+`pairs --cross-seller-only`.
 
 The two shops become two sellers (evaluation/abt_buy.py); the whole benchmark is built with the
 default configuration, self-joined, and the `match` decisions are scored against the gold pairs.

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api_support import REPO, make_key, thread_server
+from api_support import make_key, thread_server
 from conftest import run_simgov
 
 from scripts import kill_build

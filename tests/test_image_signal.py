@@ -244,7 +244,8 @@ def gallery(tmp_path_factory):
     pictures = originals()
     pictures["pen-and-coaster"] = load(PDQ / "reg-test-input/pen-and-coaster.png")  # same coaster, other photo
     for n in range(12):
-        pictures[f"distractor-{n}"] = textured(100 + n) if n % 2 else image_edits.draw_product(random.Random(n), 320, 320)
+        pictures[f"distractor-{n}"] = (textured(100 + n) if n % 2
+                                       else image_edits.draw_product(random.Random(n), 320, 320))
     names = sorted(pictures)
     for name in names:
         pictures[name].save(folder / f"{name}.jpg", "JPEG", quality=92)
