@@ -171,7 +171,7 @@ class Banks:
 
     def identifier_hash(self, name: str, value: str) -> str:
         """The keyed hash an account identifier is stored as (the index's identifier secret)."""
-        from .account_profile import keyed_hash
+        from .accounts.profiling import keyed_hash
         from .accounts.secret import identifier_secret
 
         if not name.strip() or not value.strip():

@@ -1,4 +1,5 @@
-"""Unit tests for simgov.account_profile: normalisation, keyed hashing, compare, candidates, groups."""
+"""Unit tests of account profiles and their link score (simgov.accounts.profiling, simgov.accounts.scoring):
+normalisation, keyed hashing, compare, candidates, groups."""
 from __future__ import annotations
 
 import json
@@ -6,19 +7,18 @@ import json
 import numpy as np
 import pytest
 
-from simgov.account_profile import (
-    DEFAULT_LINK_THRESHOLD,
+from simgov.accounts.profiling import (
     MAX_BLOCK_SIZE,
     AccountProfile,
     candidate_pairs,
     candidate_text,
-    compare,
     keyed_hash,
     ngram_vectors,
     normalise_address,
     normalise_name,
     profile,
 )
+from simgov.accounts.scoring import DEFAULT_LINK_THRESHOLD, compare
 
 SECRET = b"test-secret"
 

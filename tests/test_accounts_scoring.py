@@ -7,7 +7,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from simgov.account_profile import DEFAULT_LINK_THRESHOLD, compare, keyed_hash, profile
+from simgov.accounts.profiling import keyed_hash, profile
+from simgov.accounts.scoring import DEFAULT_LINK_THRESHOLD, compare
 from simgov.accounts.listings import overlap_term
 from simgov.accounts.rings import group_rings
 from simgov.schema import Account

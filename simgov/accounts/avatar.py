@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from ..account_profile import LinkTerm
 from ..errors import ImageRejected
 from ..imageio import file_signature, load_image, resolve_inside
 from ..matching import thresholds
@@ -23,6 +22,7 @@ from ..signals.hashes import hamming
 from ..signals.image import MIN_PDQ_QUALITY, fingerprint, pdq_similarity
 from ..vectors import BinaryIndex
 from .base import AccountRecord, AccountSignal
+from .scoring import LinkTerm
 
 RECORD = np.dtype([("quality", "u1"), ("pdq", "u1", 32), ("phash", "u1", 8)])
 INDEX_FILE = "account_avatar_pdq.faiss"

@@ -4,8 +4,8 @@ Mirrors :mod:`simgov.signals.base` for items. An account signal may compute a co
 account at ingest (stored in SQLite, so its search structure can always be rebuilt), may keep a
 search structure saved in the index generation folder, proposes candidate accounts for an
 account (an index lookup, never all pairs), and scores a pair as Fellegi-Sunter terms
-(:class:`simgov.account_profile.LinkTerm`: a log-likelihood ratio plus plain-words evidence) that
-:func:`simgov.account_profile.combine` adds into one link score.
+(:class:`simgov.accounts.scoring.LinkTerm`: a log-likelihood ratio plus plain-words evidence) that
+:func:`simgov.accounts.scoring.combine` adds into one link score.
 
 Adding a signal is one module with a subclass and one line in :data:`simgov.accounts.REGISTRY`.
 """
@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 
-from ..account_profile import AccountProfile, LinkTerm
 from ..config import Config
 from ..schema import Account
 from ..signals.base import BuildContext, SignalOutput
+from .profiling import AccountProfile
+from .scoring import LinkTerm
 
 if TYPE_CHECKING:  # pragma: no cover
     from .index import LinkSession

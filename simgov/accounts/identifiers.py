@@ -2,7 +2,7 @@
 
 Candidates: exact blocking on the ``account_identifiers`` table (accounts sharing a hash), skipping
 hashes held by more than :data:`MAX_BLOCK_SIZE` accounts. Scoring:
-:func:`simgov.account_profile.identifier_terms`, except that a hash held by more than
+:func:`simgov.accounts.scoring.identifier_terms`, except that a hash held by more than
 ``MAX_BLOCK_SIZE`` accounts (a shared office phone, a placeholder such as "n/a") does not count as
 evidence: its agreement is reported but weighs nothing.
 """
@@ -11,8 +11,9 @@ from __future__ import annotations
 from itertools import combinations
 from typing import Iterator
 
-from ..account_profile import MAX_BLOCK_SIZE, LinkTerm, identifier_terms
 from .base import AccountRecord, AccountSignal
+from .profiling import MAX_BLOCK_SIZE
+from .scoring import LinkTerm, identifier_terms
 
 
 class IdentifierSignal(AccountSignal):

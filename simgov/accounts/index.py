@@ -13,21 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from ..account_profile import (
-    DEFAULT_K,
-    DEFAULT_LINK_THRESHOLD,
-    AccountProfile,
-    LinkComparison,
-    STRONG_IDENTIFIERS,
-    LinkTerm,
-    combine,
-    profile,
-)
+from ..matching.thresholds import threshold
 from ..errors import IndexMismatch, UnknownId
 from ..records import AccountPair, Group, LinkedAccount, LinkEvidence
 from ..schema import Account, canonical_json
 from ..signals.base import BuildContext
 from . import REGISTRY, create_account_signals
+from .profiling import DEFAULT_K, AccountProfile, profile
+from .scoring import STRONG_IDENTIFIERS, LinkComparison, LinkTerm, combine
 from .base import AccountRecord
 from .rings import group_rings
 from .storage import AccountStore, AccountWrite, StoredAccount
@@ -172,7 +165,7 @@ class AccountIndex:
         self.store = AccountStore(sim.store)
         self.signals = create_account_signals(sim.config)
         self.indexed = 0
-        self.threshold = float(sim.config.thresholds.get("account_link", DEFAULT_LINK_THRESHOLD))
+        self.threshold = threshold("account_link", sim.config.thresholds)
 
     def identity(self) -> dict:
         return {name: signal.identity() for name, signal in self.signals.items()}

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..account_profile import LinkTerm
 from .base import AccountRecord, AccountSignal
+from .scoring import LinkTerm
 
 #: Log-likelihood ratio of a complete overlap (every listing of one seller matches the other's).
 WEIGHT = 4.0

@@ -1,8 +1,8 @@
 """Profile text: display name, handle, bio and address.
 
 Candidates come from a FAISS inner-product index of hashed character n-gram vectors of
-:func:`simgov.account_profile.candidate_text` (name tokens sorted, handle, address); the pair is
-scored by :func:`simgov.account_profile.text_terms`. The vectors are a pure function of the stored
+:func:`simgov.accounts.profiling.candidate_text` (name tokens sorted, handle, address); the pair is
+scored by :func:`simgov.accounts.scoring.text_terms`. The vectors are a pure function of the stored
 profile, so nothing is stored per account besides the profile itself.
 """
 from __future__ import annotations
@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from ..account_profile import DEFAULT_K, LinkTerm, candidate_text, ngram_vectors, text_terms
 from ..vectors import DenseIndex
 from .base import AccountRecord, AccountSignal
+from .profiling import DEFAULT_K, candidate_text, ngram_vectors
+from .scoring import LinkTerm, text_terms
 
 INDEX_FILE = "account_profile.faiss"
 NGRAM_DIM = 512

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from ..account_profile import AccountProfile
+from ..accounts.profiling import AccountProfile
 from ..schema import canonical_json
 from ..store import Store
 
