@@ -18,28 +18,30 @@ import threading
 import time
 from typing import TYPE_CHECKING, Iterable
 
+import faiss
 import numpy as np
 
+from .accounts.profiling import keyed_hash
+from .accounts.secret import identifier_secret
+from .config import BinaryIndexConfig
 from .errors import BadInput, UnknownId
 from .records import Bank, BankEntry, BankHit
 from .signals import Query
+from .signals.image import PDQ_NEAR, pdq_copy_score, read_pictures
+from .storage.accounts import AccountStore
+from .storage.banks import BankTables
+from .vectors import BinaryIndex
 
 if TYPE_CHECKING:
     from .index import SimIndex
-    from .store import ItemWrite
+    from .storage.items import ItemWrite
 
 KINDS = ("pdq", "title", "identifier")
 NAME_RE = re.compile(r"^[\w][\w .:@+\-]{0,99}$")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
-VERSION_KEY = "banks_version"
 TITLE_CANDIDATES = 5
 PDQ_NEIGHBOURS = 4
 MAX_LABEL = 500
-
-
-def _entry(row) -> BankEntry:
-    """A `bank_entries` row (its columns in the model's field order)."""
-    return BankEntry(**dict(zip(BankEntry.model_fields, row)))
 
 
 def check_name(name: str) -> str:
@@ -61,9 +63,6 @@ class _Matchers:
     """The enabled entries of enabled banks, ready to search (one snapshot per banks version)."""
 
     def __init__(self, index: "SimIndex", entries: list[BankEntry]):
-        from .vectorindex import BinaryIndex
-        from .config import BinaryIndexConfig
-
         self.entries = {e.entry_id: e for e in entries}
         pdq = [e for e in entries if e.kind == "pdq"]
         self.pdq = None
@@ -77,8 +76,6 @@ class _Matchers:
         self.title_index = None
         self.title_blobs: dict[int, dict[str, bytes]] = {}
         if titles:
-            import faiss
-
             for e in titles:
                 self.title_blobs[e.entry_id] = {n: index.signals[n].compute_query(Query(text=e.value))
                                                 for n in ("title", "text")}
@@ -97,38 +94,24 @@ class Banks:
 
     def __init__(self, index: "SimIndex"):
         self.index = index
+        self.tables = BankTables(index.store)
         self.store = index.store
         self._lock = threading.Lock()
         self._matchers: tuple[str, _Matchers] | None = None
 
     # -- managing -----------------------------------------------------------------------------
-    def _bump(self, db) -> None:
-        db.execute("INSERT INTO meta VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-                   (VERSION_KEY,))
-
     def create(self, name: str, description: str | None = None, by: str | None = None) -> Bank:
         check_name(name)
-        with self.store.transaction() as db:
-            if db.execute("SELECT 1 FROM banks WHERE name=?", (name,)).fetchone():
-                raise BadInput(f"bank {name} already exists")
-            db.execute("INSERT INTO banks VALUES (?, ?, 1, ?, ?)", (name, description, time.time(), by))
-            self._bump(db)
+        self.tables.create(name, description, by)
         return self.get(name)
 
     def ensure(self, name: str, description: str | None, by: str | None) -> None:
         """Create the bank unless it exists (the automatic brand banks)."""
         check_name(name)
-        with self.store.transaction() as db:
-            if db.execute("INSERT OR IGNORE INTO banks VALUES (?, ?, 1, ?, ?)",
-                          (name, description, time.time(), by)).rowcount:
-                self._bump(db)
+        self.tables.ensure(name, description, by)
 
     def list(self) -> list[Bank]:
-        rows = self.store.connection().execute(
-            "SELECT b.name, b.description, b.enabled, b.created_at, b.created_by, COUNT(e.entry_id), "
-            "COALESCE(SUM(e.enabled), 0) FROM banks b LEFT JOIN bank_entries e ON e.bank = b.name "
-            "GROUP BY b.name ORDER BY b.name").fetchall()
-        return [Bank(**dict(zip(Bank.model_fields, r))) for r in rows]
+        return self.tables.banks()
 
     def get(self, name: str) -> Bank:
         found = [b for b in self.list() if b.name == name]
@@ -137,10 +120,7 @@ class Banks:
         return found[0]
 
     def set_enabled(self, name: str, enabled: bool) -> Bank:
-        with self.store.transaction() as db:
-            if not db.execute("UPDATE banks SET enabled=? WHERE name=?", (int(enabled), name)).rowcount:
-                raise UnknownId("bank", name)
-            self._bump(db)
+        self.tables.set_enabled(name, enabled)
         return self.get(name)
 
     def add(self, name: str, entries: Iterable[tuple[str, str, str | None]], *, source: str | None = None,
@@ -160,50 +140,31 @@ class Banks:
             if label is not None and len(label) > MAX_LABEL:
                 raise BadInput(f"label longer than {MAX_LABEL} characters")
             rows.append((name, kind, value, label, source, time.time(), by))
-        with self.store.transaction() as db:
-            if not db.execute("SELECT 1 FROM banks WHERE name=?", (name,)).fetchone():
-                raise UnknownId("bank", name)
-            added = sum(db.execute("INSERT OR IGNORE INTO bank_entries (bank, kind, value, label, source, enabled, "
-                                   "added_at, added_by) VALUES (?, ?, ?, ?, ?, 1, ?, ?)", r).rowcount for r in rows)
-            if added:
-                self._bump(db)
+        added = self.tables.add_entries(name, rows)
         return added, len(rows) - added
 
     def identifier_hash(self, name: str, value: str) -> str:
         """The keyed hash an account identifier is stored as (the index's identifier secret)."""
-        from .accounts.profiling import keyed_hash
-        from .accounts.secret import identifier_secret
-
         if not name.strip() or not value.strip():
             raise BadInput("an identifier entry needs the identifier's name and value")
         return keyed_hash(identifier_secret(self.index.config, self.index.folder), name, value)
 
     def entries(self, name: str, kind: str | None = None) -> list[BankEntry]:
         self.get(name)
-        sql = "SELECT * FROM bank_entries WHERE bank=?" + (" AND kind=?" if kind else "") + " ORDER BY entry_id"
-        rows = self.store.connection().execute(sql, (name, kind) if kind else (name,)).fetchall()
-        return [_entry(r) for r in rows]
+        return self.tables.entries(name, kind)
 
     def set_entry_enabled(self, name: str, entry_id: int, enabled: bool) -> BankEntry:
-        with self.store.transaction() as db:
-            if not db.execute("UPDATE bank_entries SET enabled=? WHERE bank=? AND entry_id=?",
-                              (int(enabled), name, entry_id)).rowcount:
-                raise UnknownId("bank entry", f"{name}/{entry_id}")
-            self._bump(db)
+        self.tables.set_entry_enabled(name, entry_id, enabled)
         return next(e for e in self.entries(name) if e.entry_id == entry_id)
 
     # -- matching -----------------------------------------------------------------------------
     def _current(self) -> _Matchers | None:
-        version = self.store.get_meta(VERSION_KEY)
+        version = self.tables.version()
         if version is None:
             return None  # no bank was ever made: the common case costs one read
         with self._lock:
             if self._matchers is None or self._matchers[0] != version:
-                rows = self.store.connection().execute(
-                    "SELECT e.* FROM bank_entries e JOIN banks b ON b.name = e.bank "
-                    "WHERE e.enabled=1 AND b.enabled=1 ORDER BY e.entry_id").fetchall()
-                entries = [_entry(r) for r in rows]
-                self._matchers = (version, _Matchers(self.index, entries))
+                self._matchers = (version, _Matchers(self.index, self.tables.enabled_entries()))
             return self._matchers[1]
 
     def match(self, item_id: str, seller_id: str, blobs: dict[str, bytes]) -> list[BankHit]:
@@ -222,8 +183,6 @@ class Banks:
                                          detail=detail + label, score=round(score, 4), at=now)
 
         if m.pdq is not None and "image" in blobs:
-            from .signals.image import PDQ_NEAR, pdq_copy_score, read_pictures
-
             for pic in read_pictures(blobs["image"]):
                 if not pic.pdq_usable:
                     continue
@@ -248,8 +207,7 @@ class Banks:
                                   f"(title {scores.get('title', 0):.2f}, text {scores.get('text', 0):.2f})",
                         decision.score)
         if m.identifiers:
-            for digest, name in self.store.connection().execute(
-                    "SELECT hash, name FROM account_identifiers WHERE account_id=?", (seller_id,)):
+            for digest, name in AccountStore(self.store).identifier_hashes(seller_id):
                 e = m.identifiers.get(digest)
                 if e is not None:
                     hit(e.entry_id, f"seller {seller_id}'s {name} matches identifier entry {e.entry_id} of bank {e.bank}",
@@ -258,12 +216,7 @@ class Banks:
 
     def _record(self, item_ids: list[str], found: list[BankHit]) -> None:
         """Replace the hits of these listings (a new version is judged afresh)."""
-        with self.store.transaction() as db:
-            for start in range(0, len(item_ids), 900):
-                chunk = item_ids[start:start + 900]
-                db.execute(f"DELETE FROM bank_hits WHERE item_id IN ({','.join('?' * len(chunk))})", chunk)
-            db.executemany("INSERT OR REPLACE INTO bank_hits VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [(h.item_id, h.entry_id, h.bank, h.kind, h.detail, h.score, h.at) for h in found])
+        self.tables.record_hits(item_ids, found)
 
     def flag(self, writes: list["ItemWrite"]) -> list[BankHit]:
         """Check listings as they are written and record what they match (`SimIndex.write`)."""
@@ -287,21 +240,13 @@ class Banks:
     def hits(self, *, item_ids: list[str] | None = None, bank: str | None = None, since: float | None = None,
              limit: int = 1000) -> list[BankHit]:
         """Recorded hits of live listings, newest first."""
-        where, args = ["i.deleted=0"], []
-        if since is not None:
-            where.append("h.at>=?")
-            args.append(since)
-        if item_ids is not None:
-            where.append(f"h.item_id IN ({','.join('?' * len(item_ids))})")
-            args += item_ids
-        if bank is not None:
-            where.append("h.bank=?")
-            args.append(bank)
-        rows = self.store.connection().execute(
-            "SELECT h.item_id, h.bank, h.entry_id, h.kind, h.detail, h.score, h.at FROM bank_hits h "
-            f"JOIN items i ON i.item_id = h.item_id WHERE {' AND '.join(where)} "
-            "ORDER BY h.at DESC, h.item_id, h.entry_id LIMIT ?", [*args, limit]).fetchall()
-        return [BankHit(**dict(zip(BankHit.model_fields, r))) for r in rows]
+        return self.tables.hits(item_ids=item_ids, bank=bank, since=since, limit=limit)
+
+
+def brand_of(item) -> str | None:
+    """The brand a listing names (its field, else its `brand` attribute)."""
+    brand = item.brand or (item.attributes or {}).get("brand")
+    return str(brand).strip() if brand else None
 
 
 def brand_bank(brand: str | None) -> str:
@@ -312,8 +257,6 @@ def brand_bank(brand: str | None) -> str:
 
 def item_pdq_entries(index: "SimIndex", item_id: str, label: str) -> list[tuple[str, str, str]]:
     """(kind, value, label) PDQ entries of an indexed listing's usable pictures."""
-    from .signals.image import read_pictures
-
     stored = index.item(item_id)
     blob = index.store.blobs("image", [stored.vec_id]).get(stored.vec_id)
     if blob is None:

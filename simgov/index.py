@@ -17,6 +17,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .accounts.index import AccountIndex
+from .banks import Banks
 from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
 from .matching.decision import Matcher, mutual_best, mutual_best_arrays, relation
@@ -24,7 +26,7 @@ from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
 from .schema import Item
 from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
-from .store import ItemWrite, Store
+from .storage.items import ItemWrite, Store
 
 MANIFEST = "manifest.json"
 INDEX_FORMAT = 1
@@ -154,12 +156,8 @@ class SimIndex:
         self.lock = threading.RLock()
         self.applied_seq = int(manifest.get("applied_seq", 0))
         self.indexed_vectors = 0
-        from .accounts.index import AccountIndex  # accounts: structures, `linked`, `rings`
-
-        self.accounts = AccountIndex(self)
-        from .banks import Banks  # known-bad banks: every written listing is checked against them
-
-        self.banks = Banks(self)
+        self.accounts = AccountIndex(self)  # accounts: structures, `linked`, `rings`
+        self.banks = Banks(self)  # known-bad banks: every written listing is checked against them
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -239,10 +237,7 @@ class SimIndex:
         # Read the sequence number first: a write committed by another process after it is left
         # for the next replay instead of being skipped for good.
         seq = self.store.current_seq()
-        rows = self.store.connection().execute(
-            "SELECT vec_id FROM items WHERE deleted=0 AND vec_id>? AND vec_id<=? ORDER BY vec_id",
-            (self.applied_seq, seq)).fetchall()
-        vec_ids = [r[0] for r in rows]
+        vec_ids = self.store.live_vec_ids_between(self.applied_seq, seq)
         for start in range(0, len(vec_ids), 5000):
             self._add_to_indexes(vec_ids[start:start + 5000])
         self.accounts.replay(self.applied_seq, seq)

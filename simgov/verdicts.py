@@ -9,14 +9,16 @@ when it was rejected. Verdicts are also the labels `simgov calibrate` sets thres
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from .accounts.index import LinkSession
+from .banks import brand_bank, brand_of, item_pdq_entries
 from .errors import BadInput, UnknownId
 from .matching.combine import agreeing
-from .records import Verdict
+from .records import LinkEvidence, Verdict
+from .storage.verdicts import VerdictTables
 
 if TYPE_CHECKING:
     from .index import SimIndex
@@ -79,7 +81,7 @@ class Verdicts:
 
     def __init__(self, index: "SimIndex"):
         self.index = index
-        self.store = index.store
+        self.tables = VerdictTables(index.store)
 
     # -- evidence of a finding now ---------------------------------------------------------------
     def _pair_evidence(self, a: str, b: str) -> Evidence:
@@ -109,8 +111,6 @@ class Verdicts:
                     for name, s in pair.items():
                         signals[name] = max(signals.get(name, 0.0), s)
             return Evidence(round(sum(scores) / len(scores), 4), signals, sorted(agreeing))
-        from .accounts.index import LinkSession
-
         accounts = self.index.accounts
         for account_id in ids:
             accounts.account(account_id)
@@ -130,21 +130,13 @@ class Verdicts:
         if not reason or not reason.strip():
             raise BadInput("a verdict needs a reason")
         ev = self.evidence(kind, ids)
-        with self.store.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO verdicts (kind, subject, ids, decision, reason, note, key_id, at, score, signals, agreeing) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (kind, key(ids), json.dumps(ids, ensure_ascii=False), decision, reason.strip(), note, key_id,
-                 time.time(), ev.score, json.dumps(ev.signals, sort_keys=True), json.dumps(ev.agreeing)))
-            verdict_id = int(cur.lastrowid)
+        verdict_id = self.tables.insert(kind, key(ids), ids, decision, reason.strip(), note, key_id, ev.score,
+                                        ev.signals, ev.agreeing)
         if kind == "counterfeit" and decision == "confirmed":
             self._bank_counterfeit(ids, verdict_id, key_id)
         return self.get(verdict_id)
 
     def _bank_counterfeit(self, ids: list[str], verdict_id: int, key_id: str) -> None:
-        from .banks import brand_bank, item_pdq_entries
-        from .detectors.counterfeits import brand_of
-
         reference = self.index.item(ids[1]).item
         bank = brand_bank(brand_of(reference))
         entries = item_pdq_entries(self.index, ids[0], f"counterfeit {ids[0]} of {ids[1]}")
@@ -153,53 +145,21 @@ class Verdicts:
                                     key_id)
             self.index.banks.add(bank, entries, source=f"verdict:{verdict_id}", by=key_id)
 
-    _COLUMNS = "verdict_id, kind, ids, decision, reason, note, key_id, at, score, signals, agreeing"
-
-    @staticmethod
-    def _row(r) -> Verdict:
-        return Verdict(verdict_id=r[0], kind=r[1], ids=json.loads(r[2]), decision=r[3], reason=r[4], note=r[5],
-                       key_id=r[6], at=r[7], score=r[8], signals=json.loads(r[9]), agreeing=json.loads(r[10]))
-
     def get(self, verdict_id: int) -> Verdict:
-        row = self.store.connection().execute(
-            f"SELECT {self._COLUMNS} FROM verdicts WHERE verdict_id=?", (verdict_id,)).fetchone()
-        if row is None:
+        found = self.tables.get(verdict_id)
+        if found is None:
             raise UnknownId("verdict", str(verdict_id))
-        return self._row(row)
+        return found
 
     def list(self, *, kind: str | None = None, decision: str | None = None, item_id: str | None = None,
              since: float | None = None, latest_only: bool = False, limit: int | None = None) -> list[Verdict]:
         """Verdicts, oldest first; `latest_only`: only the one that counts for each finding."""
-        where, args = [], []
-        for column, value in (("kind", kind), ("decision", decision)):
-            if value is not None:
-                where.append(f"{column}=?")
-                args.append(value)
-        if since is not None:
-            where.append("at>=?")
-            args.append(since)
-        if item_id is not None:
-            where.append("EXISTS (SELECT 1 FROM json_each(verdicts.ids) WHERE json_each.value=?)")
-            args.append(item_id)
-        if latest_only:
-            where.append("verdict_id = (SELECT MAX(v2.verdict_id) FROM verdicts v2 "
-                         "WHERE v2.kind = verdicts.kind AND v2.subject = verdicts.subject)")
-        sql = (f"SELECT {self._COLUMNS} FROM verdicts" + (" WHERE " + " AND ".join(where) if where else "")
-               + " ORDER BY verdict_id" + (" LIMIT ?" if limit else ""))
-        rows = self.store.connection().execute(sql, [*args, limit] if limit else args).fetchall()
-        return [self._row(r) for r in rows]
+        return self.tables.list(kind=kind, decision=decision, item_id=item_id, since=since,
+                                latest_only=latest_only, limit=limit)
 
     def latest(self, kind: str, subjects: Iterable[list[str]]) -> dict[str, Verdict]:
         """The verdict that counts for each of these findings that has one, by `key(ids)`."""
-        keys = list(dict.fromkeys(key(s) for s in subjects))
-        out: dict[str, Verdict] = {}
-        db = self.store.connection()
-        for start in range(0, len(keys), 900):
-            chunk = keys[start:start + 900]
-            for r in db.execute(f"SELECT {self._COLUMNS}, subject FROM verdicts WHERE kind=? AND subject IN "
-                                f"({','.join('?' * len(chunk))}) ORDER BY verdict_id", [kind, *chunk]):
-                out[r[11]] = self._row(r)
-        return out
+        return self.tables.latest(kind, (key(s) for s in subjects))
 
     # -- applying them ---------------------------------------------------------------------------
     @staticmethod
@@ -269,8 +229,6 @@ class Verdicts:
 
     def review_linked(self, account_id: str, linked: list["LinkedAccount"]) -> dict[str, Verdict]:
         """Apply link verdicts to an account's linked accounts (in place); returns them by account id."""
-        from .records import LinkEvidence
-
         found = self.latest("link", (sorted([account_id, r.account_id]) for r in linked))
         out = {}
         for r in linked:

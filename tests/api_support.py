@@ -141,7 +141,7 @@ def copy_market(dest: Path) -> Path:
 
 def make_key(index_dir: Path, role: str) -> str:
     from simgov.keys import KeyStore
-    from simgov.store import Store
+    from simgov.storage.items import Store
 
     store = Store(index_dir)
     try:

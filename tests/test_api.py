@@ -93,7 +93,7 @@ def test_healthz_is_open(server):
 
 def test_revoked_key_is_refused(server):
     from simgov.keys import KeyStore
-    from simgov.store import Store
+    from simgov.storage.items import Store
 
     client, _, index_dir = server
     key = make_key(index_dir, "investigator")

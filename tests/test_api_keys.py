@@ -12,7 +12,7 @@ from simgov.api.logs import JsonFormatter
 from api_support import copy_market, thread_server
 from simgov import cli
 from simgov.keys import KeyStore
-from simgov.store import Store
+from simgov.storage.items import Store
 
 
 @pytest.fixture

@@ -170,8 +170,16 @@ def test_no_module_over_limit():
 
 
 def test_one_import_root():
+    """Only simgov is installed, and the library imports nothing from the repository's other
+    top-level folders (benchmarks, evaluation, scripts, tests run from a checkout only)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["simgov*"]
-    stray = [p.name for p in ROOT.iterdir()
-             if p.is_dir() and (p / "__init__.py").exists() and p.name not in ("simgov", "tests")]
-    assert not stray, f"importable packages besides simgov at the top: {stray}"
+    local = {p.name for p in ROOT.iterdir() if p.is_dir() and p.name != "simgov"}
+    upward = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if node.level == 0 else []
+            upward += [f"{path.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names
+                       if n.split(".")[0] in local]
+    assert not upward, "the library imports from outside simgov/:\n" + "\n".join(upward)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 
 from simgov.keys import KeyStore, Principal
-from simgov.store import Store
+from simgov.storage.items import Store
 
 READER = Principal("k0000000000a", "investigator")
 
@@ -68,12 +68,12 @@ def test_lookups_queued_behind_a_commit_share_the_next_one(tmp_path):
     store.transaction = slow_disk
     first = threading.Thread(target=keys.record, args=(READER, "GET /v1/items/{item_id}", ["first"]))
     first.start()
-    _wait_until(lambda: keys._audit._writing)
+    _wait_until(lambda: keys.tables._audit._writing)
     queued = [threading.Thread(target=keys.record, args=(READER, "GET /v1/items/{item_id}", [f"q{n}"]))
               for n in range(5)]
     for t in queued:
         t.start()
-    _wait_until(lambda: len(keys._audit._queue) == 5)
+    _wait_until(lambda: len(keys.tables._audit._queue) == 5)
     gate.set()
     for t in [first, *queued]:
         t.join()

@@ -2,7 +2,7 @@
 from simgov.detectors.counterfeits import CounterfeitPolicy, assess_pair
 from simgov.records import Neighbour
 from simgov.schema import Item
-from simgov.store import StoredItem
+from simgov.storage.items import StoredItem
 
 POLICY = CounterfeitPolicy(max_price_ratio=0.6, image_match=0.8)
 REFERENCE = StoredItem("ref-1", 1, "brand-shop", "h1",

@@ -23,7 +23,7 @@ from .profiling import DEFAULT_K, AccountProfile, profile
 from .scoring import STRONG_IDENTIFIERS, LinkComparison, LinkTerm, combine
 from .base import AccountRecord
 from .rings import group_rings
-from .storage import AccountStore, AccountWrite, StoredAccount
+from ..storage.accounts import AccountStore, AccountWrite, StoredAccount
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..index import SimIndex
@@ -107,10 +107,7 @@ class LinkSession:
         if self._all_listings or account_id in self._partners or not self._has_items():
             return self._partners.get(account_id, {})
         self._partners[account_id] = {}
-        rows = self.sim.store.connection().execute(
-            "SELECT item_id FROM items WHERE seller_id=? AND deleted=0 ORDER BY item_id LIMIT ?",
-            (account_id, MAX_LISTINGS)).fetchall()
-        for (item_id,) in rows:
+        for item_id in self.sim.store.seller_item_ids(account_id, MAX_LISTINGS):
             for n in self.sim.similar(item_id, k=LISTING_NEIGHBOURS):
                 if n.match and n.seller_id != account_id:
                     self._note(account_id, item_id, n.seller_id, n.item_id)
@@ -122,7 +119,7 @@ class LinkSession:
             self._partners = {}
             if self._has_items():
                 matched = [(p.item_a, p.item_b) for p in self.sim.pairs(cross_seller_only=True) if p.match]
-                seller = self._sellers({i for pair in matched for i in pair})
+                seller = self.sim.store.sellers_of({i for pair in matched for i in pair})
                 for a, b in matched:
                     if a in seller and b in seller and seller[a] != seller[b]:
                         self._note(seller[a], a, seller[b], b)
@@ -130,20 +127,9 @@ class LinkSession:
             self._all_listings = True
         return sorted({(a, b) for a, others in self._partners.items() for b in others if a < b})
 
-    def _sellers(self, item_ids: set[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        ids = sorted(item_ids)
-        db = self.sim.store.connection()
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
-            marks = ",".join("?" * len(chunk))
-            out.update(db.execute(f"SELECT item_id, seller_id FROM items WHERE deleted=0 AND item_id IN ({marks})", chunk))
-        return out
-
     def item_count(self, seller_id: str) -> int:
         if seller_id not in self._item_counts:
-            self._item_counts[seller_id] = self.sim.store.connection().execute(
-                "SELECT COUNT(*) FROM items WHERE seller_id=? AND deleted=0", (seller_id,)).fetchone()[0]
+            self._item_counts[seller_id] = self.sim.store.count_seller_items(seller_id)
         return self._item_counts[seller_id]
 
     def listing_overlap(self, a: str, b: str) -> tuple[int, int, int, int] | None:

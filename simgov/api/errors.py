@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from http import HTTPStatus
 from typing import Any
 
@@ -13,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from simgov.errors import BadInput, ImageTooLarge, SimgovError, UnknownId
+from simgov.storage.errors import StorageUnavailable
 
 from .models import ErrorResponse
 
@@ -86,7 +86,7 @@ def _simgov_error(request: Request, exc: SimgovError) -> JSONResponse:
     return error_json(status, exc.code, str(exc))
 
 
-def _storage_error(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:
+def _storage_error(request: Request, exc: StorageUnavailable) -> JSONResponse:
     """The store cannot be written (a full disk, a read-only folder) or stays locked. A write that
     failed was rolled back, so the request may simply be sent again."""
     log.error("store error on %s %s: %s", request.method, request.url.path, exc)
@@ -104,7 +104,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(SimgovError, _simgov_error)
-    app.add_exception_handler(sqlite3.OperationalError, _storage_error)
+    app.add_exception_handler(StorageUnavailable, _storage_error)
     app.add_exception_handler(Exception, _unexpected)
 
 

@@ -3,18 +3,16 @@
 A bucket holds up to `burst` tokens and refills at `rate` tokens a second; a request takes one.
 Buckets are kept only for keys that verified, so their number is bounded by the live keys. One
 server process keeps them in memory; several uvicorn workers share them in a small SQLite file
-(`shared`, made by `simgov serve --workers N`), so a key gets its limit once, not once per worker.
-That file needs no durability (a lost bucket refills), so it is never synced: a take costs one
-short write transaction, not a disk flush.
+(`shared`, made by `simgov serve --workers N`; simgov/storage/ratelimit.py), so a key gets its
+limit once, not once per worker.
 """
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
-SHARED_SCHEMA = "CREATE TABLE IF NOT EXISTS buckets (key_id TEXT PRIMARY KEY, tokens REAL NOT NULL, at REAL NOT NULL)"
+from simgov.storage.ratelimit import SharedBuckets
 
 
 class RateLimiter:
@@ -26,17 +24,15 @@ class RateLimiter:
         self.shared = shared
         self._buckets: dict[str, tuple[float, float]] = {}  # key id -> (tokens, when counted)
         self._lock = threading.Lock()
-        self._local = threading.local()
-        if shared is not None:
-            self._db().execute(SHARED_SCHEMA)
+        self._shared = SharedBuckets(shared) if shared is not None else None
 
     def take(self, key_id: str) -> float:
         """0.0 when the request may go ahead, else the seconds until the key has a token again."""
         if self.rate == 0:
             return 0.0
         now = time.monotonic()  # one clock for every process of the machine
-        if self.shared is not None:
-            return self._take_shared(key_id, now)
+        if self._shared is not None:
+            return self._shared.update(key_id, lambda bucket: self._spend(bucket, now))
         with self._lock:
             self._buckets[key_id], wait = self._spend(self._buckets.get(key_id), now)
             return wait
@@ -48,25 +44,3 @@ class RateLimiter:
         if tokens >= 1.0:
             return (tokens - 1.0, now), 0.0
         return (tokens, now), (1.0 - tokens) / self.rate
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.shared, timeout=30, isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=OFF")
-            self._local.db = db
-        return db
-
-    def _take_shared(self, key_id: str, now: float) -> float:
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")  # one process at a time reads and writes a bucket
-        try:
-            row = db.execute("SELECT tokens, at FROM buckets WHERE key_id=?", (key_id,)).fetchone()
-            bucket, wait = self._spend(tuple(row) if row else None, now)
-            db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)", (key_id, *bucket))
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        return wait

@@ -16,7 +16,6 @@ anything is stored, and problems name identifiers, never their values.
 """
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -35,7 +34,8 @@ from simgov.pool import pool_workers, start_pool
 from simgov.schema import (Account, Item, RowProblem, duplicate_item, item_from_row, json_row, parse_accounts,
                            read_raw_rows)
 from simgov.signals import BuildContext, Signal, SignalOutput, create_signals
-from simgov.store import LIVE_BATCH, content_hashes, problems_for_items
+from simgov.storage.errors import StorageError
+from simgov.storage.items import LIVE_BATCH, content_hashes, problems_for_items, reader
 
 REPORT = "build_report.json"
 Progress = Callable[[int, int], None]
@@ -119,7 +119,7 @@ def _init_worker(config_json: str, names: tuple[str, ...], store_path: str, ctx:
     """Pool initializer: the parallel signals, a read connection to the store and the build's
     context, made once per worker."""
     _WORKER.update(signals=create_signals(Config.model_validate_json(config_json), list(names)), ctx=ctx,
-                   db=sqlite3.connect(store_path, timeout=60, isolation_level=None, check_same_thread=False))
+                   db=reader(store_path))
 
 
 def _prepare_in_worker(file: str, rows: list) -> list[Prepared | RowProblem]:
@@ -373,7 +373,7 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
             index.publish(extra={"data_roots": roots})
             result.published = True
         status = "complete"
-    except (OSError, sqlite3.Error) as exc:  # a full disk or a read-only folder: say so, in one line
+    except (OSError, StorageError) as exc:  # a full disk or a read-only folder: say so, in one line
         raise SimgovError(f"cannot write the index in {index_dir}: {exc}; the index published before is unchanged "
                           "and a re-run resumes from the last committed batch") from exc
     finally:
@@ -390,7 +390,7 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         try:
             store.finish_run(run_id, status, counts)
             write_json_atomic(Path(index_dir) / REPORT, report)
-        except (OSError, sqlite3.Error):
+        except (OSError, StorageError):
             if status == "complete":  # after a failure, the failure is what the caller must see
                 raise
         finally:

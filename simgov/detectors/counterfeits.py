@@ -14,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from ..banks import brand_of
+from ..errors import UnknownId
 from ..index import SimIndex
 from ..matching.thresholds import threshold
 from ..records import CounterfeitAssessment, CounterfeitSuspect, Neighbour
-from ..store import StoredItem
+from ..storage.items import StoredItem
 from ..verdicts import Verdicts
 
 AuthorizedBrands = Callable[[str], set[str]]
@@ -34,11 +36,6 @@ class CounterfeitPolicy:
         overrides = index.config.thresholds
         return cls(max_price_ratio=threshold("counterfeit_max_price_ratio", overrides),
                    image_match=threshold("image_match", overrides))
-
-
-def brand_of(item) -> str | None:
-    brand = item.brand or (item.attributes or {}).get("brand")
-    return str(brand).strip() if brand else None
 
 
 def price_ratio(candidate, reference) -> float | None:
@@ -140,10 +137,8 @@ def assess_item(index: SimIndex, item_id: str, authorized: AuthorizedBrands) -> 
 def counterfeit_suspects(index: SimIndex, authorized: AuthorizedBrands) -> list[CounterfeitSuspect]:
     """Every suspect of every reference listing, strongest first."""
     policy = CounterfeitPolicy.from_index(index)
-    rows = index.store.connection().execute(
-        "SELECT item_id FROM items WHERE deleted=0 AND json_extract(record, '$.reference') = 1").fetchall()
     found: dict[tuple[str, str], CounterfeitSuspect] = {}
-    for (ref_id,) in rows:
+    for ref_id in index.store.reference_item_ids():
         reference = index.item(ref_id)
         for n in index.similar(ref_id, k=NEIGHBOURS_CHECKED):
             candidate = index.item(n.item_id)
@@ -157,8 +152,6 @@ def counterfeit_suspects(index: SimIndex, authorized: AuthorizedBrands) -> list[
 
 def authorizations(index: SimIndex) -> AuthorizedBrands:
     """Brands each seller may sell, from the accounts ingested into the index (none if unknown)."""
-    from ..errors import UnknownId
-
     cache: dict[str, set[str]] = {}
 
     def lookup(seller_id: str) -> set[str]:

@@ -1,4 +1,4 @@
-"""Account rows in the index's SQLite store (tables created by :data:`simgov.store.SCHEMA`).
+"""Account rows in the index's SQLite store (tables created by :data:`simgov.storage.items.SCHEMA`).
 
 ``accounts`` holds the record as ingested without identifier values and the profile with keyed
 identifier hashes only; ``account_identifiers`` repeats the hashes for exact blocking;
@@ -15,7 +15,7 @@ from typing import Iterable, Iterator
 
 from ..accounts.profiling import AccountProfile
 from ..schema import canonical_json
-from ..store import Store
+from .items import Store
 
 
 @dataclass
@@ -45,7 +45,7 @@ def _chunks(values: list, size: int = 900) -> Iterator[list]:
 
 
 class AccountStore:
-    """Account reads and writes on a :class:`simgov.store.Store` (same file, same transactions)."""
+    """Account reads and writes on a :class:`simgov.storage.items.Store` (same file, same transactions)."""
 
     def __init__(self, store: Store):
         self.store = store
@@ -163,6 +163,11 @@ class AccountStore:
                     f"SELECT hash, account_id FROM account_identifiers WHERE hash IN ({marks})", chunk):
                 out.setdefault(h, []).append(account_id)
         return {h: ids for h, ids in out.items() if len(ids) <= limit}
+
+    def identifier_hashes(self, account_id: str) -> list[tuple[str, str]]:
+        """(keyed hash, identifier name) of each identifier the account holds."""
+        return self._db().execute("SELECT hash, name FROM account_identifiers WHERE account_id=?",
+                                  (account_id,)).fetchall()
 
     def holder_counts(self, hashes: Iterable[str]) -> dict[str, int]:
         out: dict[str, int] = {}

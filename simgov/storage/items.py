@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import SimgovError
-from .schema import Item, RowProblem
+from ..errors import SimgovError
+from ..schema import Item, RowProblem
 
 #: Live items per batch when structures are rebuilt from the store (`iter_live`); a bulk build
 #: that feeds them as it writes adds in the same batches, so the structures come out the same.
@@ -95,7 +95,7 @@ CREATE TABLE IF NOT EXISTS account_problems (
     problem TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS account_problems_acc ON account_problems(acc_id);
--- Investigator verdicts (simgov/verdicts.py): every decision is kept; the latest per finding
+-- Investigator verdicts (simgov/verdicts.py, rows in simgov/storage/verdicts.py): every decision is kept; the latest per finding
 -- counts. `agreeing` holds the signals that agreed at verdict time, so that a rejected finding
 -- comes back only when a signal agrees that did not then.
 CREATE TABLE IF NOT EXISTS verdicts (
@@ -113,7 +113,7 @@ CREATE TABLE IF NOT EXISTS verdicts (
     agreeing TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS verdicts_subject ON verdicts(kind, subject, verdict_id);
--- Known-bad banks (simgov/banks.py): PDQ hashes (64 hex), titles and identifier keyed hashes;
+-- Known-bad banks (simgov/banks.py, rows in simgov/storage/banks.py): PDQ hashes (64 hex), titles and identifier keyed hashes;
 -- bank_hits: which entry the current version of a listing matched when it was written.
 CREATE TABLE IF NOT EXISTS banks (
     name TEXT PRIMARY KEY,
@@ -227,6 +227,10 @@ class Store:
 
     def current_seq(self) -> int:
         return int(self.get_meta("seq", "0"))
+
+    def ping(self) -> None:
+        """Raise if the store cannot be read (the liveness check)."""
+        self.connection().execute("SELECT 1").fetchone()
 
     # -- items --------------------------------------------------------------------------------
     def content_hashes(self, item_ids: list[str]) -> dict[str, str]:
@@ -357,6 +361,56 @@ class Store:
                 out[vec_id] = blob
         return out
 
+    def live_vec_ids_between(self, after: int, upto: int) -> list[int]:
+        """Vector ids of live items written after sequence number `after`, up to `upto` (a replay)."""
+        rows = self.connection().execute(
+            "SELECT vec_id FROM items WHERE deleted=0 AND vec_id>? AND vec_id<=? ORDER BY vec_id", (after, upto))
+        return [r[0] for r in rows.fetchall()]
+
+    def live_vec_ids(self, item_ids: list[str]) -> dict[str, int]:
+        """Vector ids of these live items, by item id (absent when not stored or deleted)."""
+        out: dict[str, int] = {}
+        db = self.connection()
+        for start in range(0, len(item_ids), 900):
+            chunk = item_ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            out.update(db.execute(f"SELECT item_id, vec_id FROM items WHERE deleted=0 AND item_id IN ({marks})", chunk))
+        return out
+
+    def sellers_of(self, item_ids: Iterable[str]) -> dict[str, str]:
+        """Seller id of each live item among these, by item id."""
+        out: dict[str, str] = {}
+        ids = sorted(item_ids)
+        db = self.connection()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            out.update(db.execute(f"SELECT item_id, seller_id FROM items WHERE deleted=0 AND item_id IN ({marks})",
+                                  chunk))
+        return out
+
+    def seller_item_ids(self, seller_id: str, limit: int) -> list[str]:
+        """The first `limit` live item ids a seller lists, by item id."""
+        rows = self.connection().execute(
+            "SELECT item_id FROM items WHERE seller_id=? AND deleted=0 ORDER BY item_id LIMIT ?", (seller_id, limit))
+        return [r[0] for r in rows.fetchall()]
+
+    def seller_items(self, seller_id: str, limit: int) -> list[Item]:
+        """The first `limit` live items a seller lists, by item id."""
+        rows = self.connection().execute(
+            "SELECT record FROM items WHERE seller_id=? AND deleted=0 ORDER BY item_id LIMIT ?", (seller_id, limit))
+        return [Item.model_validate_json(r[0]) for r in rows.fetchall()]
+
+    def count_seller_items(self, seller_id: str) -> int:
+        return self.connection().execute(
+            "SELECT COUNT(*) FROM items WHERE seller_id=? AND deleted=0", (seller_id,)).fetchone()[0]
+
+    def reference_item_ids(self) -> list[str]:
+        """Live items marked as brand-verified reference listings."""
+        rows = self.connection().execute(
+            "SELECT item_id FROM items WHERE deleted=0 AND json_extract(record, '$.reference') = 1")
+        return [r[0] for r in rows.fetchall()]
+
     def problems(self, vec_id: int) -> list[tuple[str, str]]:
         return self.connection().execute(
             "SELECT signal, problem FROM signal_problems WHERE vec_id=?", (vec_id,)).fetchall()
@@ -400,6 +454,12 @@ def problems_for_items(store: Store, item_ids: list[str]) -> dict[str, list[tupl
                 f"WHERE items.deleted=0 AND items.item_id IN ({marks})", chunk):
             out.setdefault(item_id, []).append((signal, problem))
     return out
+
+
+def reader(path: Path) -> sqlite3.Connection:
+    """A read connection of its own to a store file (a bulk build's worker processes), for
+    `content_hashes`."""
+    return sqlite3.connect(path, timeout=60, isolation_level=None, check_same_thread=False)
 
 
 def content_hashes(db: sqlite3.Connection, item_ids: list[str]) -> dict[str, str]:

@@ -5,8 +5,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from simgov.schema import Item
-
 from .. import detectors
 from ..deps import Index, Lookup
 from ..errors import responses
@@ -27,8 +25,5 @@ def linked(account_id: str, index: Index, _: Lookup, k: K = 10, min_score: MinSc
 def account_items(account_id: str, index: Index, _: Lookup,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> AccountItems:
     """The live items listed by this account (seller id), by item id; empty for an unknown account."""
-    rows = index.store.connection().execute(
-        "SELECT record FROM items WHERE seller_id=? AND deleted=0 ORDER BY item_id LIMIT ?",
-        (account_id, limit + 1)).fetchall()
-    items = [Item.model_validate_json(r[0]) for r in rows[:limit]]
-    return AccountItems(account_id=account_id, items=items, truncated=len(rows) > limit)
+    items = index.store.seller_items(account_id, limit + 1)
+    return AccountItems(account_id=account_id, items=items[:limit], truncated=len(items) > limit)

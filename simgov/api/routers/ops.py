@@ -15,7 +15,7 @@ router = APIRouter(tags=["operations"])
 @router.get("/healthz", response_model=Health)
 def healthz(index: Index) -> Health:
     """Liveness: the process answers and its store is readable. Needs no key."""
-    index.store.connection().execute("SELECT 1").fetchone()
+    index.store.ping()
     return Health(status="ok")
 
 
