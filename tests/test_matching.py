@@ -9,15 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import write_catalogue
+from conftest import draw_picture, write_catalogue
 from simgov.build.local import build as local_build
 from simgov.config import Config
 from simgov.index import SimIndex
 from simgov.matching import thresholds
 from simgov.matching.combine import BIAS, MUTUAL_BEST, agreeing, combine, combine_both
 from simgov.matching.evidence import MatchPart
-from simgov.signals import REGISTRY, register, signal_of_kind, unregister
-from simgov.signals.base import Candidate, Signal, SignalOutput
+from simgov.schema import Item
+from simgov.signals import REGISTRY, create_signals, register, signal_of_kind, unregister
+from simgov.signals.base import BuildContext, Candidate, Query, Signal, SignalOutput
+from simgov.signals.image import read_pictures
 from simgov.verdicts import agreeing_signals
 
 MATCH = thresholds.default("item_match")
@@ -196,3 +198,33 @@ def test_unregistered_signal_is_gone(price_signal):
     unregister("price")
     assert "price" not in REGISTRY
     assert combine({"text": 0.9, "price": 1.0}, mutual_best=False) == combine({"text": 0.9}, mutual_best=False)
+
+
+# ----------------------------------------------------------------------------- banks and contradictions
+
+
+def test_signals_give_their_bank_index_and_contradictions(tmp_path):
+    signals = create_signals(Config(), ["title", "text", "image"])
+    image, title, text = signals["image"], signals["title"], signals["text"]
+    assert (image.bank_kind, title.bank_kind, text.bank_kind) == ("pdq", "title", "")
+    assert text.bank_index([(1, "anything")]) is None and image.bank_index([]) is None
+
+    draw_picture(3).save(tmp_path / "a.jpg", quality=92)
+    draw_picture(4).save(tmp_path / "b.jpg", quality=92)
+    items = [Item(item_id=n, title="t", seller_id="s", images=[f"{n}.jpg"]) for n in ("a", "b")]
+    blob_a, blob_b = (o.blob for o in image.compute(items, BuildContext(data_roots=[tmp_path])))
+    pdq_a = bytes(next(p for p in read_pictures(blob_a) if p.pdq_usable).pdq[0]).hex()
+    bank = image.bank_index([(7, pdq_a), (8, "0" * 64)])
+    [hit] = bank.search(blob_a, 4)
+    assert (hit.entry_id, hit.score) == (7, 1.0) and hit.detail == "picture 1 is 0 bits from PDQ entry 7"
+    assert bank.search(blob_b, 4) == []
+
+    titles = title.bank_index([(1, "Acme TrailRunner 5 running shoe"), (2, "Iris ceramic coffee mug 350ml")])
+    ranked = titles.search(title.compute_query(Query(text="Acme TrailRunner 5 running shoe")), 5)
+    assert [m.entry_id for m in ranked] == [1, 2] and ranked[0].score == pytest.approx(1.0, abs=1e-5)
+
+    sony_46 = text.compute_query(Query(text="Sony KDL-46V3000 46in LCD TV"))
+    sony_40 = text.compute_query(Query(text="Sony KDL-40V3000 40in LCD TV"))
+    assert text.contradictions(sony_46, sony_46) == []
+    assert text.contradictions(sony_46, sony_40) == ["different model codes: KDL46V3000 vs KDL40V3000"]
+    assert image.contradictions(blob_a, blob_b) == [] and title.contradictions(sony_46, sony_40) == []

@@ -19,11 +19,14 @@ from ..errors import UnknownId
 from ..index import SimIndex
 from ..matching.thresholds import threshold
 from ..records import CounterfeitAssessment, CounterfeitSuspect, Neighbour
+from ..signals import Signal, signal_of_kind
 from ..storage.items import StoredItem
 from ..verdicts import Verdicts
 
 AuthorizedBrands = Callable[[str], set[str]]
 NEIGHBOURS_CHECKED = 50
+#: The signal whose score says two listings show the same picture (the image signal).
+PICTURE = signal_of_kind("picture")
 
 
 @dataclass(frozen=True)
@@ -48,19 +51,12 @@ def price_ratio(candidate, reference) -> float | None:
 
 
 def title_conflicts(index: SimIndex, candidate: StoredItem, reference: StoredItem) -> list[str]:
-    """What in the two titles says they are different products: conflicting model codes or brands."""
-    text = index.signals.get("text")
-    if text is None:
-        return []
-    blobs = index.item_blobs([candidate.vec_id, reference.vec_id], ["text"])
-    a, b = blobs[candidate.vec_id].get("text"), blobs[reference.vec_id].get("text")
-    if a is None or b is None:
-        return []
-    comparison = text.compare(a, b)
-    if comparison.parts["code"] >= 0 and comparison.parts["brand"] >= 0:
-        return []
-    return [line for line in comparison.evidence if line.startswith(("different model codes", "different brands"))] \
-        or ["the titles name different products"]
+    """What in the two listings says they are different products: each signal's contradictions
+    (conflicting model codes or brands, from the text signal)."""
+    names = [n for n, s in index.signals.items() if type(s).contradictions is not Signal.contradictions]
+    blobs = index.item_blobs([candidate.vec_id, reference.vec_id], names)
+    a, b = blobs[candidate.vec_id], blobs[reference.vec_id]
+    return [line for n in names if n in a and n in b for line in index.signals[n].contradictions(a[n], b[n])]
 
 
 def assess_pair(candidate: StoredItem, reference: StoredItem, neighbour: Neighbour, policy: CounterfeitPolicy,
@@ -72,7 +68,7 @@ def assess_pair(candidate: StoredItem, reference: StoredItem, neighbour: Neighbo
     ref, cand = reference.item, candidate.item
     brand = brand_of(ref)
     notes: list[str] = []
-    image = neighbour.signals.get("image")
+    image = neighbour.signals.get(PICTURE)
     look_alike = image is not None and image >= policy.image_match
     copy_picture = look_alike and not conflicts
     agreement = neighbour.match and image is not None and not conflicts
@@ -101,7 +97,8 @@ def assess_pair(candidate: StoredItem, reference: StoredItem, neighbour: Neighbo
         cheap = False
     else:
         cheap = ratio <= policy.max_price_ratio
-        notes.append(f"priced at {ratio:.0%} of the reference ({cand.price:g} vs {ref.price:g} {ref.currency or ''})".rstrip()
+        prices = f"{cand.price:g} vs {ref.price:g} {ref.currency or ''}".rstrip()
+        notes.append(f"priced at {ratio:.0%} of the reference ({prices})"
                      + ("" if cheap else f", not below {policy.max_price_ratio:.0%}"))
     if not ((copy_picture or agreement) and unauthorised and cheap) or cand.reference:
         return None, notes

@@ -48,6 +48,24 @@ class Candidate:
     score: float
 
 
+@dataclass(frozen=True)
+class BankMatch:
+    """A known-bad bank entry that an item matches, as the signal of that entry's kind judges it."""
+
+    entry_id: int
+    score: float
+    detail: str  # plain words, without the bank's name (the banks add it)
+
+
+class BankIndex(ABC):
+    """Bank entries of one kind (`Signal.bank_kind`) made searchable with an item's blob."""
+
+    @abstractmethod
+    def search(self, blob: bytes, k: int) -> list[BankMatch]:
+        """Entries this blob matches (or, for entries that are judged with every signal, such as
+        titles, its nearest entries best first), at most `k` per picture or query."""
+
+
 class Signal(ABC):
     """Base class; subclasses set `name` and `version` and register themselves in the registry."""
 
@@ -60,6 +78,8 @@ class Signal(ABC):
     #: What the signal is evidence of, for detectors that need one kind ("picture": the signal
     #: whose score says two listings show the same picture); "" when none asks.
     kind: ClassVar[str] = ""
+    #: The kind of known-bad bank entry (`simgov.banks.KINDS`) this signal searches; "" for none.
+    bank_kind: ClassVar[str] = ""
     #: `compute` is per-item CPU work with no model to load: a bulk build may run it in a process
     #: pool (simgov/build/local.py). Signals that load a model (titles) compute in the build process.
     parallel: ClassVar[bool] = False
@@ -135,6 +155,16 @@ class Signal(ABC):
     @abstractmethod
     def explain(self, a: bytes, b: bytes) -> list[str]:
         """Plain-language evidence behind `score(a, b)`."""
+
+    def contradictions(self, a: bytes, b: bytes) -> list[str]:
+        """What in these two blobs says the listings are different products, in plain words
+        (conflicting model codes, brands); empty when the signal sees nothing against them."""
+        return []
+
+    def bank_index(self, entries: list[tuple[int, str]]) -> BankIndex | None:
+        """Bank entries of `bank_kind`, as (entry id, value), made searchable with items' blobs of
+        this signal; None when the signal searches no kind of bank entry."""
+        return None
 
     def describe(self, blob: bytes) -> dict[str, Any]:
         """A small JSON view of one item's blob for the API and console."""

@@ -64,7 +64,7 @@ from ..matching import thresholds
 from ..matching.evidence import MatchPart
 from ..schema import Item
 from ..vectors import BinaryIndex
-from .base import BuildContext, Candidate, Query, Signal, SignalOutput
+from .base import BankIndex, BankMatch, BuildContext, Candidate, Query, Signal, SignalOutput
 
 cv2.setNumThreads(1)  # pictures are processed in parallel by the build, not inside OpenCV
 
@@ -676,6 +676,28 @@ def _describe_evidence(ev: PictureEvidence) -> str:
     return "; ".join(parts)
 
 
+class PdqBankIndex(BankIndex):
+    """PDQ entries of the picture banks in a flat FAISS binary index: a picture matches an entry
+    within the near-copy distance (`pdq_near`) in any of its eight orientations."""
+
+    def __init__(self, entries: list[tuple[int, str]]):
+        self.index = BinaryIndex.create(PDQ_BITS, len(entries), BinaryIndexConfig(kind="flat"))
+        codes = np.stack([np.frombuffer(bytes.fromhex(value), dtype=np.uint8) for _, value in entries])
+        self.index.add(np.array([entry_id for entry_id, _ in entries], dtype=np.int64), codes)
+
+    def search(self, blob: bytes, k: int) -> list[BankMatch]:
+        found = []
+        for pic in read_pictures(blob):
+            if not pic.pdq_usable:
+                continue
+            dist, ids = self.index.search(np.ascontiguousarray(pic.pdq), k)
+            for d, entry_id in zip(dist.ravel().tolist(), ids.ravel().tolist()):
+                if entry_id >= 0 and d <= PDQ_NEAR:
+                    found.append(BankMatch(entry_id, float(pdq_copy_score(d)),
+                                           f"picture {pic.image + 1} is {d} bits from PDQ entry {entry_id}"))
+        return found
+
+
 class ImageSignal(Signal):
     name = "image"
     version = 2
@@ -683,6 +705,7 @@ class ImageSignal(Signal):
     description = ("pictures (PDQ in eight orientations after trimming borders, ORB local features "
                    "verified by a RANSAC similarity transform and a photometric check)")
     kind = "picture"
+    bank_kind = "pdq"
     # no image data in Abt-Buy: a prior weight equal to the title embedding's, centre 0.6 a guess
     match_part = MatchPart(weight=2.0, centre=0.6)
     MATCH_THRESHOLD = MATCH_THRESHOLD
@@ -692,6 +715,9 @@ class ImageSignal(Signal):
         self.pdq_index: BinaryIndex | None = None
         self.orb_index: BinaryIndex | None = None
         self.pictures = 0
+
+    def bank_index(self, entries: list[tuple[int, str]]) -> PdqBankIndex | None:
+        return PdqBankIndex(entries) if entries else None
 
     @classmethod
     def is_match(cls, score: float | None) -> bool:

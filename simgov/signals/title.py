@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 
 from ..encoders import create_encoder, load_sentence_model, weights_digest
@@ -11,7 +12,7 @@ from ..matching.evidence import MatchPart
 from ..schema import Item
 from ..vectors import (DenseStore, create_dense_store, discard_dense_store, open_dense_store,
                        release_dense_store)
-from .base import BuildContext, Candidate, Query, Signal, SignalOutput, top_candidates
+from .base import BankIndex, BankMatch, BuildContext, Candidate, Query, Signal, SignalOutput, top_candidates
 
 INDEX_FILE = "title.faiss"
 
@@ -24,6 +25,23 @@ def model_digest(model_dir: Path) -> str:
 __all__ = ["TitleSignal", "load_sentence_model", "model_digest"]
 
 
+class TitleBankIndex(BankIndex):
+    """Title entries of the banks by the meaning of their text (exact cosine, FAISS flat): the
+    nearest entries of a listing's title, best first; whether one matches is the item matcher's
+    decision on every signal of the entry's text (`simgov.banks`)."""
+
+    def __init__(self, entries: list[tuple[int, bytes]]):
+        self.entry_ids = [entry_id for entry_id, _ in entries]
+        vectors = np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob in entries])
+        self.index = faiss.IndexFlatIP(vectors.shape[1])
+        self.index.add(vectors)
+
+    def search(self, blob: bytes, k: int) -> list[BankMatch]:
+        sims, rows = self.index.search(np.frombuffer(blob, dtype=np.float32)[None, :], min(k, len(self.entry_ids)))
+        return [BankMatch(self.entry_ids[row], float(sim), "") for sim, row in zip(sims[0].tolist(), rows[0].tolist())
+                if row >= 0]
+
+
 class TitleSignal(Signal):
     name = "title"
     version = 1
@@ -31,6 +49,7 @@ class TitleSignal(Signal):
     # weight: the Abt-Buy grid of simgov.matching.combine; centre 0.6, about the mean cosine of
     # candidate pairs
     match_part = MatchPart(weight=2.0, centre=0.6, calibrated=True)
+    bank_kind = "title"
 
     def __init__(self, config):
         super().__init__(config)
@@ -61,6 +80,11 @@ class TitleSignal(Signal):
         if not query.text or not query.text.strip():
             return None
         return self.encode([query.text])[0].tobytes()
+
+    def bank_index(self, entries: list[tuple[int, str]]) -> TitleBankIndex | None:
+        usable = [(entry_id, blob) for entry_id, text in entries
+                  if (blob := self.compute_query(Query(text=text))) is not None]
+        return TitleBankIndex(usable) if usable else None
 
     # -- index ----------------------------------------------------------------------------
     def reset(self, expected: int) -> None:

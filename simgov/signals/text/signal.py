@@ -157,3 +157,12 @@ class TextSignal(Signal):
 
     def explain(self, a: bytes, b: bytes) -> list[str]:
         return self.compare(a, b).evidence
+
+    def contradictions(self, a: bytes, b: bytes) -> list[str]:
+        # conflicting model codes or brands; a title that names another product for any other
+        # reason is said so in general words
+        comparison = self.compare(a, b)
+        if comparison.parts["code"] >= 0 and comparison.parts["brand"] >= 0:
+            return []
+        named = [line for line in comparison.evidence if line.startswith(("different model codes", "different brands"))]
+        return named or ["the titles name different products"]
