@@ -49,7 +49,7 @@ from simgov.index import SimIndex, read_manifest  # noqa: E402
 from simgov.keys import KeyStore  # noqa: E402
 from simgov.schema import Item  # noqa: E402
 from simgov.signals import BuildContext  # noqa: E402
-from simgov.store import ItemWrite  # noqa: E402
+from simgov.storage.items import ItemWrite  # noqa: E402
 
 FAMILY = 5
 BRANDS = ["Altura", "Fenwick", "Halden", "Maison Aurel", "Orbis", "Rivet", "Tessaro", "Yarrow", "Kestrel", "Lumen",

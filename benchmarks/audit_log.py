@@ -19,8 +19,9 @@ from pathlib import Path
 
 from benchmarks.common import load_info, parser, report
 
-from simgov.keys import KeyStore, Principal, _GroupCommit
-from simgov.store import Store
+from simgov.keys import KeyStore, Principal
+from simgov.storage.items import Store
+from simgov.storage.keys import _GroupCommit
 
 READER = Principal("k0000000000a", "investigator")
 
@@ -33,7 +34,7 @@ def entries_per_second(threads: int, n: int, shared: bool) -> float:
         with store.transaction() as db:
             db.execute(_GroupCommit.SQL, row)
 
-    write = keys._audit.write if shared else one_commit_each
+    write = keys.tables._audit.write if shared else one_commit_each
 
     def lookups(worker: int) -> None:
         for i in range(n):

@@ -72,7 +72,7 @@ def main() -> int:
     if title.index.kind == "flat":
         # the same lookups with an HNSW title index over the same vectors (what `auto` picks
         # above dense_index.flat_max, e.g. at 1M items), and its recall@10 against the flat one
-        from simgov.vectorindex import DenseIndex
+        from simgov.vectors import DenseIndex
 
         flat = title.index
         inner = faiss.downcast_index(flat.index.index)

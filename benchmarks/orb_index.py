@@ -22,7 +22,7 @@ import numpy as np
 from simgov.config import BinaryIndexConfig
 from simgov.index import SimIndex
 from simgov.signals.image import INDEX_MATCH_BITS, INDEXED_KEYPOINTS, ORB_INDEX_FLAT_MAX, _pictures
-from simgov.vectorindex import BinaryIndex
+from simgov.vectors import BinaryIndex
 
 
 def main() -> int:

@@ -62,7 +62,7 @@ def catalogue_vectors(n: int, dim: int = 384, families: int | None = None, seed:
 def dense_index_bytes(x: np.ndarray, work: Path) -> dict:
     """Bytes per vector of each FAISS dense index type, measured on files."""
     from simgov.config import DenseIndexConfig
-    from simgov.vectorindex import DenseIndex
+    from simgov.vectors import DenseIndex
 
     out = {}
     n, dim = x.shape
@@ -95,7 +95,7 @@ def recall(x: np.ndarray, queries: int = 500) -> dict:
     """IVF-PQ (trained on a sample, default settings) recall@10 against exact search: from the
     codes alone, and after simgov's exact rescoring of `ivf_refine` x 10 candidates."""
     from simgov.config import DenseIndexConfig
-    from simgov.vectorindex import DenseIndex
+    from simgov.vectors import DenseIndex
 
     n, dim = x.shape
     cfg = DenseIndexConfig(kind="ivfpq")
@@ -145,10 +145,10 @@ def query_latency(x: np.ndarray, work: Path, k: int = 20, milvus_vectors: int = 
     """Search by vector, one query at a time (what similar does), k=20 (candidates_per_signal).
     Milvus Lite (milvus-lite 3 is a Python implementation serving gRPC in-process) on the first
     `milvus_vectors` vectors, FAISS on those and on all of them."""
-    from simgov import milvus_store
+    from simgov.vectors import milvus as milvus_store
     from simgov.config import Config, DenseIndexConfig
-    from simgov.milvus_store import MilvusDenseIndex
-    from simgov.vectorindex import DenseIndex
+    from simgov.vectors.milvus import MilvusDenseIndex
+    from simgov.vectors import DenseIndex
 
     n, dim = x.shape
     q = x[np.random.default_rng(2).choice(n, 300, replace=False)]
@@ -178,9 +178,9 @@ def query_latency(x: np.ndarray, work: Path, k: int = 20, milvus_vectors: int = 
 
 def similar_latency(index_dir: Path, work: Path) -> dict:
     """End-to-end `similar` (all signals, scoring and evidence) with each dense backend."""
-    from simgov import milvus_store
+    from simgov.vectors import milvus as milvus_store
     from simgov.index import SimIndex
-    from simgov.vectorindex import BACKEND_ENV, MILVUS_URI_ENV
+    from simgov.vectors import BACKEND_ENV, MILVUS_URI_ENV
 
     out = {}
     for backend in ("faiss", "milvus"):

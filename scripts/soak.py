@@ -143,7 +143,7 @@ def make_index(work: Path) -> Path:
 
 def soak(index: Path, seconds: float, clients: int, workers: int) -> dict:
     from simgov.keys import KeyStore
-    from simgov.store import Store
+    from simgov.storage.items import Store
 
     with sqlite3.connect(index / "store.sqlite") as db:
         item_ids = [r[0] for r in db.execute("SELECT item_id FROM items WHERE deleted=0 ORDER BY item_id")]

@@ -7,9 +7,10 @@ matches a PDQ entry within the image signal's near-copy distance (`PDQ_NEAR`, 31
 ThreatExchange's customary PDQ threshold) in any of its eight orientations, found with a FAISS
 binary index; a title matches when the item matcher would call the two titles a match on title
 and text evidence alone (the nearest entry counting as the listing's best match in the bank, as
-the best match in another seller's shop counts for two listings); an identifier matches when the seller's account holds the same keyed
-hash. Entries are kept in the store; the search structures are rebuilt in memory whenever the
-banks change (a counter in the store's meta table tells every process).
+the best match in another seller's shop counts for two listings); an identifier matches when the
+seller's account holds the same keyed hash. Entries are kept in the store; the search structures
+are rebuilt in memory whenever the banks change (a counter in the store's meta table tells every
+process).
 """
 from __future__ import annotations
 
@@ -210,8 +211,8 @@ class Banks:
             for digest, name in AccountStore(self.store).identifier_hashes(seller_id):
                 e = m.identifiers.get(digest)
                 if e is not None:
-                    hit(e.entry_id, f"seller {seller_id}'s {name} matches identifier entry {e.entry_id} of bank {e.bank}",
-                        1.0)
+                    hit(e.entry_id,
+                        f"seller {seller_id}'s {name} matches identifier entry {e.entry_id} of bank {e.bank}", 1.0)
         return sorted(hits.values(), key=lambda h: (-h.score, h.entry_id))
 
     def _record(self, item_ids: list[str], found: list[BankHit]) -> None:

@@ -167,10 +167,12 @@ class SimIndex:
         manifest = read_manifest(folder)
         if manifest is None:
             if create_with is None:
-                raise SimgovError(f"no simgov index in {folder} (build one with: simgov build --items F --index {folder})")
+                raise SimgovError(f"no simgov index in {folder} "
+                                  f"(build one with: simgov build --items F --index {folder})")
             return cls._create(folder, create_with)
         if manifest.get("format") != INDEX_FORMAT:
-            raise IndexMismatch(f"index in {folder} has format {manifest.get('format')}, this simgov reads {INDEX_FORMAT}")
+            raise IndexMismatch(f"index in {folder} has format {manifest.get('format')}, "
+                                f"this simgov reads {INDEX_FORMAT}")
         config = Config.model_validate(manifest["config"])
         if create_with is not None and not create_with.thresholds:  # calibrated ones (simgov calibrate --write) stay
             create_with = create_with.model_copy(update={"thresholds": config.thresholds})
@@ -446,7 +448,8 @@ class SimIndex:
             decision = self.matcher.decide(scores[vec_id], mutual_best=mutual)
             if decision.score < min_score:
                 continue
-            evidence = [line for name in scores[vec_id] for line in self.signals[name].explain(blobs[name], others[vec_id][name])]
+            evidence = [line for name in scores[vec_id]
+                        for line in self.signals[name].explain(blobs[name], others[vec_id][name])]
             if mutual:
                 evidence.append("each is the other's closest listing in that seller's shop")
             rel = relation(other_seller == seller_id, decision.match) if seller_id is not None else "similar"
@@ -553,7 +556,8 @@ class SimIndex:
                 yield score_pair_keys(self.store, self.signals, part)
             return
         states = {name: signal.scoring_state() for name, signal in self.signals.items()}
-        pool = start_pool(n, _open_scorer, (str(self.folder), self.config.model_dump_json(), list(self.signals), states))
+        pool = start_pool(n, _open_scorer,
+                          (str(self.folder), self.config.model_dump_json(), list(self.signals), states))
         try:
             pending: deque = deque()
             for part in parts:

@@ -100,7 +100,8 @@ class KeyStore:
         return self.tables.revoke(key_id, time.time())
 
     # -- audit ------------------------------------------------------------------------------------
-    def record(self, principal: Principal, endpoint: str, ids: Iterable[str], detail: dict[str, Any] | None = None) -> None:
+    def record(self, principal: Principal, endpoint: str, ids: Iterable[str],
+               detail: dict[str, Any] | None = None) -> None:
         """One audit entry: who looked up what, when (committed before the lookup is answered)."""
         self.tables.write_audit((time.time(), principal.key_id, principal.role, endpoint,
                                  json.dumps(list(ids), ensure_ascii=False),

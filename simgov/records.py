@@ -73,8 +73,8 @@ class CounterfeitAssessment(BaseModel):
     suspects: list[CounterfeitSuspect] = Field(description="references this item is a suspected counterfeit of")
     checked_references: list[str] = Field(description="reference listings that resemble the item and were checked")
     notes: list[str] = Field(description="conditions that held or failed, in plain words")
-    verdicts: dict[str, Verdict] = Field(default_factory=dict,
-                                         description="investigator verdicts on this item as a counterfeit, by reference id")
+    verdicts: dict[str, Verdict] = Field(
+        default_factory=dict, description="investigator verdicts on this item as a counterfeit, by reference id")
 
 
 class LinkEvidence(BaseModel):

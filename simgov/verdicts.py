@@ -200,7 +200,8 @@ class Verdicts:
         blobs = self.index.item_blobs([sa.vec_id, sb.vec_id])
         return self.index.signal_scores(blobs[sa.vec_id], blobs[sb.vec_id])
 
-    def review_suspects(self, suspects: list["CounterfeitSuspect"]) -> tuple[list["CounterfeitSuspect"], dict[str, Verdict]]:
+    def review_suspects(self, suspects: list["CounterfeitSuspect"]
+                        ) -> tuple[list["CounterfeitSuspect"], dict[str, Verdict]]:
         """Counterfeit suspects without those rejected (and no new evidence), and the verdicts of
         the rest by reference id."""
         found = self.latest("counterfeit", ([s.item_id, s.reference_item_id] for s in suspects))

@@ -189,7 +189,8 @@ class AccountIndex:
             self.rebuild(applied_seq)
             return
         order = {n: i for i, n in enumerate(REGISTRY)}  # registry order, whatever order the manifest keeps
-        signals = create_account_signals(self.config, sorted(section["signals"], key=lambda n: (order.get(n, len(order)), n)))
+        names = sorted(section["signals"], key=lambda n: (order.get(n, len(order)), n))
+        signals = create_account_signals(self.config, names)
         for name, signal in signals.items():
             want, have = section["signals"][name], signal.identity()
             if want != have:
@@ -210,7 +211,8 @@ class AccountIndex:
         return 0.0 if self.indexed == 0 else max(0.0, 1 - self.store.count() / self.indexed)
 
     # -- ingest -------------------------------------------------------------------------------
-    def prepare(self, accounts: list[Account], ctx: BuildContext, secret: bytes) -> list[tuple[Account, AccountProfile, str]]:
+    def prepare(self, accounts: list[Account], ctx: BuildContext,
+                secret: bytes) -> list[tuple[Account, AccountProfile, str]]:
         """Profiles (identifiers hashed here) and content hashes; raw identifier values go no further."""
         out = []
         ident = canonical_json(self.identity())

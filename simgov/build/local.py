@@ -100,7 +100,7 @@ def _prepare(file: str, rows: list, ctx: BuildContext, signals: dict[str, Signal
     changed = []
     for n in valid:
         line, item = out[n]
-        digest, record = item.hash_and_record(_images_signature(item, ctx))
+        digest, record = item.hash_and_record(images_signature(item, ctx))
         if have.get(item.item_id) == digest:
             out[n] = Prepared(line, item.item_id, None, digest, None, {})
         else:
@@ -187,7 +187,7 @@ def count_lines(path: Path) -> int:
     return total
 
 
-def _images_signature(item: Item, ctx: BuildContext) -> str:
+def images_signature(item: Item, ctx: BuildContext) -> str:
     parts = []
     for path_text in item.images:
         try:
@@ -222,7 +222,8 @@ def ingest_accounts(index: SimIndex, accounts_file: Path, run_id: int, result: A
         if changed:
             writes = accounts.compute(changed, ctx)
             for w in writes:
-                found += [RowProblem(source, lines[w.account_id], p, signal=s, account_id=w.account_id) for s, p in w.problems]
+                found += [RowProblem(source, lines[w.account_id], p, signal=s, account_id=w.account_id)
+                          for s, p in w.problems]
             accounts.write(writes, live=False)
         for account_id, probs in accounts.store.problems_for(unchanged).items():
             found += [RowProblem(source, lines[account_id], p, signal=s, account_id=account_id) for s, p in probs]

@@ -42,9 +42,12 @@ import numpy as np
 from simgov.config import Config
 from simgov.errors import SimgovError
 from simgov.schema import Item, Row, RowProblem, duplicate_item, item_from_row, json_rows
-from simgov.signals import BuildContext
+from simgov.index import SimIndex, write_json_atomic
+from simgov.signals import BuildContext, create_signals
+from simgov.storage.items import ItemWrite, problems_for_items
+from simgov.vectors import DenseIndex, dense_backend
 
-from .local import BuildResult
+from .local import REPORT, AccountBuildResult, BuildResult, images_signature, ingest_accounts
 
 SHARDS = "ray-shards"
 MIN_CHUNK_BYTES, MAX_CHUNK_BYTES = 64 << 10, 64 << 20
@@ -191,8 +194,6 @@ class ChunkEncoder:
             torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
         except ImportError:
             pass
-        from simgov.signals import create_signals
-
         self.config = Config.model_validate_json(config_json)
         self.signals = create_signals(self.config)
         self.path, self.display = Path(items_file), display
@@ -214,8 +215,6 @@ class ChunkEncoder:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from simgov.build.local import _images_signature
-
         started = time.monotonic()
         items, problems, lines = parse_chunk(self.path, self.display, chunk)
         columns: dict[str, list] = {"line": [], "item_id": [], "content_hash": [], "item": [], "problems": []}
@@ -227,14 +226,15 @@ class ChunkEncoder:
             for i, (line, item) in enumerate(items[start:start + step]):
                 columns["line"].append(line)
                 columns["item_id"].append(item.item_id)
-                columns["content_hash"].append(item.content_hash(_images_signature(item, self.ctx)))
+                columns["content_hash"].append(item.content_hash(images_signature(item, self.ctx)))
                 columns["item"].append(item.model_dump_json())
                 columns["problems"].append(json.dumps([[n, p] for n, o in outputs.items() for p in o[i].problems]))
                 for name in self.signals:
                     blobs[name].append(outputs[name][i].blob)
         table = pa.table({
             "line": pa.array(columns["line"], pa.int64()), "item_id": pa.array(columns["item_id"], pa.string()),
-            "content_hash": pa.array(columns["content_hash"], pa.string()), "item": pa.array(columns["item"], pa.string()),
+            "content_hash": pa.array(columns["content_hash"], pa.string()),
+            "item": pa.array(columns["item"], pa.string()),
             "problems": pa.array(columns["problems"], pa.string()),
             **{f"blob_{name}": pa.array(values, pa.binary()) for name, values in blobs.items()},
         })
@@ -270,7 +270,8 @@ def _training_sample(shards: list[Path], want: int, seed: int = 0) -> np.ndarray
     rng.shuffle(order)
     picked: list[bytes] = []
     for shard in order:
-        column = [b for b in pq.read_table(shard, columns=["blob_title"]).column("blob_title").to_pylist() if b is not None]
+        titles = pq.read_table(shard, columns=["blob_title"]).column("blob_title").to_pylist()
+        column = [b for b in titles if b is not None]
         picked += column
         if len(picked) >= 4 * want:
             break
@@ -282,8 +283,6 @@ def _training_sample(shards: list[Path], want: int, seed: int = 0) -> np.ndarray
 def build_ivfpq(ray, shards: list[Path], vec_ids: list[np.ndarray], covered: int, config: Config, work: Path):
     """Train on a sample, add every shard with the shared quantiser in Ray tasks, merge."""
     import faiss
-
-    from simgov.vectors import DenseIndex
 
     sample = _training_sample(shards, config.dense_index.ivf_train_size)
     if not len(sample):
@@ -329,9 +328,6 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
           num_cpus: int | None = None, chunk_bytes: int | None = None, chunk_rows: int = 20_000,
           shards_dir: Path | None = None, keep_shards: bool = False, quiet: bool = True) -> RayBuildResult:
     """Build or update the index in `index_dir` on Ray; see the module docstring."""
-    from simgov.build.local import REPORT, ingest_accounts
-    from simgov.index import SimIndex, write_json_atomic
-    from simgov.storage.items import ItemWrite, problems_for_items
 
     started = time.monotonic()
     if items_file is None:
@@ -423,8 +419,6 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         # 4. index: IVF-PQ from the shards, or exact like the local engine; then publish
         t = time.monotonic()
         if accounts_file is not None:
-            from simgov.build.local import AccountBuildResult
-
             result.accounts = AccountBuildResult()
             ingest_accounts(index, Path(accounts_file), run_id, result.accounts)
             data_roots.append(str(Path(accounts_file).resolve().parent))
@@ -432,8 +426,6 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         cfg = config.dense_index
         kind = cfg.kind if cfg.kind != "auto" else ("flat" if live <= cfg.flat_max else "ivfpq")
         skip: frozenset[str] = frozenset()
-        from simgov.vectors import dense_backend
-
         if kind == "ivfpq" and "title" in index.signals and dense_backend(config)[0] == "faiss":
             merged = build_ivfpq(ray, shards, shard_ids, covered, config, shard_dir)
             if merged is not None:
@@ -511,7 +503,8 @@ def _fill_shard(index, shard: Path, offset: int, seen: set, display: str, run_id
         for i in changed:
             problems = [(s, p) for s, p in json.loads(rows["problems"][i])]
             blobs = {name: rows[f"blob_{name}"][i] for name in names if rows[f"blob_{name}"][i] is not None}
-            writes.append(ItemWrite(Item.model_validate_json(rows["item"][i]), rows["content_hash"][i], blobs, problems))
+            item = Item.model_validate_json(rows["item"][i])
+            writes.append(ItemWrite(item, rows["content_hash"][i], blobs, problems))
             found += [RowProblem(display, rows["line"][i] + offset, p, rows["item_id"][i], s) for s, p in problems]
         if writes:
             for i, (vec_id, _) in zip(changed, store.write_items(writes)):
@@ -541,4 +534,5 @@ def _add_uncovered(index, merged, shard_ids: list[np.ndarray]) -> None:
             blobs = index.store.blobs("title", missing.tolist())
             have = [v for v in missing.tolist() if v in blobs]
             if have:
-                merged.add(np.array(have, dtype=np.int64), np.stack([np.frombuffer(blobs[v], np.float32) for v in have]))
+                vectors = np.stack([np.frombuffer(blobs[v], np.float32) for v in have])
+                merged.add(np.array(have, dtype=np.int64), vectors)

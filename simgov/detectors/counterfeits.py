@@ -97,7 +97,7 @@ def assess_pair(candidate: StoredItem, reference: StoredItem, neighbour: Neighbo
         cheap = False
     else:
         cheap = ratio <= policy.max_price_ratio
-        prices = f"{cand.price:g} vs {ref.price:g} {ref.currency or ''}".rstrip()
+        prices = f"{cand.price:g} vs {ref.price:g} {ref.currency or ''}"
         notes.append(f"priced at {ratio:.0%} of the reference ({prices})"
                      + ("" if cheap else f", not below {policy.max_price_ratio:.0%}"))
     if not ((copy_picture or agreement) and unauthorised and cheap) or cand.reference:

@@ -117,14 +117,16 @@ def _group(index, member_ids, stored, blobs, links, number, kind) -> Group:
             key = tuple(sorted((number[a], number[b])))
             score = links.get(key)
             if score is None:
-                score = index.matcher.decide(index.signal_scores(blobs[stored[a].vec_id], blobs[stored[b].vec_id])).score
+                scores = index.signal_scores(blobs[stored[a].vec_id], blobs[stored[b].vec_id])
+                score = index.matcher.decide(scores).score
             scored.append((score, a, b))
     scored.sort(reverse=True)
     sellers = sorted({stored[i].seller_id for i in member_ids})
     evidence = [f"{len(member_ids)} listings by {len(sellers)} seller{'s' if len(sellers) > 1 else ''}"]
     for score, a, b in scored[:MAX_EVIDENCE_PAIRS]:
         ba, bb = blobs[stored[a].vec_id], blobs[stored[b].vec_id]
-        details = [line for name in sorted(ba.keys() & bb.keys()) for line in index.signals[name].explain(ba[name], bb[name])]
+        details = [line for name in sorted(ba.keys() & bb.keys())
+                   for line in index.signals[name].explain(ba[name], bb[name])]
         evidence.append(f"{a} ~ {b} ({score:.2f}): " + "; ".join(details))
     mean = sum(s for s, _, _ in scored) / len(scored)
     return Group(group_id="", members=sorted(member_ids), score=round(mean, 4), evidence=evidence, kind=kind,

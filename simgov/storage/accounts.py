@@ -148,7 +148,8 @@ class AccountStore:
         for chunk in _chunks(list(account_ids)):
             marks = ",".join("?" * len(chunk))
             for account_id, signal, problem in self._db().execute(
-                    "SELECT a.account_id, p.signal, p.problem FROM account_problems p JOIN accounts a ON a.acc_id = p.acc_id "
+                    "SELECT a.account_id, p.signal, p.problem FROM account_problems p "
+                    "JOIN accounts a ON a.acc_id = p.acc_id "
                     f"WHERE a.deleted=0 AND a.account_id IN ({marks})", chunk):
                 out.setdefault(account_id, []).append((signal, problem))
         return out

@@ -95,9 +95,9 @@ CREATE TABLE IF NOT EXISTS account_problems (
     problem TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS account_problems_acc ON account_problems(acc_id);
--- Investigator verdicts (simgov/verdicts.py, rows in simgov/storage/verdicts.py): every decision is kept; the latest per finding
--- counts. `agreeing` holds the signals that agreed at verdict time, so that a rejected finding
--- comes back only when a signal agrees that did not then.
+-- Investigator verdicts (simgov/verdicts.py; rows: simgov/storage/verdicts.py): every decision is
+-- kept; the latest per finding counts. `agreeing` holds the signals that agreed at verdict time,
+-- so that a rejected finding comes back only when a signal agrees that did not then.
 CREATE TABLE IF NOT EXISTS verdicts (
     verdict_id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
@@ -113,7 +113,8 @@ CREATE TABLE IF NOT EXISTS verdicts (
     agreeing TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS verdicts_subject ON verdicts(kind, subject, verdict_id);
--- Known-bad banks (simgov/banks.py, rows in simgov/storage/banks.py): PDQ hashes (64 hex), titles and identifier keyed hashes;
+-- Known-bad banks (simgov/banks.py; rows: simgov/storage/banks.py): PDQ hashes (64 hex), titles and
+-- identifier keyed hashes;
 -- bank_hits: which entry the current version of a listing matched when it was written.
 CREATE TABLE IF NOT EXISTS banks (
     name TEXT PRIMARY KEY,
@@ -289,7 +290,8 @@ class Store:
             seq = int(db.execute("SELECT value FROM meta WHERE key='seq'").fetchone()[0]) + 1
             db.execute("DELETE FROM features WHERE vec_id=?", (row[0],))
             db.execute("DELETE FROM signal_problems WHERE vec_id=?", (row[0],))
-            db.execute("UPDATE items SET deleted=1, vec_id=?, updated_at=? WHERE item_id=?", (seq, time.time(), item_id))
+            db.execute("UPDATE items SET deleted=1, vec_id=?, updated_at=? WHERE item_id=?",
+                       (seq, time.time(), item_id))
             db.execute("UPDATE meta SET value=? WHERE key='seq'", (str(seq),))
             return row[0]
 
@@ -439,7 +441,8 @@ class Store:
         rows = self.connection().execute(
             "SELECT file, line, item_id, signal, reason FROM skipped_rows WHERE run_id=? ORDER BY file, line",
             (run_id,)).fetchall()
-        return [{k: v for k, v in zip(("file", "line", "item_id", "signal", "reason"), r) if v is not None} for r in rows]
+        columns = ("file", "line", "item_id", "signal", "reason")
+        return [{k: v for k, v in zip(columns, r) if v is not None} for r in rows]
 
 
 def problems_for_items(store: Store, item_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
@@ -450,7 +453,8 @@ def problems_for_items(store: Store, item_ids: list[str]) -> dict[str, list[tupl
         chunk = item_ids[start:start + 900]
         marks = ",".join("?" * len(chunk))
         for item_id, signal, problem in db.execute(
-                "SELECT items.item_id, p.signal, p.problem FROM signal_problems p JOIN items ON items.vec_id = p.vec_id "
+                "SELECT items.item_id, p.signal, p.problem FROM signal_problems p "
+                "JOIN items ON items.vec_id = p.vec_id "
                 f"WHERE items.deleted=0 AND items.item_id IN ({marks})", chunk):
             out.setdefault(item_id, []).append((signal, problem))
     return out

@@ -27,7 +27,8 @@ class VerdictTables:
                key_id: str, score: float | None, signals: dict[str, float], agreeing: list[str]) -> int:
         with self.store.transaction() as db:
             cur = db.execute(
-                "INSERT INTO verdicts (kind, subject, ids, decision, reason, note, key_id, at, score, signals, agreeing) "
+                "INSERT INTO verdicts "
+                "(kind, subject, ids, decision, reason, note, key_id, at, score, signals, agreeing) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (kind, subject, json.dumps(ids, ensure_ascii=False), decision, reason, note, key_id,
                  time.time(), score, json.dumps(signals, sort_keys=True), json.dumps(agreeing)))

@@ -86,8 +86,8 @@ class DenseIndex:
         """Every stored (ids, vectors) in batches, for a copy into another store."""
         if self.kind == "ivfpq":
             invlists = self.index.invlists
-            ids = np.concatenate([faiss.rev_swig_ptr(invlists.get_ids(l), invlists.list_size(l)).copy()
-                                  for l in range(self.index.nlist)] or [np.zeros(0, np.int64)])
+            ids = np.concatenate([faiss.rev_swig_ptr(invlists.get_ids(lst), invlists.list_size(lst)).copy()
+                                  for lst in range(self.index.nlist)] or [np.zeros(0, np.int64)])
             for start in range(0, len(ids), batch):
                 part = ids[start:start + batch]
                 yield part, self._reconstruct(part)[0]

@@ -77,13 +77,15 @@ def add_entries(name: str, body: BankEntriesAdd, index: Index, principal: BankAd
 
 
 @router.patch("/v1/banks/{name}/entries/{entry_id}", response_model=BankEntry, responses=responses(404))
-def enable_entry(name: str, entry_id: Annotated[int, Path(ge=1, le=2**62)], body: Enabled, index: Index, _: BankAdmin) -> BankEntry:
+def enable_entry(name: str, entry_id: Annotated[int, Path(ge=1, le=2**62)], body: Enabled, index: Index,
+                 _: BankAdmin) -> BankEntry:
     """Enable or disable one entry."""
     return index.banks.set_entry_enabled(name, entry_id, body.enabled)
 
 
 @router.post("/v1/banks/{name}/hashes", response_model=BankAddResult, responses=responses(404, 413),
-             openapi_extra={"requestBody": {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}})
+             openapi_extra={"requestBody": {"required": True,
+                                            "content": {"text/plain": {"schema": {"type": "string"}}}}})
 async def import_hashes(name: str, request: Request, index: Index, principal: BankAdmin) -> BankAddResult:
     """Load a PDQ hash list (text/plain: `[pdq ]<64 hex>[ label]` per line, as ThreatExchange and
     HMA write them). Nothing is loaded when a line is malformed; the error names every bad line."""

@@ -28,7 +28,8 @@ def give_verdict(body: VerdictRequest, index: Index, principal: Investigator) ->
 def list_verdicts(index: Index, _: Investigator,
                   kind: Annotated[Literal["pair", "group", "counterfeit", "link"] | None, Query()] = None,
                   decision: Annotated[Literal["confirmed", "rejected"] | None, Query()] = None,
-                  item_id: Annotated[str | None, Query(max_length=256, description="only findings with this id")] = None,
+                  item_id: Annotated[str | None,
+                                     Query(max_length=256, description="only findings with this id")] = None,
                   latest: Annotated[bool, Query(description="only the verdict that counts for each finding")] = False,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> VerdictList:
     """Verdicts, oldest first (every decision is kept; the latest one per finding counts)."""
