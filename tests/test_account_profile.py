@@ -124,8 +124,10 @@ def test_profile_round_trip_and_missing_fields():
 
 
 def test_compare_obvious_match():
-    a = profile(acct("a", "John Smith", "12 Smith St, Springfield 2000", id_number="1234567", date_of_birth="19800102"), SECRET)
-    b = profile(acct("b", "john smith", "12 smith street springfield 2000", id_number="1234567", date_of_birth="19800102"), SECRET)
+    a = profile(acct("a", "John Smith", "12 Smith St, Springfield 2000", id_number="1234567",
+                     date_of_birth="19800102"), SECRET)
+    b = profile(acct("b", "john smith", "12 smith street springfield 2000", id_number="1234567",
+                     date_of_birth="19800102"), SECRET)
     c = compare(a, b)
     assert c.score >= 0.99
     details = [e["detail"] for e in c.evidence]
@@ -135,15 +137,18 @@ def test_compare_obvious_match():
 
 
 def test_compare_obvious_non_match():
-    a = profile(acct("a", "John Smith", "12 Smith St, Springfield 2000", id_number="1234567", date_of_birth="19800102"), SECRET)
-    b = profile(acct("b", "Maria Gonzalez", "88 Harbour Rd, Shelbyville 3999", id_number="7654321", date_of_birth="19650911"), SECRET)
+    a = profile(acct("a", "John Smith", "12 Smith St, Springfield 2000", id_number="1234567",
+                     date_of_birth="19800102"), SECRET)
+    b = profile(acct("b", "Maria Gonzalez", "88 Harbour Rd, Shelbyville 3999", id_number="7654321",
+                     date_of_birth="19650911"), SECRET)
     c = compare(a, b)
     assert c.score < 0.01
     assert "different id_number" in [e["detail"] for e in c.evidence]
 
 
 def test_compare_typos_without_shared_identifiers_still_links():
-    a = profile(acct("a", "madeline mason", "54 hoseason street lakefront retirement village granville 4881 nsw"), SECRET)
+    a = profile(acct("a", "madeline mason", "54 hoseason street lakefront retirement village granville 4881 nsw"),
+                SECRET)
     b = profile(acct("b", "madeleine masson", "54 hoseason st lakefront retrmnt vlge granvile 4881 nsw"), SECRET)
     c = compare(a, b)
     assert c.score >= DEFAULT_LINK_THRESHOLD
@@ -241,7 +246,8 @@ def test_febrl1_end_to_end():
         accounts.append({
             "account_id": rec_id,
             "display_name": f"{val('given_name')} {val('surname')}".strip(),
-            "address": " ".join(val(f) for f in ("street_number", "address_1", "address_2", "suburb", "postcode", "state")),
+            "address": " ".join(val(f) for f in ("street_number", "address_1", "address_2", "suburb", "postcode",
+                                                 "state")),
             "identifiers": {"id_number": val("soc_sec_id"), "date_of_birth": val("date_of_birth")},
         })
     profiles = [profile(a, SECRET) for a in accounts]

@@ -57,8 +57,8 @@ def test_a_shared_strong_identifier_is_not_outvoted_by_a_made_up_profile():
 
 def test_namesakes_whose_hard_identifiers_all_differ_are_not_linked():
     a = acct("a", "Manon Petit", "22 r Victor Hugo 75011 Paris", "manonpetit90", email="m1@x.fr", **HARD)
-    b = acct("b", "Manon Petit", "153 r Victor Hugo 75015 Paris", "manonpetit", email="m2@y.fr", phone="+33 6 00 00 00 00",
-             device_id="dev-2", payout_account="FR7612345", ip="5.6.7.8")
+    b = acct("b", "Manon Petit", "153 r Victor Hugo 75015 Paris", "manonpetit", email="m2@y.fr",
+             phone="+33 6 00 00 00 00", device_id="dev-2", payout_account="FR7612345", ip="5.6.7.8")
     assert compare(a, b).score < DEFAULT_LINK_THRESHOLD
     # the same pair without identifiers (FEBRL-like data) is still judged on the text alone
     assert compare(acct("a", "Manon Petit", "22 r Victor Hugo 75011 Paris"),
@@ -75,7 +75,8 @@ def test_listing_overlap_term():
     t = overlap_term("a", "b", 4, 6, 1, 10)
     assert t.detail == "4 of 6 listings of a match listings of b" and t.kind == "listing_overlap"
     assert t.similarity == pytest.approx(4 / 6) and t.log_odds > 0
-    assert overlap_term("a", "b", 1, 1, 1, 1).log_odds < overlap_term("a", "b", 2, 2, 2, 2).log_odds  # one listing: half
+    # one listing: half
+    assert overlap_term("a", "b", 1, 1, 1, 1).log_odds < overlap_term("a", "b", 2, 2, 2, 2).log_odds
     assert overlap_term("a", "b", 0, 5, 0, 5) is None and overlap_term("a", "b", 0, 0, 0, 0) is None
 
 

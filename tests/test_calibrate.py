@@ -80,7 +80,8 @@ def test_calibrate_finds_the_known_threshold_and_keeps_one_it_cannot_tell_apart(
     item = next(r for r in calibrate(fake_index(0.3), verdicts, 0.99, population=population, min_score=0.05)
                 if r.threshold_key == "item_match")
     assert 0.55 < item.proposed.threshold <= 0.6 and item.proposed.precision >= 0.99
-    assert item.current.precision < 0.8 and item.threshold_range[0] <= item.proposed.threshold <= item.threshold_range[1]
+    assert item.current.precision < 0.8
+    assert item.threshold_range[0] <= item.proposed.threshold <= item.threshold_range[1]
     assert "weighted by score band over the 3000 current findings" in item.basis
     # starting at 0.6 already: the verdicts support it, so it stays
     again = next(r for r in calibrate(fake_index(0.6), verdicts, 0.99, population=population, min_score=0.05)

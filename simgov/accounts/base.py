@@ -85,7 +85,8 @@ class AccountSignal(ABC):
         """For each record, the account ids this signal proposes (may include the account itself)."""
         return [set() for _ in records]
 
-    def candidate_pairs(self, session: "LinkSession", records: Iterable[AccountRecord], k: int) -> Iterator[tuple[str, str]]:
+    def candidate_pairs(self, session: "LinkSession", records: Iterable[AccountRecord],
+                        k: int) -> Iterator[tuple[str, str]]:
         """Candidate pairs over many accounts (for `rings`); by default from :meth:`candidates` in
         batches. Signals with a cheaper global join override it."""
         batch: list[AccountRecord] = []
