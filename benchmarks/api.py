@@ -45,7 +45,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 from simgov.config import Config  # noqa: E402
 from simgov.errors import IndexMismatch  # noqa: E402
-from simgov.index import SimIndex, read_manifest  # noqa: E402
+from simgov.generations import read_manifest  # noqa: E402
+from simgov.index import SimIndex  # noqa: E402
 from simgov.keys import KeyStore  # noqa: E402
 from simgov.schema import Item  # noqa: E402
 from simgov.signals import BuildContext  # noqa: E402

@@ -6,7 +6,6 @@ are replayed at open and whenever another process has written (so API workers st
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -21,6 +20,7 @@ from .accounts.index import AccountIndex
 from .banks import Banks
 from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
+from .generations import GENERATIONS, INDEX_FORMAT, MANIFEST, fsync_path, read_manifest, write_json_atomic
 from .matching.decision import Matcher, mutual_best, mutual_best_arrays, relation
 from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
@@ -28,42 +28,8 @@ from .schema import Item
 from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
 from .storage.items import ItemWrite, Store
 
-MANIFEST = "manifest.json"
-INDEX_FORMAT = 1
-GENERATIONS = "indexes"
 # Rebuild instead of appending once this share of indexed vectors belongs to replaced or deleted items.
 MAX_DEAD_SHARE = 0.25
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file's or a folder's entries to disk (a folder must be synced too for a new or
-    renamed file in it to survive a crash). `publish` syncs every file of a generation."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write, fsync, rename, fsync the folder: a reader sees the old file or the new one, never half."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fsync_path(path.parent)
-
-
-def read_manifest(folder: Path) -> dict | None:
-    path = folder / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SimgovError(f"cannot read {path}: {exc}") from None
 
 
 class _faiss_threads:

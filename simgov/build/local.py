@@ -29,7 +29,8 @@ from simgov.errors import ImageRejected
 from simgov.imageio import file_signature, resolve_inside
 from simgov.accounts.secret import identifier_secret, verify_or_record
 from simgov.errors import SimgovError
-from simgov.index import MAX_DEAD_SHARE, SimIndex, write_json_atomic
+from simgov.generations import write_json_atomic
+from simgov.index import MAX_DEAD_SHARE, SimIndex
 from simgov.pool import pool_workers, start_pool
 from simgov.schema import (Account, Item, RowProblem, duplicate_item, item_from_row, json_row, parse_accounts,
                            read_raw_rows)

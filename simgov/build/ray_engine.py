@@ -42,7 +42,8 @@ import numpy as np
 from simgov.config import Config
 from simgov.errors import SimgovError
 from simgov.schema import Item, Row, RowProblem, duplicate_item, item_from_row, json_rows
-from simgov.index import SimIndex, write_json_atomic
+from simgov.generations import write_json_atomic
+from simgov.index import SimIndex
 from simgov.signals import BuildContext, create_signals
 from simgov.storage.items import ItemWrite, problems_for_items
 from simgov.vectors import DenseIndex, dense_backend

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..generations import MANIFEST, read_manifest, write_json_atomic
 from ..records import Verdict
 from ..signals import signal_of_kind
 from . import thresholds
