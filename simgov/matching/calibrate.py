@@ -295,8 +295,6 @@ def calibrate(index: "SimIndex", verdicts: list[Verdict], precision: float, *, o
 
 def write_thresholds(index: "SimIndex", results: list[Calibration]) -> dict[str, float]:
     """Record the proposed thresholds in the index's configuration (its manifest), atomically."""
-    from ..index import MANIFEST, read_manifest, write_json_atomic
-
     new = {r.threshold_key: r.proposed.threshold for r in results if r.proposed is not None}
     if not new:
         return {}
