@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generator, Iterator
@@ -328,20 +329,77 @@ def parse_items(path: Path) -> Iterator[tuple[int, Item] | RowProblem]:
             yield row.line, item
 
 
-#: Identifier names that are also taken from the top level of an account row, so that a raw
-#: email or phone sent outside `identifiers` is hashed like the others and never stored as text.
-IDENTIFIER_FIELDS = frozenset({
-    "email", "phone", "device_id", "payout_account", "ip", "id_number", "iban", "tax_id", "ssn",
-    "date_of_birth", "bank_account",
-})
+#: Account fields stored as they are and shown to investigators: the contract's, and `country`, a
+#: profile field. Every other field of an account row is an identifier (hashed, never stored) or
+#: withheld (its name kept in `withheld_fields`, its value dropped).
+PUBLIC_ACCOUNT_FIELDS = frozenset({"account_id", "kind", "display_name", "handle", "bio", "avatar", "address",
+                                   "authorized_brands", "registered_at", "country"})
+#: A word in a field's name that makes it this identifier, so that `EMAIL`, `e-mail`, `contact.email`
+#: and `mobile` are hashed and compared with the other accounts' emails and phones.
+_IDENTIFIER_KINDS = {"email": "email", "mail": "email", "phone": "phone", "mobile": "phone", "tel": "phone",
+                     "telephone": "phone", "cell": "phone", "cellphone": "phone", "whatsapp": "phone", "fax": "phone",
+                     "msisdn": "phone"}
+#: Other words that make a field an identifier, kept under its own name (`paypal`, `bank`, `payout`,
+#: `tax_id`, `device_id`, `date_of_birth` ...).
+_IDENTIFIER_WORDS = frozenset({
+    "id", "iban", "bic", "swift", "bank", "payout", "paypal", "venmo", "wallet", "card", "routing", "sortcode",
+    "ssn", "passport", "tax", "vat", "national", "license", "licence", "dob", "birth", "birthday", "device", "imei",
+    "ip", "ipv4", "ipv6", "telegram", "wechat", "skype", "instagram", "facebook", "twitter", "tiktok"})
 MAX_IDENTIFIERS = 64
+MAX_IDENTIFIER_CHARS = 1000
+
+
+def _name_words(name: str) -> list[str]:
+    """`contactEmail`, `Contact-E-Mail`, `contact.email` -> ["contact", "email"] / ["contact", "e", "mail"]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", unicodedata.normalize("NFKC", name))
+    return [w for w in re.split(r"[^0-9a-z]+", spaced.lower()) if w]
+
+
+def identifier_name(field: str) -> str | None:
+    """The identifier a field holds, by its name (`mobile` -> `phone`), or None if it holds none."""
+    words = _name_words(field)
+    for word in words:
+        if word in _IDENTIFIER_KINDS:
+            return _IDENTIFIER_KINDS[word]
+    return "_".join(words) if any(w in _IDENTIFIER_WORDS for w in words) else None
+
+
+def _leaves(path: str, value: Any, depth: int = 1) -> Iterator[tuple[str, Any]]:
+    """(dotted path, scalar or list) of every leaf of a nested field."""
+    if isinstance(value, dict) and depth < MAX_JSON_DEPTH:
+        for key, inner in value.items():
+            yield from _leaves(f"{path}.{key}", inner, depth + 1)
+    else:
+        yield path, value
+
+
+def _add_identifier(ids: dict[str, str], name: str, value: Any) -> None:
+    """One more value of an identifier. A second, different value of a name is kept beside the first
+    (`email_2`), never in its place: no field, however spelt, can replace another's value."""
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        value = str(value)
+    if not isinstance(value, str):  # messages name the identifier, never its value (build_report.json)
+        raise ValueError(f"identifier {name}: value must be a string or a number")
+    if len(value) > MAX_IDENTIFIER_CHARS:
+        raise ValueError(f"identifier {name}: value longer than {MAX_IDENTIFIER_CHARS} characters")
+    if not value.strip():
+        return
+    same_name = [n for n in ids if n == name or (n.startswith(name + "_") and n[len(name) + 1:].isdigit())]
+    if any(ids[n] == value for n in same_name):
+        return
+    if len(ids) >= MAX_IDENTIFIERS:
+        raise ValueError(f"more than {MAX_IDENTIFIERS} identifiers")
+    ids[f"{name}_{len(same_name) + 1}" if same_name else name] = value
 
 
 class Account(BaseModel):
     """An account (merchant or creator) as received. Identifier values live only in this object:
-    what is stored is :meth:`safe_record` (identifier names, no values) and keyed hashes."""
+    what is stored is :meth:`safe_record` (public fields, identifier names, no values) and keyed
+    hashes."""
 
-    model_config = ConfigDict(extra="allow", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
 
     account_id: str
     kind: str | None = None
@@ -350,35 +408,57 @@ class Account(BaseModel):
     bio: str | None = None
     avatar: str | None = None
     address: str | None = None
+    country: str | None = None
     identifiers: dict[str, str] = Field(default_factory=dict)
     authorized_brands: list[str] = Field(default_factory=list)
     registered_at: str | None = None
+    withheld_fields: list[str] = Field(default_factory=list, description="fields that were neither public nor "
+                                                                         "identifiers: their values were dropped")
 
     @model_validator(mode="before")
     @classmethod
-    def _lift_identifiers(cls, data: Any) -> Any:
-        """Top-level identifier fields (`"email": …`) join `identifiers` (never kept as text)."""
+    def _sort_fields(cls, data: Any) -> Any:
+        """Public fields stay; `identifiers`, then every field whose name says it holds one (at any
+        depth: `contact.email`), become identifiers; the rest is withheld."""
         if not isinstance(data, dict):
             return data
-        loose = [k for k in data if isinstance(k, str) and k.strip().lower() in IDENTIFIER_FIELDS]
-        if not loose:
-            return data
-        data = dict(data)
-        ids = data.get("identifiers")
-        ids = dict(ids) if isinstance(ids, dict) else ({} if ids is None else ids)
-        for k in loose:
-            value = data.pop(k)
-            if isinstance(ids, dict):
-                ids.setdefault(k.strip().lower(), value)
-        data["identifiers"] = ids
-        return data
+        given = data.get("identifiers")
+        if given is not None and not isinstance(given, dict):
+            raise ValueError("identifiers: must be an object of name -> value")
+        ids: dict[str, str] = {}
+        for key, value in (given or {}).items():
+            raw = str(key).strip()
+            if not raw or len(raw) > 64 or any(ord(c) < 32 for c in raw):
+                raise ValueError("identifier names must be 1-64 printable characters")
+            _add_identifier(ids, identifier_name(raw) or "_".join(_name_words(raw)) or raw.lower(), value)
+        out: dict[str, Any] = {}
+        withheld: set[str] = set()
+        for key, value in data.items():
+            if key == "identifiers" or key == "withheld_fields":
+                continue
+            if key in PUBLIC_ACCOUNT_FIELDS:
+                out[key] = value
+                continue
+            for path, leaf in _leaves(str(key), value):
+                name = identifier_name(path)
+                if name is None:
+                    withheld.add(path[:200])
+                    continue
+                for one in leaf if isinstance(leaf, list) else [leaf]:
+                    if isinstance(one, (dict, list)):
+                        withheld.add(path[:200])
+                    else:
+                        _add_identifier(ids, name, one)
+        out["identifiers"] = ids
+        out["withheld_fields"] = sorted(withheld)[:MAX_IDENTIFIERS]
+        return out
 
     @field_validator("account_id")
     @classmethod
     def _id(cls, v: str) -> str:
         return _clean_id(v)
 
-    @field_validator("kind", "display_name", "handle", "avatar", "registered_at")
+    @field_validator("kind", "display_name", "handle", "avatar", "registered_at", "country")
     @classmethod
     def _short(cls, v: str | None) -> str | None:
         return None if v is None else _clean_text(v, MAX_TITLE_CHARS, "text field")
@@ -387,33 +467,6 @@ class Account(BaseModel):
     @classmethod
     def _long(cls, v: str | None) -> str | None:
         return None if v is None else _clean_text(v, MAX_TEXT_CHARS, "text field")
-
-    @field_validator("identifiers", mode="before")
-    @classmethod
-    def _identifiers(cls, v: Any) -> dict[str, str]:
-        # Messages name the identifier, never its value: they end up in build_report.json.
-        if v is None:
-            return {}
-        if not isinstance(v, dict):
-            raise ValueError("must be an object of name -> value")
-        if len(v) > MAX_IDENTIFIERS:
-            raise ValueError(f"more than {MAX_IDENTIFIERS} identifiers")
-        out: dict[str, str] = {}
-        for key, value in v.items():
-            name = str(key).strip().lower()
-            if not name or len(name) > 64 or any(ord(c) < 32 for c in name):
-                raise ValueError("identifier names must be 1-64 printable characters")
-            if value is None or isinstance(value, bool):
-                continue
-            if isinstance(value, (int, float)):
-                value = str(value)
-            if not isinstance(value, str):
-                raise ValueError(f"identifier {name}: value must be a string or a number")
-            if len(value) > 1000:
-                raise ValueError(f"identifier {name}: value longer than 1000 characters")
-            if value.strip():
-                out[name] = value
-        return out
 
     @field_validator("authorized_brands", mode="before")
     @classmethod
@@ -427,10 +480,12 @@ class Account(BaseModel):
         return v
 
     def safe_record(self) -> dict:
-        """The record as ingested for storage and display: identifier values dropped, their
-        names kept (`identifier_names`), extra fields kept."""
-        record = self.model_dump(mode="json", exclude_none=True, exclude={"identifiers"})
+        """The record as stored and shown: the public fields, the names of the identifiers
+        (`identifier_names`) and of the withheld fields, no value of either."""
+        record = self.model_dump(mode="json", exclude_none=True, exclude={"identifiers", "withheld_fields"})
         record["identifier_names"] = sorted(self.identifiers)
+        if self.withheld_fields:
+            record["withheld_fields"] = self.withheld_fields
         return record
 
 

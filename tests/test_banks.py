@@ -70,7 +70,9 @@ def test_pdq_bank_flags_uploads_and_honours_enable_switches(server):
     def flagged() -> list[dict]:
         response = client.put("/v1/items", json={"items": [upload]}, headers=ingest)
         assert response.status_code == 200, response.text
-        return response.json()["items"][0]["bank_hits"]
+        hits = client.get("/v1/items/mug-again", headers=admin).json()["bank_hits"]
+        assert response.json()["items"][0]["bank_hits"] == len(hits)  # the writer learns a count, no names
+        return hits
 
     hits = flagged()
     assert [(h["bank"], h["kind"]) for h in hits] == [("scam-pictures", "pdq")] and "(mug scam)" in hits[0]["detail"]
@@ -125,8 +127,10 @@ def test_title_and_identifier_entries_and_scan(server):
     items = [{"item_id": "watch-1", "seller_id": "seller-y", "title": "Replica designer watch AAA quality"},
              {"item_id": "watch-2", "seller_id": "seller-y", "title": "Stainless steel kitchen scale"},
              {"item_id": "barn-new", "seller_id": "seller-b", "title": "Garden gnome"}]
-    result = {r["item_id"]: r["bank_hits"] for r in client.put("/v1/items", json={"items": items},
+    counts = {r["item_id"]: r["bank_hits"] for r in client.put("/v1/items", json={"items": items},
                                                                 headers=ingest).json()["items"]}
+    result = {i: client.get(f"/v1/items/{i}", headers=admin).json()["bank_hits"] for i in counts}
+    assert counts == {i: len(hits) for i, hits in result.items()}
     assert [h["kind"] for h in result["watch-1"]] == ["title"] and result["watch-2"] == []
     assert [h["kind"] for h in result["barn-new"]] == ["identifier"]
     assert "seller seller-b's phone matches" in result["barn-new"][0]["detail"]

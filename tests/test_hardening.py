@@ -143,3 +143,30 @@ def test_pictures_that_cannot_decode_reduced_are_refused_past_the_unreduced_budg
     # a JPEG of the same size decodes reduced, at no more than twice the size asked for
     picture = decode_image(_jpeg(side + 1, side + 1), max_pixels=40_000_000, draft_size=512)
     assert 512 <= max(picture.size) < 1024
+
+
+def test_every_identifier_like_account_field_is_hashed_never_kept():
+    secrets = {"contact_email": "a@x.org", "paypal": "pay@x.org", "mobile": "+44 7700 900001",
+               "contact": {"email": "b@x.org", "phone": "+44 7700 900002", "city": "Leeds"},
+               "bank": "GB33BUKB20201555555555", "payout": "NL91ABNA0417164300", "e-mail": "c@x.org",
+               "taxNumber": "123-45-678", "notes": "call me on +44 7700 900003"}
+    account = Account.model_validate({"account_id": "acc-1", "display_name": "Shop", "country": "NL", **secrets})
+    assert account.identifiers == {
+        "email": "a@x.org", "paypal": "pay@x.org", "phone": "+44 7700 900001", "email_2": "b@x.org",
+        "phone_2": "+44 7700 900002", "bank": "GB33BUKB20201555555555", "payout": "NL91ABNA0417164300",
+        "email_3": "c@x.org", "tax_number": "123-45-678"}
+    record = json.dumps(account.safe_record())
+    for value in ("a@x.org", "pay@x.org", "900001", "b@x.org", "900002", "GB33", "NL91", "c@x.org", "45-678", "900003",
+                  "Leeds"):
+        assert value not in record, value
+    assert account.safe_record()["withheld_fields"] == ["contact.city", "notes"]
+    assert account.safe_record()["country"] == "NL" and account.safe_record()["display_name"] == "Shop"
+
+
+def test_names_differing_in_case_or_spelling_never_replace_each_other():
+    account = Account.model_validate({"account_id": "acc-2", "identifiers": {"email": "verified@x.org",
+                                                                             "EMAIL": "decoy@x.org"},
+                                      "Email": "decoy2@x.org", "e_mail": "verified@x.org"})
+    assert account.identifiers == {"email": "verified@x.org", "email_2": "decoy@x.org", "email_3": "decoy2@x.org"}
+    with pytest.raises(ValueError, match="identifier email: value must be a string"):
+        Account.model_validate({"account_id": "a", "identifiers": {"email": {"x": 1}}})

@@ -111,9 +111,9 @@ def test_counterfeit_confirmation_feeds_the_brand_bank(server):
     # a re-upload of the fake picture by anyone is flagged as it is written
     upload = {"item_id": "bag-again", "seller_id": "seller-q", "title": "Leather bag", "images": ["images/bag-2.jpg"]}
     result = client.put("/v1/items", json={"items": [upload]}, headers=ingest).json()["items"][0]
-    assert result["bank_hits"] and result["bank_hits"][0]["bank"] == "brand:Maison Ore"
-    assert "bits from PDQ entry" in result["bank_hits"][0]["detail"]
-    assert client.get("/v1/items/bag-again", headers=inv).json()["bank_hits"] == result["bank_hits"]
+    hits = client.get("/v1/items/bag-again", headers=inv).json()["bank_hits"]
+    assert result["bank_hits"] == len(hits) >= 1 and hits[0]["bank"] == "brand:Maison Ore"
+    assert "bits from PDQ entry" in hits[0]["detail"]
     # rejecting it later drops the suspect from the assessment, with a note
     client.post("/v1/verdicts", headers=inv, json={"kind": "counterfeit", "ids": ["bag-2", "bag-1"],
                                                    "decision": "rejected", "reason": "authorised outlet"})

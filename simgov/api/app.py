@@ -19,7 +19,7 @@ from simgov.index import SimIndex
 from simgov.keys import KeyStore
 
 from . import errors
-from .middleware import JsonCORSMiddleware, RequestMiddleware
+from .middleware import FailedAuthLimiter, JsonCORSMiddleware, RequestMiddleware
 from .ratelimit import RateLimiter
 from .routers import accounts, audit, banks, console, images, items, ops, search, verdicts
 
@@ -37,6 +37,12 @@ TIMEOUT_ENV = "SIMGOV_REQUEST_TIMEOUT_S"
 DEFAULT_TIMEOUT_S = 30.0
 #: Origins a browser may call the API from (comma-separated); none by default: CORS stays closed.
 CORS_ENV = "SIMGOV_CORS_ORIGINS"
+#: Writes (PUT, POST, PATCH, DELETE; not a search) one server process runs at once; more are answered
+#: 503 at once, with nothing applied.
+DEFAULT_MAX_CONCURRENT_WRITES = 2
+#: Per client address and server process: requests answered 401 a second, and the burst allowed
+#: above that, before the address is answered 429 (a client with a valid key never spends any).
+FAILED_AUTH_RATE, FAILED_AUTH_BURST = 1.0, 100
 
 DESCRIPTION = """Similarity lookups over a simgov index: items, their neighbours, search by text or picture,
 batch writes that are searchable and durable as soon as they are answered.
@@ -48,8 +54,11 @@ both and reads the audit trail and metrics. Errors are `{"error": {"code", "mess
 
 def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                rate_per_second: float = DEFAULT_RATE, rate_burst: int = DEFAULT_BURST, rate_shared: Path | None = None,
-               request_timeout_s: float = DEFAULT_TIMEOUT_S, cors_origins: list[str] | None = None) -> FastAPI:
-    """The app over the index in `index_dir`, which is opened when the server starts."""
+               request_timeout_s: float = DEFAULT_TIMEOUT_S, cors_origins: list[str] | None = None,
+               max_concurrent_writes: int = DEFAULT_MAX_CONCURRENT_WRITES, failed_auth_rate: float = FAILED_AUTH_RATE,
+               failed_auth_burst: int = FAILED_AUTH_BURST) -> FastAPI:
+    """The app over the index in `index_dir`, which is opened when the server starts.
+    `rate_per_second=0` turns off both rate limits: per key, and per address for failed key checks."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -64,14 +73,18 @@ def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MA
         finally:
             index.close()
 
+    # No trailing-slash redirects: Starlette builds their absolute URL from the Host header, so
+    # `/ui/assets` would send a browser to whatever host a request named.
     app = FastAPI(title="simgov", version="1", description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json", redirect_slashes=False)
     errors.install(app)
     app.state.limiter = RateLimiter(rate_per_second, rate_burst, rate_shared)
     if cors_origins:  # added first, so that RequestMiddleware (headers, limits) stays the outermost
         app.add_middleware(JsonCORSMiddleware, allow_origins=cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "X-Request-ID"], max_age=600)
-    app.add_middleware(RequestMiddleware, max_body_bytes=max_body_bytes, timeout_s=request_timeout_s)
+    failed_auth = FailedAuthLimiter(failed_auth_rate if rate_per_second else 0.0, failed_auth_burst)
+    app.add_middleware(RequestMiddleware, max_body_bytes=max_body_bytes, timeout_s=request_timeout_s,
+                       max_concurrent_writes=max_concurrent_writes, failed_auth=failed_auth)
     for module in (ops, items, images, search, accounts, audit, verdicts, banks, console):
         app.include_router(module.router)
     app.mount("/ui/assets", StaticFiles(directory=console.STATIC), name="assets")
@@ -80,10 +93,13 @@ def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MA
 
 
 def _with_limit_answers(spec: dict) -> dict:
-    """Document the answers every route can give: 503 past the time limit, 429 for keyed routes."""
-    for operations in spec["paths"].values():
-        for operation in operations.values():
-            extra = errors.responses(429, 503) if operation.get("security") else errors.responses(503)
+    """Document the answers every route can give: 503 past the time limit or (a write) when too many
+    writes run, 429 past a key's rate or an address's failed key checks, 408 for a write whose body
+    comes too slowly."""
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            write = method.upper() in ("PUT", "POST", "PATCH", "DELETE") and path != "/v1/search"
+            extra = errors.responses(*((408, 429, 503) if write else (429, 503)))
             for status, answer in extra.items():
                 operation["responses"].setdefault(str(status), {
                     "description": answer["description"],

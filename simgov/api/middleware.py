@@ -1,9 +1,10 @@
-"""One plain ASGI middleware for every request: body and time limits, request id, security headers,
-metrics, access log."""
+"""One plain ASGI middleware for every request: body and time limits, how many writes run at once,
+how many failed key checks an address may make, request id, security headers, metrics, access log."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import time
 import uuid
@@ -52,11 +53,51 @@ class JsonCORSMiddleware(CORSMiddleware):
         return error_json(400, "cors_refused", f"cross-origin request refused: {refused} not allowed", headers)
 
 
+class FailedAuthLimiter:
+    """A token bucket per client address, spent by every 401 answer: an address that keeps sending
+    missing or wrong keys is answered 429 for a while, whatever it sends, instead of being free to
+    try keys as fast as the server answers. Addresses with a full bucket are forgotten first."""
+
+    def __init__(self, rate: float, burst: int, max_addresses: int = 10_000):
+        self.rate, self.burst, self.max_addresses = rate, burst, max_addresses
+        self._buckets: dict[str, tuple[float, float]] = {}  # address -> (tokens, when counted)
+
+    def _tokens(self, address: str, now: float) -> float:
+        tokens, then = self._buckets.get(address, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - then) * self.rate)
+
+    def wait(self, address: str) -> float:
+        """0.0 when the address may be answered, else the seconds until it may."""
+        if self.rate == 0 or address not in self._buckets:
+            return 0.0
+        tokens = self._tokens(address, time.monotonic())
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
+    def failed(self, address: str) -> None:
+        if self.rate == 0:
+            return
+        now = time.monotonic()
+        if len(self._buckets) >= self.max_addresses and address not in self._buckets:
+            self._buckets = {a: b for a, b in self._buckets.items() if self._tokens(a, now) < self.burst}
+            if len(self._buckets) >= self.max_addresses:  # every one still counting: the oldest goes
+                self._buckets.pop(next(iter(self._buckets)))
+        self._buckets[address] = (self._tokens(address, now) - 1.0, now)
+
+
+def _is_write(scope: Scope) -> bool:
+    """A request that changes the index (a search posts a picture but only reads)."""
+    return scope["method"] in ("PUT", "POST", "PATCH", "DELETE") and scope["path"] != "/v1/search"
+
+
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int, timeout_s: float):
+    def __init__(self, app: ASGIApp, max_body_bytes: int, timeout_s: float, max_concurrent_writes: int,
+                 failed_auth: FailedAuthLimiter):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.timeout_s = timeout_s
+        self.max_concurrent_writes = max_concurrent_writes
+        self.writes = 0  # writes running in this process (one event loop: no lock needed)
+        self.failed_auth = failed_auth
 
     async def _within_time_limit(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The app's answer, or a 503 once the time limit passes without one. The late work runs on
@@ -118,11 +159,45 @@ class RequestMiddleware:
                     raise ApiError(413, "too_large", too_large)
             return message
 
+        address = (scope.get("client") or ("", 0))[0]
+        write = _is_write(scope)
         try:
             length = headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > limit:
+            refused_for = self.failed_auth.wait(address)
+            if refused_for:
+                await error_json(429, "rate_limited", "too many requests with a missing or invalid API key from this "
+                                 f"address; retry after {math.ceil(refused_for)} s",
+                                 headers={"retry-after": str(math.ceil(refused_for))})(scope, receive, send_with_headers)
+            elif length is not None and length.isdigit() and int(length) > limit:
                 await error_json(413, "too_large", too_large, headers={"connection": "close"})(
                     scope, receive, send_with_headers)
+            elif write and self.writes >= self.max_concurrent_writes:
+                await error_json(503, "busy", f"{self.writes} writes are already running, the most this server takes "
+                                 "at once; nothing of this request was applied, send it again shortly",
+                                 headers={"retry-after": "1"})(scope, receive, send_with_headers)
+            elif write:
+                # Its body must arrive within the time limit; its work then has none, so that its
+                # answer always says whether it was applied (a 503 said "may still finish").
+                deadline = time.monotonic() + self.timeout_s
+                body_done = False
+
+                async def receive_in_time() -> Message:
+                    nonlocal body_done
+                    if body_done:
+                        return await limited_receive()
+                    try:
+                        message = await asyncio.wait_for(limited_receive(), max(0.0, deadline - time.monotonic()))
+                        body_done = not message.get("more_body", False)
+                        return message
+                    except asyncio.TimeoutError:
+                        raise ApiError(408, "timeout", f"the request body did not arrive within {self.timeout_s:g} s; "
+                                       "nothing was applied", headers={"connection": "close"}) from None
+
+                self.writes += 1
+                try:
+                    await self.app(scope, receive_in_time, send_with_headers)
+                finally:
+                    self.writes -= 1
             else:
                 await self._within_time_limit(scope, limited_receive, send_with_headers)
         except Exception:
@@ -138,10 +213,12 @@ class RequestMiddleware:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]
             status = status or 500
+            if status == 401:
+                self.failed_auth.failed(address)
             metrics.REQUESTS.labels(method, route, str(status)).inc()
             metrics.LATENCY.labels(method, route).observe(elapsed)
             access_log.info("request", extra={
                 "request_id": request_id, "method": method, "path": scope["path"], "route": route,
                 "status": status, "ms": round(elapsed * 1000, 2), "key_id": scope.get(KEY_SCOPE),
-                "client": (scope.get("client") or ("", 0))[0],
+                "client": address,
             })

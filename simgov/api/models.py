@@ -134,8 +134,9 @@ class UpsertResult(BaseModel):
     item_id: str
     signals: list[str] = Field(description="signals computed for this item")
     problems: list[SignalProblem] = Field(description="signals that could not use (part of) the item, and why")
-    bank_hits: list["BankHit"] = Field(default_factory=list,
-                                       description="known-bad bank entries this item matched as it was written")
+    bank_hits: int = Field(0, ge=0, description="how many known-bad bank entries this item matched as it was "
+                                                "written; which ones (bank, entry, label) only investigators and "
+                                                "admins see: GET /v1/items/{item_id}")
 
 
 class UpsertResponse(BaseModel):

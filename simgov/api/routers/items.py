@@ -1,6 +1,7 @@
 """Items: read one, its neighbours, its counterfeit assessment, its duplicate group; write a batch; delete one."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,7 +14,7 @@ from simgov.verdicts import Verdicts
 from .. import detectors
 from ..deps import Index, Lookup, Writer
 from ..errors import ApiError, responses
-from ..models import (BankHit, DeleteResponse, ItemDetail, ItemGroupResponse, SignalProblem, SimilarResponse,
+from ..models import (DeleteResponse, ItemDetail, ItemGroupResponse, SignalProblem, SimilarResponse,
                       UpsertRequest, UpsertResponse, UpsertResult)
 
 router = APIRouter(prefix="/v1/items", tags=["items"], responses=responses(401, 403, 422))
@@ -84,13 +85,11 @@ def upsert(body: UpsertRequest, index: Index, _: Writer) -> UpsertResponse:
             raise ApiError(422, "validation_error", f"item {item.item_id!r} holds text that is not valid Unicode") from None
     writes = index.compute(list(latest.values()), BuildContext(data_roots=index.data_roots()))
     index.write(writes, live=True)  # also checks every item against the known-bad banks
-    hits: dict[str, list[BankHit]] = {}
-    for h in index.banks.hits(item_ids=list(latest)):
-        hits.setdefault(h.item_id, []).append(h)
+    hits = Counter(h.item_id for h in index.banks.hits(item_ids=list(latest)))  # a count: banks are admins' to name
     return UpsertResponse(upserted=len(writes), items=[
         UpsertResult(item_id=w.item.item_id, signals=list(w.blobs),
                      problems=[SignalProblem(signal=s, problem=p) for s, p in w.problems],
-                     bank_hits=hits.get(w.item.item_id, [])) for w in writes])
+                     bank_hits=hits[w.item.item_id]) for w in writes])
 
 
 @router.delete("/{item_id}", response_model=DeleteResponse, responses=responses(404))

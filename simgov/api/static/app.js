@@ -20,18 +20,26 @@
   let viewToken = 0;        // a newer view makes older responses stale
 
   // -- small DOM helpers ----------------------------------------------------------------------
+  // Direction overrides and other invisible characters in the data (U+202E makes "seller-\u202enimda"
+  // read "seller-admin") are written as a visible <U+202E> wherever text is shown.
+  const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+  const SHOWN_ATTRIBUTES = new Set(["title", "alt", "aria-label", "placeholder", "download"]);
+  function shown(value) {
+    return String(value).replace(INVISIBLE, (c) => `<U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}>`);
+  }
+
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [name, value] of Object.entries(attrs || {})) {
       if (value === undefined || value === null || value === false) continue;
       if (name === "class") node.className = value;
-      else if (name === "text") node.textContent = value;
+      else if (name === "text") node.textContent = shown(value);
       else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : String(value));
+      else node.setAttribute(name, value === true ? "" : SHOWN_ATTRIBUTES.has(name) ? shown(value) : String(value));
     }
     for (const child of children.flat()) {
       if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+      node.append(child instanceof Node ? child : document.createTextNode(shown(child)));
     }
     return node;
   }
@@ -40,7 +48,7 @@
   function svg(tag, attrs, ...children) {
     const node = document.createElementNS(svgNS, tag);
     for (const [name, value] of Object.entries(attrs || {})) {
-      if (name === "text") node.textContent = value;
+      if (name === "text") node.textContent = shown(value);
       else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
       else node.setAttribute(name, String(value));
     }
@@ -86,7 +94,7 @@
       if (response.status === 401) {
         sessionStorage.removeItem(KEY_STORE);
         showKeyState();
-        $("key-error").textContent = message;
+        $("key-error").textContent = shown(message);
         $("key-error").hidden = false;
       }
       throw new ApiError(response.status, code, message);
@@ -139,7 +147,7 @@
         bar.classList.add(v.decision);
         bar.dataset.verdict = v.decision;
         bar.dataset.verdictId = v.verdict_id;
-        state.textContent = verdictText(v);
+        state.textContent = shown(verdictText(v));
       } else state.textContent = "no verdict yet";
     };
     const reason = el("select", { "aria-label": "reason" }, el("option", { value: "", text: "reason…" }),
@@ -153,7 +161,7 @@
         show(await api("/v1/verdicts", { method: "POST", headers: { "Content-Type": "application/json" },
           body: JSON.stringify(body) }));
       } catch (err) {
-        state.textContent = `not saved: ${err.message}`;
+        state.textContent = shown(`not saved: ${err.message}`);
       }
     };
     bar.append(el("button", { type: "button", class: "confirm", onclick: decide("confirmed"), text: "Confirm" }),
@@ -179,7 +187,7 @@
 
   function setCase(title, data) {
     currentCase = data;
-    $("case-title").textContent = title;
+    $("case-title").textContent = shown(title);
     $("case-bar").hidden = false;
   }
 
