@@ -7,12 +7,11 @@ decoded, and any decoding failure is a `VideoRejected` with a one-line reason, n
 
 Sampling: one frame per `interval` seconds of presentation time (vPDQ's default is one a second),
 taking the first decoded frame at or after each sampling time, numbered by that time (sample k
-is the frame shown at k * interval). Decoding is the cost of video hashing, so the decoder is
-told to skip what a sampled frame does not need (the in-loop deblocking filter; frames no other
-frame refers to, when they fall between sampling times is not known in advance, so only where
-the stream marks them) and frames are scaled down by FFmpeg's scaler (area averaging) as they are
-converted to RGB. Both changes move a frame's PDQ hash by a few bits at most
-(tests/test_video_signal.py compares with the `vpdq` package's hashes).
+is the frame shown at k * interval; vPDQ takes every int(fps)-th frame instead, which drifts by a
+frame a second at 29.97 fps). Decoding is the cost of video hashing, so the decoder skips the
+in-loop deblocking filter and frames are scaled down by FFmpeg's scaler (area averaging) as they
+are converted to RGB. Frames no other frame refers to are still decoded: skipping them would
+sample a later frame than vPDQ does (a different picture across a cut).
 """
 from __future__ import annotations
 
@@ -107,7 +106,6 @@ def sample_frames(path: Path, *, interval: float, longest: int, max_bytes: int, 
         rate = float(stream.average_rate) if stream.average_rate else None
         info = VideoInfo(width, height, duration, rate, stream.codec_context.name)
         stream.codec_context.options = dict(DECODER_OPTIONS)
-        stream.codec_context.skip_frame = "NONREF"
     except VideoRejected:
         container.close()
         raise

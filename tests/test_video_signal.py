@@ -20,7 +20,7 @@ from simgov.config import Config, VideoLimits
 from simgov.signals.base import BuildContext
 from simgov.signals.video import MATCH_THRESHOLD, VideoSignal, fingerprint_video
 from simgov.signals.video_match import compare, read_videos
-from simgov.videoio import VideoRejected, sample_frames
+from simgov.videoio import sample_frames
 
 from conftest import SHARED, run_simgov
 
@@ -82,7 +82,8 @@ EDITS = {
     "banner": lambda frames: [banner(f) for f in frames],
     "trim": lambda frames: frames[len(frames) // 4: 3 * len(frames) // 4],
     "speed2x": lambda frames: frames[::2],
-    "half_size": lambda frames: [cv2.resize(f, (SIZE[0] // 2, SIZE[1] // 2), interpolation=cv2.INTER_AREA) for f in frames],
+    "half_size": lambda frames: [cv2.resize(f, (SIZE[0] // 2, SIZE[1] // 2), interpolation=cv2.INTER_AREA)
+                                 for f in frames],
 }
 
 LIMITS = VideoLimits()
@@ -239,3 +240,45 @@ def test_build_and_pairs_find_a_video_copy_across_sellers(videos, tmp_path):
     top = similar[0] if isinstance(similar, list) else similar["neighbours"][0]
     assert top["item_id"] == "a" and top["match"] and top["signals"]["video"] >= MATCH_THRESHOLD
     assert any("sampled seconds match, mirrored" in e for e in top["evidence"])
+
+
+def test_vpdq_file_format_is_read_whole_or_not_at_all():
+    from simgov.errors import BadInput
+    from simgov.vpdq_files import VpdqFrame, format_vpdq, parse_vpdq
+
+    frames = [VpdqFrame(0, 100, "ab" * 32, 0.0), VpdqFrame(25, 87, "0f" * 32, 1.0)]
+    text = format_vpdq(frames)
+    assert text.splitlines()[1] == f"25,87,{'0f' * 32},1.000"
+    assert parse_vpdq(text) == frames
+    with pytest.raises(BadInput, match=r"2 malformed vPDQ line\(s\): line 2: .*; line 3: quality 101"):
+        parse_vpdq(text.splitlines()[0] + "\n25,87,abc,1.0\n3,101," + "0" * 64 + ",2.0\n")
+    with pytest.raises(BadInput, match="no frame hash"):
+        parse_vpdq("# nothing\n\n")
+
+
+def test_vpdq_files_round_trip_with_the_vpdq_package(videos):
+    """Meta's vpdq package hashes a video; its hashes, written in its file format, read back
+    exactly; they match our own fingerprint of the same video and of its mirror image; and our
+    fingerprint exported as a vPDQ file matches vpdq's hashes frame by frame within PDQ's
+    near-copy distance."""
+    vpdq = pytest.importorskip("vpdq")
+    from simgov.signals.video_match import compare_videos, hamming
+    from simgov.vpdq_files import VpdqFrame, format_vpdq, parse_vpdq, video_from_vpdq, vpdq_from_video
+
+    theirs = [VpdqFrame(f.frame_number, f.quality, vpdq.hash_to_hex(f.hash), round(f.timestamp, 3))
+              for f in vpdq.computeHash(str(videos["original"]))]
+    assert [f.frame_number for f in theirs] == [k * FPS for k in range(8)]
+    text = format_vpdq(theirs)
+    assert parse_vpdq(text) == theirs and format_vpdq(parse_vpdq(text)) == text
+    bank = video_from_vpdq(parse_vpdq(text))
+    assert bank.hash_only and bank.interval == 1.0 and bank.samples == 8
+    for name in ("original", "mirror", "letterbox"):
+        found = compare_videos(fingerprint_video(videos[name], 0, LIMITS), bank)
+        assert found is not None and found.score >= MATCH_THRESHOLD, name
+    ours = vpdq_from_video(fingerprint_video(videos["original"], 0, LIMITS))
+    assert [f.frame_number for f in ours] == [f.frame_number for f in theirs]
+    distances = [int(hamming(np.frombuffer(bytes.fromhex(a.hash), np.uint8), np.frombuffer(bytes.fromhex(b.hash),
+                 np.uint8)[None, :])[0]) for a, b in zip(ours, theirs)]
+    assert max(distances) <= 31, distances
+    exported = video_from_vpdq(parse_vpdq(format_vpdq(ours)))
+    assert compare_videos(exported, bank).score == 1.0

@@ -44,9 +44,9 @@ from .video_match import (DUP_BITS, KEYPOINTS, MIN_MATCH_SECONDS, VOTE_BITS, Seg
 
 #: Video-only match decision: a pair whose video score reaches this shows the same video. See
 #: benchmarks/video_edits.py: held-out videos, eight edits, distinct videos for false matches.
-MATCH_THRESHOLD = 0.6
+MATCH_THRESHOLD = 0.5
 #: The video score's part in the item match starts here (below: no evidence either way).
-PART_FROM = 0.35
+PART_FROM = 0.3
 #: Its weight at MATCH_THRESHOLD and above: more than every other part can subtract (the bias
 #: -3.35, title 2 x -0.6, text 6 x -0.5, image 2 x -0.6: -8.75), so a video copy alone matches.
 PART_WEIGHT = 10.0
@@ -91,7 +91,8 @@ def fingerprint_video(path: Path, number: int, limits: VideoLimits) -> Video:
     if not segments:
         raise VideoRejected("no frame could be decoded")
     duration = info.duration if info.duration is not None else last_time
-    return Video(number, samples, info.width, info.height, limits.sample_interval, duration, segments)
+    return Video(number, samples, info.width, info.height, limits.sample_interval, duration, segments,
+                 info.frame_rate or 0.0)
 
 
 def describe_match(m: VideoMatch) -> str:
@@ -253,7 +254,8 @@ class VideoSignal(Signal):
             rows = np.broadcast_to(np.arange(len(codes))[:, None], ids.shape)[ok]
             items = ids[ok] >> SEGMENT_SHIFT
             if len(items):
-                votes = np.unique(np.stack([owner[rows], rows, items], axis=1), axis=0)  # a descriptor votes once per item
+                # a query descriptor votes once per item
+                votes = np.unique(np.stack([owner[rows], rows, items], axis=1), axis=0)
                 keys, counts = np.unique(votes[:, [0, 2]], axis=0, return_counts=True)
                 for (query, item), n in zip(keys.tolist(), counts.tolist()):
                     if n >= SEARCH_VOTES:

@@ -35,7 +35,7 @@ from functools import lru_cache
 import faiss
 import numpy as np
 
-from .image import (AGREE_HIGH, AGREE_LOW, MIN_INLIERS, MIN_PDQ_QUALITY, PDQ_NEAR, Picture, agreement,
+from .image import (AGREE_HIGH, AGREE_LOW, MIN_INLIERS, PDQ_NEAR, Picture, agreement,
                     pdq_copy_score, read_pictures, verify_features)
 
 #: ORB keypoints kept per segment (the picture signal keeps 160 of a picture; the first ones
@@ -65,7 +65,8 @@ MIN_MATCH_SECONDS = 2
 MAX_PAIRS, SHOWN_PAIRS = 400, 6
 
 VIDEO_HEAD = np.dtype([("video", "u1"), ("pad", "u1"), ("segments", "<u4"), ("samples", "<u4"),
-                       ("width", "<u2"), ("height", "<u2"), ("interval_ms", "<u2"), ("duration_ms", "<u4")])
+                       ("width", "<u2"), ("height", "<u2"), ("interval_ms", "<u2"), ("duration_ms", "<u4"),
+                       ("frame_rate_mhz", "<u4")])
 SEGMENT_HEAD = np.dtype([("start", "<u4"), ("length", "<u4"), ("nbytes", "<u4")])
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
@@ -93,6 +94,9 @@ class Video:
     interval: float  # seconds between samples
     duration: float  # seconds, as measured (0 when unknown)
     segments: list[Segment]
+    frame_rate: float = 0.0  # frames a second of the file (0 when unknown)
+    #: Made from PDQ hashes alone (a vPDQ file): one orientation, no thumbnails, no local features.
+    hash_only: bool = False
 
     @property
     def usable_seconds(self) -> float:
@@ -104,6 +108,7 @@ class Video:
         head["width"], head["height"] = min(self.width, 65535), min(self.height, 65535)
         head["interval_ms"] = round(self.interval * 1000)
         head["duration_ms"] = min(round(self.duration * 1000), 2**32 - 1)
+        head["frame_rate_mhz"] = min(round(self.frame_rate * 1000), 2**32 - 1)
         parts = [head.tobytes()]
         for seg in self.segments:
             body = seg.picture.to_bytes()
@@ -150,7 +155,8 @@ def read_videos(blob: bytes) -> list[Video]:
             segments.append(Segment(int(sh["start"]), int(sh["length"]), read_pictures(blob[offset:offset + n])[0]))
             offset += n
         out.append(Video(int(head["video"]), int(head["samples"]), int(head["width"]), int(head["height"]),
-                         int(head["interval_ms"]) / 1000.0, int(head["duration_ms"]) / 1000.0, segments))
+                         int(head["interval_ms"]) / 1000.0, int(head["duration_ms"]) / 1000.0, segments,
+                         int(head["frame_rate_mhz"]) / 1000.0))
     return out
 
 
@@ -201,6 +207,9 @@ class VideoMatch:
                           self.cropped)
 
 
+_INVERSE_ORIENTATION = (0, 3, 2, 1, 4, 5, 6, 7)
+
+
 def _photometric(agree: float) -> float:
     return min(1.0, max(0.0, (agree - AGREE_LOW) / (AGREE_HIGH - AGREE_LOW)))
 
@@ -221,11 +230,17 @@ def _oriented(thumb: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def _pdq_pairs(va: Video, vb: Video) -> list[FramePair]:
+    """Frame pairs by PDQ: va's eight orientations against vb's plain hashes (a video made of
+    hashes alone has one orientation: the other side turns, or nothing does)."""
+    if va.hash_only and not vb.hash_only:
+        return [FramePair(p.j, p.i, p.score, p.how, p.mirrored, _INVERSE_ORIENTATION[p.orientation], p.cropped)
+                for p in _pdq_pairs(vb, va)]
+    turns = 1 if va.hash_only else 8
     usable_a = [i for i, s in enumerate(va.segments) if s.picture.pdq_usable]
     usable_b = [j for j, s in enumerate(vb.segments) if s.picture.pdq_usable]
     if not usable_a or not usable_b:
         return []
-    pa = np.stack([va.segments[i].picture.pdq for i in usable_a])  # (na, 8, 32)
+    pa = np.stack([va.segments[i].picture.pdq[:turns] for i in usable_a])  # (na, turns, 32)
     pb = np.stack([vb.segments[j].picture.pdq[0] for j in usable_b])  # (nb, 32)
     dist = hamming(pa, pb)  # (na, 8, nb)
     orient = dist.argmin(axis=1)  # (na, nb)
@@ -239,8 +254,9 @@ def _pdq_pairs(va: Video, vb: Video) -> list[FramePair]:
                 break
             t = int(orient[row, col])
             sa, sb = va.segments[usable_a[row]].picture, vb.segments[usable_b[col]].picture
-            agree = agreement(_oriented(sa.thumb, t).astype(np.float32), sb.thumb.astype(np.float32))
-            score = float(pdq_copy_score(d)) * _photometric(agree)
+            score = float(pdq_copy_score(d))
+            if not (va.hash_only or vb.hash_only):  # simple frames have close hashes by chance: colours must agree
+                score *= _photometric(agreement(_oriented(sa.thumb, t).astype(np.float32), sb.thumb.astype(np.float32)))
             if score >= FRAME_MATCH:
                 out.append(FramePair(usable_a[row], usable_b[col], score, "pdq", t in (4, 5, 6, 7), t, False))
     return out
