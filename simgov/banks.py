@@ -2,13 +2,14 @@
 
 Every listing written to the index (a build, `PUT /v1/items`) is checked against the enabled
 entries of the enabled banks as it is stored, so a re-upload of known-bad content is flagged at
-once with the bank and the entry it matched. The thresholds are the signals' own: a picture
-matches a PDQ entry within the image signal's near-copy distance (`PDQ_NEAR`, 31 bits, also
-ThreatExchange's customary PDQ threshold) in any of its eight orientations, found with a FAISS
-binary index; a title matches when the item matcher would call the two titles a match on title
-and text evidence alone (the nearest entry counting as the listing's best match in the bank, as
-the best match in another seller's shop counts for two listings); an identifier matches when the
-seller's account holds the same keyed hash. Entries are kept in the store; the search structures
+once with the bank and the entry it matched. Each kind of entry is searched by the signal of that
+kind (`Signal.bank_kind`, `Signal.bank_index`), with the signals' own thresholds: a picture
+matches a PDQ entry within the image signal's near-copy distance (`pdq_near` in
+calibration.json, ThreatExchange's customary PDQ threshold) in any of its eight orientations; a
+title matches when the item matcher would call the two titles a match on their text evidence
+alone (the nearest entry counting as the listing's best match in the bank, as the best match in
+another seller's shop counts for two listings); an identifier matches when the seller's account
+holds the same keyed hash. Entries are kept in the store; the search structures
 are rebuilt in memory whenever the banks change (a counter in the store's meta table tells every
 process).
 """
@@ -19,19 +20,15 @@ import threading
 import time
 from typing import TYPE_CHECKING, Iterable
 
-import faiss
-import numpy as np
-
 from .accounts.profiling import keyed_hash
 from .accounts.secret import identifier_secret
-from .config import BinaryIndexConfig
 from .errors import BadInput, UnknownId
 from .records import Bank, BankEntry, BankHit
 from .signals import Query
-from .signals.image import PDQ_NEAR, pdq_copy_score, read_pictures
+from .signals.base import BankIndex
+from .signals.image import read_pictures
 from .storage.accounts import AccountStore
 from .storage.banks import BankTables
-from .vectors import BinaryIndex
 
 if TYPE_CHECKING:
     from .index import SimIndex
@@ -40,8 +37,6 @@ if TYPE_CHECKING:
 KINDS = ("pdq", "title", "identifier")
 NAME_RE = re.compile(r"^[\w][\w .:@+\-]{0,99}$")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
-TITLE_CANDIDATES = 5
-PDQ_NEIGHBOURS = 4
 MAX_LABEL = 500
 
 
@@ -61,29 +56,25 @@ def normalise_pdq(text: str) -> str:
 
 
 class _Matchers:
-    """The enabled entries of enabled banks, ready to search (one snapshot per banks version)."""
+    """The enabled entries of enabled banks, ready to search (one snapshot per banks version): each
+    signal's bank index over the entries of its kind, and the blobs of the entries that the item
+    matcher judges (titles, as a listing with that title)."""
 
     def __init__(self, index: "SimIndex", entries: list[BankEntry]):
         self.entries = {e.entry_id: e for e in entries}
-        pdq = [e for e in entries if e.kind == "pdq"]
-        self.pdq = None
-        if pdq:
-            self.pdq = BinaryIndex.create(256, len(pdq), BinaryIndexConfig(kind="flat"))
-            codes = np.stack([np.frombuffer(bytes.fromhex(e.value), dtype=np.uint8) for e in pdq])
-            self.pdq.add(np.array([e.entry_id for e in pdq], dtype=np.int64), codes)
         self.identifiers = {e.value: e for e in entries if e.kind == "identifier"}
-        titles = [e for e in entries if e.kind == "title"] if {"title", "text"} <= set(index.signals) else []
-        self.title_ids: list[int] = []
-        self.title_index = None
-        self.title_blobs: dict[int, dict[str, bytes]] = {}
-        if titles:
-            for e in titles:
-                self.title_blobs[e.entry_id] = {n: index.signals[n].compute_query(Query(text=e.value))
-                                                for n in ("title", "text")}
-            vectors = np.stack([np.frombuffer(self.title_blobs[e.entry_id]["title"], dtype=np.float32) for e in titles])
-            self.title_index = faiss.IndexFlatIP(vectors.shape[1])
-            self.title_index.add(vectors)
-            self.title_ids = [e.entry_id for e in titles]
+        self.indexes: dict[str, BankIndex] = {}
+        self.entry_blobs: dict[int, dict[str, bytes]] = {}
+        for name, signal in index.signals.items():
+            own = [e for e in entries if signal.bank_kind and e.kind == signal.bank_kind]
+            found = signal.bank_index([(e.entry_id, e.value) for e in own]) if own else None
+            if found is None:
+                continue
+            self.indexes[name] = found
+            if found.judged_by_matcher:
+                for e in own:
+                    self.entry_blobs[e.entry_id] = {n: b for n, s in index.signals.items()
+                                                    if (b := s.compute_query(Query(text=e.value))) is not None}
 
     @property
     def empty(self) -> bool:
@@ -183,30 +174,22 @@ class Banks:
                 hits[entry_id] = BankHit(item_id=item_id, bank=e.bank, entry_id=entry_id, kind=e.kind,
                                          detail=detail + label, score=round(score, 4), at=now)
 
-        if m.pdq is not None and "image" in blobs:
-            for pic in read_pictures(blobs["image"]):
-                if not pic.pdq_usable:
+        for name, bank_index in m.indexes.items():
+            if name not in blobs:
+                continue
+            for rank, found in enumerate(bank_index.search(blobs[name])):
+                entry = m.entries[found.entry_id]
+                if not bank_index.judged_by_matcher:
+                    hit(found.entry_id, f"{found.detail} of bank {entry.bank}", found.score)
                     continue
-                dist, ids = m.pdq.search(np.ascontiguousarray(pic.pdq), PDQ_NEIGHBOURS)
-                for d, entry_id in zip(dist.ravel().tolist(), ids.ravel().tolist()):
-                    if entry_id >= 0 and d <= PDQ_NEAR:
-                        hit(entry_id, f"picture {pic.image + 1} is {d} bits from PDQ entry {entry_id} of bank "
-                                      f"{m.entries[entry_id].bank}", float(pdq_copy_score(d)))
-        if m.title_index is not None and "title" in blobs and "text" in blobs:
-            query = np.frombuffer(blobs["title"], dtype=np.float32)[None, :]
-            _, rows = m.title_index.search(query, min(TITLE_CANDIDATES, len(m.title_ids)))
-            for rank, row in enumerate(rows[0].tolist()):
-                if row < 0:
-                    continue
-                entry_id = m.title_ids[row]
-                theirs = m.title_blobs[entry_id]
-                scores = self.index.signal_scores({n: blobs[n] for n in ("title", "text")}, theirs)
+                theirs = m.entry_blobs[found.entry_id]
+                scores = self.index.signal_scores({n: blobs[n] for n in theirs if n in blobs}, theirs)
                 # the listing's nearest entry is judged as a listing's best match in another shop is
                 decision = self.index.matcher.decide(scores, mutual_best=rank == 0)
                 if decision.match:
-                    hit(entry_id, f"title matches title entry {entry_id} of bank {m.entries[entry_id].bank} "
-                                  f"(title {scores.get('title', 0):.2f}, text {scores.get('text', 0):.2f})",
-                        decision.score)
+                    said = ", ".join(f"{n} {s:.2f}" for n, s in scores.items())
+                    hit(found.entry_id, f"{entry.kind} matches {entry.kind} entry {found.entry_id} of bank "
+                                        f"{entry.bank} ({said})", decision.score)
         if m.identifiers:
             for digest, name in AccountStore(self.store).identifier_hashes(seller_id):
                 e = m.identifiers.get(digest)

@@ -215,12 +215,12 @@ def test_signals_give_their_bank_index_and_contradictions(tmp_path):
     blob_a, blob_b = (o.blob for o in image.compute(items, BuildContext(data_roots=[tmp_path])))
     pdq_a = bytes(next(p for p in read_pictures(blob_a) if p.pdq_usable).pdq[0]).hex()
     bank = image.bank_index([(7, pdq_a), (8, "0" * 64)])
-    [hit] = bank.search(blob_a, 4)
+    [hit] = bank.search(blob_a)
     assert (hit.entry_id, hit.score) == (7, 1.0) and hit.detail == "picture 1 is 0 bits from PDQ entry 7"
-    assert bank.search(blob_b, 4) == []
+    assert bank.search(blob_b) == []
 
     titles = title.bank_index([(1, "Acme TrailRunner 5 running shoe"), (2, "Iris ceramic coffee mug 350ml")])
-    ranked = titles.search(title.compute_query(Query(text="Acme TrailRunner 5 running shoe")), 5)
+    ranked = titles.search(title.compute_query(Query(text="Acme TrailRunner 5 running shoe")))
     assert [m.entry_id for m in ranked] == [1, 2] and ranked[0].score == pytest.approx(1.0, abs=1e-5)
 
     sony_46 = text.compute_query(Query(text="Sony KDL-46V3000 46in LCD TV"))

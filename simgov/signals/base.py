@@ -60,10 +60,14 @@ class BankMatch:
 class BankIndex(ABC):
     """Bank entries of one kind (`Signal.bank_kind`) made searchable with an item's blob."""
 
+    #: False: what `search` finds is a match (a picture within the near-copy distance). True: it
+    #: finds the nearest entries, best first, and the item matcher decides on every signal of the
+    #: entry (a title entry is judged as a listing is).
+    judged_by_matcher: ClassVar[bool] = False
+
     @abstractmethod
-    def search(self, blob: bytes, k: int) -> list[BankMatch]:
-        """Entries this blob matches (or, for entries that are judged with every signal, such as
-        titles, its nearest entries best first), at most `k` per picture or query."""
+    def search(self, blob: bytes) -> list[BankMatch]:
+        """The entries this blob matches (or its nearest entries, see `judged_by_matcher`)."""
 
 
 class Signal(ABC):

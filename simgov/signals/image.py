@@ -680,17 +680,19 @@ class PdqBankIndex(BankIndex):
     """PDQ entries of the picture banks in a flat FAISS binary index: a picture matches an entry
     within the near-copy distance (`pdq_near`) in any of its eight orientations."""
 
+    NEIGHBOURS = 4  # nearest entries looked at per picture
+
     def __init__(self, entries: list[tuple[int, str]]):
         self.index = BinaryIndex.create(PDQ_BITS, len(entries), BinaryIndexConfig(kind="flat"))
         codes = np.stack([np.frombuffer(bytes.fromhex(value), dtype=np.uint8) for _, value in entries])
         self.index.add(np.array([entry_id for entry_id, _ in entries], dtype=np.int64), codes)
 
-    def search(self, blob: bytes, k: int) -> list[BankMatch]:
+    def search(self, blob: bytes) -> list[BankMatch]:
         found = []
         for pic in read_pictures(blob):
             if not pic.pdq_usable:
                 continue
-            dist, ids = self.index.search(np.ascontiguousarray(pic.pdq), k)
+            dist, ids = self.index.search(np.ascontiguousarray(pic.pdq), self.NEIGHBOURS)
             for d, entry_id in zip(dist.ravel().tolist(), ids.ravel().tolist()):
                 if entry_id >= 0 and d <= PDQ_NEAR:
                     found.append(BankMatch(entry_id, float(pdq_copy_score(d)),

@@ -30,14 +30,18 @@ class TitleBankIndex(BankIndex):
     nearest entries of a listing's title, best first; whether one matches is the item matcher's
     decision on every signal of the entry's text (`simgov.banks`)."""
 
+    judged_by_matcher = True
+    NEIGHBOURS = 5  # nearest entries judged per listing
+
     def __init__(self, entries: list[tuple[int, bytes]]):
         self.entry_ids = [entry_id for entry_id, _ in entries]
         vectors = np.stack([np.frombuffer(blob, dtype=np.float32) for _, blob in entries])
         self.index = faiss.IndexFlatIP(vectors.shape[1])
         self.index.add(vectors)
 
-    def search(self, blob: bytes, k: int) -> list[BankMatch]:
-        sims, rows = self.index.search(np.frombuffer(blob, dtype=np.float32)[None, :], min(k, len(self.entry_ids)))
+    def search(self, blob: bytes) -> list[BankMatch]:
+        query = np.frombuffer(blob, dtype=np.float32)[None, :]
+        sims, rows = self.index.search(query, min(self.NEIGHBOURS, len(self.entry_ids)))
         return [BankMatch(self.entry_ids[row], float(sim), "") for sim, row in zip(sims[0].tolist(), rows[0].tolist())
                 if row >= 0]
 
