@@ -1,7 +1,10 @@
-"""Settings of an index: defaults, an optional user file, and what the manifest recorded.
+"""Settings of an index: defaults, an optional user file, and what the manifest recorded; and the
+process environment.
 
 One pydantic model so that every knob has a type, a default and a place; the effective config
 is written into the manifest at build time so that later commands run with the same settings.
+Every ``SIMGOV_*`` environment variable is named and read here and nowhere else (the section
+"Environment" below); other modules import the names and readers from here.
 """
 from __future__ import annotations
 
@@ -11,6 +14,43 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# ---------------------------------------------------------------------------------------- Environment
+#: The index folder of `simgov serve` and its workers, and the default --index of the commands that take one.
+INDEX_ENV = "SIMGOV_INDEX"
+#: Where distilled title models are kept (default $XDG_CACHE_HOME/simgov, else ~/.cache/simgov).
+CACHE_ENV = "SIMGOV_CACHE"
+#: The key of the keyed hashes of account identifiers (else identifier_secret_file, else INDEX/secret.key).
+IDENTIFIER_SECRET_ENV = "SIMGOV_IDENTIFIER_SECRET"
+#: Override the index's dense_backend (faiss or milvus) and milvus_uri.
+BACKEND_ENV, MILVUS_URI_ENV = "SIMGOV_DENSE_BACKEND", "SIMGOV_MILVUS_URI"
+#: The Milvus token, never written into a settings file.
+MILVUS_TOKEN_ENV = "SIMGOV_MILVUS_TOKEN"
+#: The API server's limits (simgov/api/app.py holds their defaults).
+MAX_BODY_ENV = "SIMGOV_MAX_BODY_BYTES"
+RATE_ENV, BURST_ENV = "SIMGOV_RATE_PER_SECOND", "SIMGOV_RATE_BURST"
+#: The SQLite file the workers of `simgov serve --workers N` share their rate-limit buckets in.
+RATE_SHARED_ENV = "SIMGOV_RATE_SHARED"
+TIMEOUT_ENV = "SIMGOV_REQUEST_TIMEOUT_S"
+#: Comma-separated origins a browser may call the API from.
+CORS_ENV = "SIMGOV_CORS_ORIGINS"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """A ``SIMGOV_*`` variable's value; `default` when it is unset or empty."""
+    return os.environ.get(name) or default
+
+
+def env_path(name: str) -> Path | None:
+    """A ``SIMGOV_*`` variable naming a file or folder; None when it is unset or empty."""
+    value = env(name)
+    return Path(value) if value else None
+
+
+def index_folder_from_env() -> Path | None:
+    """$SIMGOV_INDEX, or None."""
+    return env_path(INDEX_ENV)
+
 
 
 def bundled_text_model() -> Path:
