@@ -37,6 +37,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import aiohttp  # noqa: E402
+import faiss  # noqa: E402
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
@@ -271,7 +272,6 @@ def run(folder: Path, args) -> int:
             server.wait()
 
     # In-process, same lookups, server stopped: the library call and the FAISS searches under it.
-    import faiss
 
     faiss.omp_set_num_threads(1)  # as in the server
     index = SimIndex.open(folder)

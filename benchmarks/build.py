@@ -10,20 +10,23 @@ linearly to `n` (it is linear: the encoder dominates).
 """
 from __future__ import annotations
 
+import cProfile
 import json
+import pstats
+import shutil
 import sqlite3
 import sys
 from pathlib import Path
 
 from benchmarks.common import PYTHON, load_info, parser, peak_rss_mib, report, run_sampled, size, timer, write_items
+from simgov.build.local import build
+from simgov.config import Config
 
 CLI = [PYTHON, "-c", "import sys; from simgov.cli import main; sys.exit(main())"]
 
 
 def run_build(items: Path, index: Path, engine: str, work: Path) -> tuple[dict, dict]:
     """(run_sampled's figures, build report) of a fresh `simgov build` in a child process."""
-    import shutil
-
     shutil.rmtree(index, ignore_errors=True)
     config = work / f"config-{engine}.json"
     config.write_text(json.dumps({"text_model": {"engine": engine}}))
@@ -42,13 +45,6 @@ def phases(index: Path) -> str:
 
 
 def profile_build(items: Path, index: Path, engine: str) -> None:
-    import cProfile
-    import pstats
-    import shutil
-
-    from simgov.build.local import build
-    from simgov.config import Config
-
     shutil.rmtree(index, ignore_errors=True)
     prof = cProfile.Profile()
     with timer() as t:

@@ -18,16 +18,20 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pdqhash
+from PIL import Image, ImageDraw, ImageFilter
 
 from benchmarks.common import load_info, parser, report, size, timer
+from simgov.config import Config
+from simgov.schema import Item
+from simgov.signals import BuildContext
+from simgov.signals.image import ImageSignal
 
 SIDE = 800
 
 
 def make_photos(folder: Path, n: int) -> list[Path]:
     """Photo-like JPEGs: smooth light, textured blobs, fine noise (PDQ and ORB have work to do)."""
-    from PIL import Image, ImageDraw, ImageFilter
-
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(n):
@@ -54,27 +58,18 @@ def make_photos(folder: Path, n: int) -> list[Path]:
 
 
 def plain_pdq(paths: list[Path]) -> None:
-    import pdqhash
-    from PIL import Image
-
     for p in paths:
         with Image.open(p) as im:
             pdqhash.compute(np.asarray(im.convert("RGB")))
 
 
 def _signal():
-    from simgov.config import Config
-    from simgov.signals.image import ImageSignal
-
     return ImageSignal(Config())
 
 
 def compute_chunk(args) -> int:
     """Worker: the image signal's compute over items with one picture each."""
     root, names = args
-    from simgov.schema import Item
-    from simgov.signals import BuildContext
-
     items = [Item.model_validate({"item_id": name, "title": "x", "seller_id": "s", "images": [name]}) for name in names]
     outs = _signal().compute(items, BuildContext(data_roots=[Path(root)]))
     return sum(o.blob is not None for o in outs)

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import random
 
+import faiss
 import numpy as np
 
 from benchmarks.common import built_index, load_info, parser, report, size, timer
+from simgov.index import SimIndex, _faiss_threads
+from simgov.vectors import DenseIndex
 
 
 def percentile(values, q):
@@ -24,8 +27,6 @@ def percentile(values, q):
 def measure(args, index, picks, vectors, fetch, n, label) -> None:
     """p50/p99 of SimIndex.similar and of the FAISS title search alone (single-threaded, as
     lookups run it), interleaved so that load changes hit both alike."""
-    from simgov.index import _faiss_threads
-
     title = index.signals["title"]
     for _ in range(2):  # warm up both paths (page cache, lazy loads)
         index.similar(picks[0][1], k=10)
@@ -54,10 +55,6 @@ def main() -> int:
     index_dir = built_index(args.work, n)
     print(f"index of {n:,} items: {index_dir}; {load_info()}", flush=True)
 
-    import faiss
-
-    from simgov.index import SimIndex
-
     index = SimIndex.open(index_dir)
     title = index.signals["title"]
     rng = random.Random(5)
@@ -72,8 +69,6 @@ def main() -> int:
     if title.index.kind == "flat":
         # the same lookups with an HNSW title index over the same vectors (what `auto` picks
         # above dense_index.flat_max, e.g. at 1M items), and its recall@10 against the flat one
-        from simgov.vectors import DenseIndex
-
         flat = title.index
         inner = faiss.downcast_index(flat.index.index)
         ids = faiss.vector_to_array(flat.index.id_map).astype(np.int64)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.common import built_index, load_info, parser, peak_rss_mib, report, size, timer
+from simgov.index import SimIndex
 
 
 def main() -> int:
@@ -20,8 +21,6 @@ def main() -> int:
     n = size(args)
     index_dir = built_index(args.work, n)
     print(f"index of {n:,} items: {index_dir}; {load_info()}", flush=True)
-
-    from simgov.index import SimIndex
 
     index = SimIndex.open(index_dir)
     k = index.config.search.pairs_k

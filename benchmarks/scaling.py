@@ -13,12 +13,21 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+from simgov.build import ray_engine
+from simgov.build.local import build as local_build
+from simgov.config import Config, DenseIndexConfig
+from simgov.index import SimIndex
+from simgov.vectors import BACKEND_ENV, MILVUS_URI_ENV, DenseIndex
+from simgov.vectors import milvus as milvus_store
+from simgov.vectors.milvus import MilvusDenseIndex
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -30,8 +39,6 @@ def file_bytes(path: Path) -> int:
 
 def store_blob_bytes(index_dir: Path) -> dict:
     """Average stored blob bytes per item that has the signal, and the share of items that have it."""
-    import sqlite3
-
     with sqlite3.connect(index_dir / "store.sqlite") as db:
         items = db.execute("SELECT COUNT(*) FROM items WHERE deleted=0").fetchone()[0]
         out = {"items": items}
@@ -61,9 +68,6 @@ def catalogue_vectors(n: int, dim: int = 384, families: int | None = None, seed:
 
 def dense_index_bytes(x: np.ndarray, work: Path) -> dict:
     """Bytes per vector of each FAISS dense index type, measured on files."""
-    from simgov.config import DenseIndexConfig
-    from simgov.vectors import DenseIndex
-
     out = {}
     n, dim = x.shape
     ids = np.arange(1, n + 1)
@@ -94,9 +98,6 @@ def dense_index_bytes(x: np.ndarray, work: Path) -> dict:
 def recall(x: np.ndarray, queries: int = 500) -> dict:
     """IVF-PQ (trained on a sample, default settings) recall@10 against exact search: from the
     codes alone, and after simgov's exact rescoring of `ivf_refine` x 10 candidates."""
-    from simgov.config import DenseIndexConfig
-    from simgov.vectors import DenseIndex
-
     n, dim = x.shape
     cfg = DenseIndexConfig(kind="ivfpq")
     exact = DenseIndex.create(dim, n, DenseIndexConfig(kind="flat"))
@@ -122,8 +123,6 @@ def recall(x: np.ndarray, queries: int = 500) -> dict:
 
 
 def real_vectors(index_dir: Path) -> np.ndarray:
-    import sqlite3
-
     with sqlite3.connect(index_dir / "store.sqlite") as db:
         blobs = [b for (b,) in db.execute("SELECT blob FROM features WHERE signal='title' ORDER BY vec_id")]
     return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
@@ -145,11 +144,6 @@ def query_latency(x: np.ndarray, work: Path, k: int = 20, milvus_vectors: int = 
     """Search by vector, one query at a time (what similar does), k=20 (candidates_per_signal).
     Milvus Lite (milvus-lite 3 is a Python implementation serving gRPC in-process) on the first
     `milvus_vectors` vectors, FAISS on those and on all of them."""
-    from simgov.vectors import milvus as milvus_store
-    from simgov.config import Config, DenseIndexConfig
-    from simgov.vectors.milvus import MilvusDenseIndex
-    from simgov.vectors import DenseIndex
-
     n, dim = x.shape
     q = x[np.random.default_rng(2).choice(n, 300, replace=False)]
     out = {"vectors": n}
@@ -178,10 +172,6 @@ def query_latency(x: np.ndarray, work: Path, k: int = 20, milvus_vectors: int = 
 
 def similar_latency(index_dir: Path, work: Path) -> dict:
     """End-to-end `similar` (all signals, scoring and evidence) with each dense backend."""
-    from simgov.vectors import milvus as milvus_store
-    from simgov.index import SimIndex
-    from simgov.vectors import BACKEND_ENV, MILVUS_URI_ENV
-
     out = {}
     for backend in ("faiss", "milvus"):
         os.environ[BACKEND_ENV] = backend
@@ -205,9 +195,6 @@ def similar_latency(index_dir: Path, work: Path) -> dict:
 
 
 def builds(items: Path, work: Path) -> dict:
-    from simgov.build import ray_engine
-    from simgov.build.local import build as local_build
-
     out = {}
     shutil.rmtree(work / "local", ignore_errors=True)
     t = time.perf_counter()
@@ -256,8 +243,6 @@ def main() -> int:
     save("dense_query_latency", query_latency(x, vec_dir))
     similar_dir = args.work / "local"
     if args.similar_items:
-        from simgov.build.local import build as local_build
-
         subset = args.work / "similar-items.jsonl"
         with open(args.items, encoding="utf-8") as fh, open(subset, "w", encoding="utf-8") as out:
             out.writelines(line for _, line in zip(range(args.similar_items), fh))

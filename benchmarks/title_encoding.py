@@ -15,6 +15,8 @@ import time
 import numpy as np
 
 from benchmarks.common import load_info, parser, report, size, synthetic_titles, timer
+from simgov.config import bundled_text_model
+from simgov.encoders import ExactEncoder, StaticEncoder, StaticModel
 
 
 def onnx_encoders(model_dir, work):
@@ -71,9 +73,6 @@ def main() -> int:
     sample = titles[:sample_n]
     print(f"{n:,} synthetic titles (mean {np.mean([len(t) for t in titles]):.0f} chars); exact model on {sample_n:,}; "
           f"{load_info()}", flush=True)
-
-    from simgov.config import bundled_text_model
-    from simgov.encoders import ExactEncoder, StaticEncoder, StaticModel
 
     source = bundled_text_model()
     exact = ExactEncoder(source)

@@ -31,6 +31,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import faiss
+import numpy as np
+from PIL import Image, ImageDraw
+from safetensors.numpy import save_file
+from tokenizers import Tokenizer
+
+from simgov.build.local import build
+from simgov.config import Config, bundled_text_model
+from simgov.encoders import STATIC_CONFIG, STATIC_TOKENIZER, STATIC_WEIGHTS
+from simgov.index import SimIndex
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -39,8 +50,6 @@ WORDS = ["steel", "bottle", "leather", "bag", "lamp", "wool", "hat", "mug", "sho
 
 
 def draw(seed: int, size: int = 160):
-    from PIL import Image, ImageDraw
-
     rng = random.Random(seed)
     img = Image.new("RGB", (size, size), tuple(rng.randrange(150, 256) for _ in range(3)))
     d = ImageDraw.Draw(img)
@@ -73,13 +82,6 @@ def make_catalogue(folder: Path, rows: int, name: str = "items.jsonl") -> Path:
 
 def make_static_model(folder: Path, dims: int = 32) -> Path:
     """A static title model: the bundled tokenizer and a seeded random row per token."""
-    import numpy as np
-    from safetensors.numpy import save_file
-    from tokenizers import Tokenizer
-
-    from simgov.config import bundled_text_model
-    from simgov.encoders import STATIC_CONFIG, STATIC_TOKENIZER, STATIC_WEIGHTS
-
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = bundled_text_model() / "tokenizer.json"
     vocab = Tokenizer.from_file(str(tokenizer)).get_vocab_size()
@@ -93,8 +95,6 @@ def make_static_model(folder: Path, dims: int = 32) -> Path:
 def snapshot(index_dir: Path) -> dict:
     """Items as stored, every neighbour pair of the self-join and a few items' `similar` lists
     (scores to 5 places, ties ordered by id)."""
-    from simgov.index import SimIndex
-
     index = SimIndex.open(index_dir)
     try:
         rows = index.store.connection().execute(
@@ -126,8 +126,6 @@ def forked_build(items: Path, index_dir: Path, config, kill_after: float | None,
     """Build in a forked child; with `kill_after`, SIGKILL it then, or, with `kill_at_rows`, as soon
     as that many rows are committed. True if it finished first. With `commits`, let it finish and
     append when its first batch and its `rows`-th row were committed."""
-    from simgov.build.local import build
-
     pid = os.fork()
     if pid == 0:  # the child: build, and leave without running the parent's exit handlers
         code = 1
@@ -160,11 +158,6 @@ def forked_build(items: Path, index_dir: Path, config, kill_after: float | None,
 
 
 def run(trials: int, seed: int, rows: int, work: Path) -> dict:
-    import faiss
-
-    from simgov.build.local import build
-    from simgov.config import Config
-
     faiss.omp_set_num_threads(1)
     items = make_catalogue(work / "data", rows)
     config = Config.model_validate({"build_batch_size": 4, "text_model": {

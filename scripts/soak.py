@@ -33,6 +33,8 @@ import httpx
 
 from scripts.kill_build import draw, make_catalogue
 from simgov.build.local import build
+from simgov.keys import KeyStore
+from simgov.storage.items import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SIMGOV = str(Path(sys.executable).with_name("simgov"))
@@ -142,9 +144,6 @@ def make_index(work: Path) -> Path:
 
 
 def soak(index: Path, seconds: float, clients: int, workers: int) -> dict:
-    from simgov.keys import KeyStore
-    from simgov.storage.items import Store
-
     with sqlite3.connect(index / "store.sqlite") as db:
         item_ids = [r[0] for r in db.execute("SELECT item_id FROM items WHERE deleted=0 ORDER BY item_id")]
     store = Store(index)
