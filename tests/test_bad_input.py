@@ -136,5 +136,6 @@ def test_search_uploads_of_every_corpus_picture(corpus, api):
     assert tried >= 12
     # a raw body that is no form at all, and one whose declared boundary never comes
     for body, kind in ((b"\xff\xfe\x00garbage", "application/octet-stream"),
-                       (b"--x\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\n\x00", "multipart/form-data; boundary=x")):
+                       (b"--x\r\nContent-Disposition: form-data; name=\"image\"\r\n\r\n\x00",
+                        "multipart/form-data; boundary=x")):
         _json_error(client.post("/v1/search", content=body, headers={**headers, "content-type": kind}))

@@ -217,16 +217,18 @@ def test_acknowledged_writes_survive_sigkill_of_the_server_and_nothing_secret_is
             resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (65536, resource.RLIM_INFINITY))  # soft limit
             big = [{"item_id": f"full-{n}", "seller_id": "s", "title": f"{n} " + "long title " * 150}
                    for n in range(200)]
-            refused = client.put("/v1/items", json={"items": big}, headers={"Authorization": f"Bearer {keys['ingest']}"})
+            ingest = {"Authorization": f"Bearer {keys['ingest']}"}
+            refused = client.put("/v1/items", json={"items": big}, headers=ingest)
             assert refused.status_code == 503 and refused.json()["error"]["code"] == "storage_unavailable", refused.text
             resource.prlimit(proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-            again = client.put("/v1/items", json={"items": big[:1]}, headers={"Authorization": f"Bearer {keys['ingest']}"})
+            again = client.put("/v1/items", json={"items": big[:1]}, headers=ingest)
             assert again.status_code == 200
             acked["full-0"] = big[0]["title"]
             reader = {"Authorization": f"Bearer {keys['investigator']}"}
             assert client.get("/v1/accounts/seller-b/linked", headers=reader).status_code == 200
             assert client.get("/v1/items/acked-4-3", headers=reader).status_code == 200
-            assert client.get("/v1/items/shoe-1", headers={"Authorization": "Bearer sgk_wrongwrong_secret"}).status_code == 401
+            wrong_key = {"Authorization": "Bearer sgk_wrongwrong_secret"}
+            assert client.get("/v1/items/shoe-1", headers=wrong_key).status_code == 401
         proc.send_signal(signal.SIGKILL)  # no shutdown, no flush: only what was acknowledged
         proc.wait()
         killed_log = log_path.read_text()
