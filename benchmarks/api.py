@@ -236,7 +236,7 @@ def main() -> int:
 
 def run(folder: Path, args) -> int:
     index = SimIndex.open(folder)
-    key = KeyStore(index.store).create("investigator", "bench_api.py")[0]
+    key = KeyStore(index.store).create("investigator", "benchmarks.api")[0]
     rng = random.Random(args.seed + 1)
     all_ids = [r[0] for r in index.store.connection().execute("SELECT item_id FROM items WHERE deleted=0")]
     sizes = {name: s.size() for name, s in index.signals.items()}

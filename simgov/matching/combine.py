@@ -10,7 +10,7 @@ were missing would match on the rank flag alone; with it the flag's bonus shrink
 evidence behind it. An absent uncalibrated signal (the image) adds nothing, so a pair without
 images is judged on title and text exactly as calibrated.
 
-Where the numbers come from (scripts/eval_abt_buy_matcher.py, calibration half of Abt-Buy only):
+Where the numbers come from (evaluation/abt_buy_matcher.py, calibration half of Abt-Buy only):
 * the title and text weights and MUTUAL_BEST: a grid of (title, text, mutual) weights, each with
   its own best threshold, scored by the mean F1 of two calibration sets: the calibration half of
   Abt-Buy, and the same half resampled so that half of each shop's offers have no twin (Abt-Buy is

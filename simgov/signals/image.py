@@ -1,7 +1,7 @@
 """Listing pictures: near-copies found through crops, mirrors, quarter turns, padding, small
 rotations, banners and recompression.
 
-What a picture becomes (``compute``; see ``scripts/bench_image_edits.py`` for its cost):
+What a picture becomes (``compute``; see ``benchmarks/image_edits.py`` for its cost):
 
 * a flat uniform border is trimmed off first (padding onto a white square, letterboxing, a
   studio background; nested borders one after the other). A band across the top or bottom that
@@ -34,7 +34,7 @@ Second stage (``score``, per candidate pair, picture pair by picture pair):
 to 0 at 64 bits, times the photometric check) and the local-feature score (confidence from the
 inlier count times the photometric agreement); a pair of items is as similar as its best pair of
 pictures. ``MATCH_THRESHOLD`` (``ImageSignal.is_match``) is the image-only match decision,
-calibrated on distinct pictures by ``scripts/bench_image_edits.py``.
+calibrated on distinct pictures by ``benchmarks/image_edits.py``.
 
 PDQ hashes of quality below ``MIN_PDQ_QUALITY`` carry too little detail to be trusted (flat or
 tiny pictures): they are stored but not indexed or compared; local features still are.

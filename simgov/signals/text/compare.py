@@ -273,7 +273,7 @@ def _token_cosine(a: Comparable, b: Comparable) -> float:
 
 # compare(): score = 1 / (1 + exp(-z)), z = bias + sum of weight * part.  bias, tokens, code,
 # brand and numbers: logistic regression on the candidate pairs of the Abt-Buy calibration
-# half (``eval_abt_buy_matcher.py --fit`` prints it), rounded.  Two are priors instead:
+# half (``python -m evaluation.abt_buy_matcher --fit`` prints it), rounded.  Two are priors instead:
 # * colour: the fit asks for 2.5-4.5, i.e. a different colour word alone would veto a match;
 #   3.0 is the low end, because a colour word can be a finish or a feature ("red-eye
 #   reduction").  Raising it from 2.0 left Abt-Buy's held-out F1 at 0.947 and lifted the
