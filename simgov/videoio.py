@@ -81,11 +81,8 @@ def _stream_duration(container, stream) -> float | None:
     return None
 
 
-def sample_frames(path: Path, *, interval: float, longest: int, max_bytes: int, max_seconds: float,
-                  max_pixels: int) -> tuple[VideoInfo, Iterator[SampledFrame]]:
-    """The video's info and an iterator over its sampled frames (RGB, longest side at most
-    `longest`). Limits are checked before decoding where the header tells, and while decoding
-    where it does not; every failure is a VideoRejected. The iterator closes the file when done."""
+def _open(path: Path, *, max_bytes: int, max_seconds: float, max_pixels: int):
+    """(container, its first video stream, VideoInfo), the limits checked; VideoRejected otherwise."""
     check_file(path, max_bytes)
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
@@ -112,7 +109,21 @@ def sample_frames(path: Path, *, interval: float, longest: int, max_bytes: int, 
     except (av.FFmpegError, ValueError, ZeroDivisionError) as exc:
         container.close()
         raise VideoRejected(f"unreadable video stream ({_reason(exc)})") from None
+    return container, stream, info
+
+
+def sample_frames(path: Path, *, interval: float, longest: int, max_bytes: int, max_seconds: float,
+                  max_pixels: int) -> tuple[VideoInfo, Iterator[SampledFrame]]:
+    """The video's info and an iterator over its sampled frames (RGB, longest side at most
+    `longest`). Limits are checked before decoding where the header tells, and while decoding
+    where it does not; every failure is a VideoRejected. The iterator closes the file when done."""
+    container, stream, info = _open(path, max_bytes=max_bytes, max_seconds=max_seconds, max_pixels=max_pixels)
     return info, _frames(container, stream, interval, longest, max_seconds, max_pixels)
+
+
+def _rgb(frame, longest: int) -> np.ndarray:
+    w, h = scaled_size(frame.width, frame.height, longest)
+    return frame.to_ndarray(format="rgb24", width=w, height=h, interpolation=Interpolation.AREA)
 
 
 def _frames(container, stream, interval: float, longest: int, max_seconds: float,
@@ -133,10 +144,38 @@ def _frames(container, stream, interval: float, longest: int, max_seconds: float
             if frame.width * frame.height > max_pixels:
                 raise VideoRejected(f"a frame is {frame.width}x{frame.height} pixels, over the limit of {max_pixels}")
             sample = max(next_sample, int(math.floor(t / interval + 1e-6)))
-            w, h = scaled_size(frame.width, frame.height, longest)
-            rgb = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation=Interpolation.AREA)
-            yield SampledFrame(sample, t, rgb)
+            yield SampledFrame(sample, t, _rgb(frame, longest))
             next_sample = sample + 1
+    except VideoRejected:
+        raise
+    except (av.FFmpegError, ValueError, MemoryError) as exc:
+        raise VideoRejected(f"corrupt or truncated video ({_reason(exc)})") from None
+    finally:
+        container.close()
+
+
+def frame_at(path: Path, seconds: float, *, longest: int, max_bytes: int, max_seconds: float,
+             max_pixels: int) -> np.ndarray:
+    """The RGB frame shown at `seconds` from the start (the first at or after it; the last one
+    when past the end), longest side at most `longest`: a keyframe for the console. Seeks to the
+    key frame before it, so the cost is one group of pictures, not the video up to there."""
+    container, stream, _ = _open(path, max_bytes=max_bytes, max_seconds=max_seconds, max_pixels=max_pixels)
+    try:
+        start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        if seconds > 0 and stream.time_base is not None:
+            container.seek(int((start + seconds) / stream.time_base), stream=stream, backward=True)
+        last = None
+        for frame in container.decode(stream):
+            if frame.time is None:
+                continue
+            if frame.width * frame.height > max_pixels:
+                raise VideoRejected(f"a frame is {frame.width}x{frame.height} pixels, over the limit of {max_pixels}")
+            last = frame
+            if frame.time - start + 1e-6 >= seconds:
+                break
+        if last is None:
+            raise VideoRejected("no frame could be decoded")
+        return _rgb(last, longest)
     except VideoRejected:
         raise
     except (av.FFmpegError, ValueError, MemoryError) as exc:

@@ -244,7 +244,7 @@ def test_build_and_pairs_find_a_video_copy_across_sellers(videos, tmp_path):
 
 def test_vpdq_file_format_is_read_whole_or_not_at_all():
     from simgov.errors import BadInput
-    from simgov.vpdq_files import VpdqFrame, format_vpdq, parse_vpdq
+    from simgov.signals.video_vpdq import VpdqFrame, format_vpdq, parse_vpdq
 
     frames = [VpdqFrame(0, 100, "ab" * 32, 0.0), VpdqFrame(25, 87, "0f" * 32, 1.0)]
     text = format_vpdq(frames)
@@ -263,7 +263,7 @@ def test_vpdq_files_round_trip_with_the_vpdq_package(videos):
     near-copy distance."""
     vpdq = pytest.importorskip("vpdq")
     from simgov.signals.video_match import compare_videos, hamming
-    from simgov.vpdq_files import VpdqFrame, format_vpdq, parse_vpdq, video_from_vpdq, vpdq_from_video
+    from simgov.signals.video_vpdq import VpdqFrame, format_vpdq, parse_vpdq, video_from_vpdq, vpdq_from_video
 
     theirs = [VpdqFrame(f.frame_number, f.quality, vpdq.hash_to_hex(f.hash), round(f.timestamp, 3))
               for f in vpdq.computeHash(str(videos["original"]))]
@@ -282,3 +282,19 @@ def test_vpdq_files_round_trip_with_the_vpdq_package(videos):
     assert max(distances) <= 31, distances
     exported = video_from_vpdq(parse_vpdq(format_vpdq(ours)))
     assert compare_videos(exported, bank).score == 1.0
+
+
+def test_vpdq_bank_entries_find_edited_copies_only(videos):
+    from simgov.signals.video_vpdq import format_vpdq, vpdq_from_video
+
+    signal = VideoSignal(Config())
+    entries = [(7, format_vpdq(vpdq_from_video(fingerprint_video(videos["original"], 0, LIMITS)))),
+               (9, format_vpdq(vpdq_from_video(fingerprint_video(videos["intro_b"], 0, LIMITS))))]
+    bank = signal.bank_index(entries)
+    found = bank.search(blob(videos["mirror"]))
+    assert [f.entry_id for f in found] == [7] and found[0].score >= MATCH_THRESHOLD
+    assert "matches vPDQ entry 7" in found[0].detail and "mirrored" in found[0].detail
+    assert [f.entry_id for f in bank.search(blob(videos["other"]))] == [9]  # entry 9 holds it after an intro
+    # intro_a holds entry 7's video after the intro it shares with entry 9: the intro alone is no match
+    assert [f.entry_id for f in bank.search(blob(videos["intro_a"]))] == [7]
+    assert signal.bank_index([]) is None

@@ -37,10 +37,11 @@ from ..matching.evidence import MatchPart
 from ..schema import Item
 from ..vectors import BinaryIndex
 from ..videoio import VideoRejected, sample_frames
-from .base import BuildContext, Candidate, Signal, SignalOutput
+from .base import BankIndex, BankMatch, BuildContext, Candidate, Signal, SignalOutput
 from .image import PDQ_BITS, PDQ_SIZE, PDQ_UNRELATED, picture_features
 from .video_match import (DUP_BITS, KEYPOINTS, MIN_MATCH_SECONDS, VOTE_BITS, Segment, Video, VideoMatch, clock,
-                          compare, same_segment, trimmed, videos_of)
+                          compare, compare_videos, same_segment, trimmed, videos_of)
+from .video_vpdq import parse_vpdq, video_from_vpdq
 
 #: Video-only match decision: a pair whose video score reaches this shows the same video. See
 #: benchmarks/video_edits.py: held-out videos, eight edits, distinct videos for false matches.
@@ -116,11 +117,48 @@ def describe_match(m: VideoMatch) -> str:
             f"video {m.a + 1} vs video {m.b + 1}; score {m.score:.2f})")
 
 
+class VpdqBankIndex(BankIndex):
+    """vPDQ entries of the video banks (one vPDQ hash file each, as Meta's HMA exchanges them):
+    a listing's video matches an entry when the signal would call the two the same video. The
+    entries' frame hashes sit in a flat FAISS binary index that the listing's segments search in
+    their eight orientations; only entries found that way are compared in full."""
+
+    NEIGHBOURS = 16  # nearest frame hashes looked at per segment and orientation
+
+    def __init__(self, entries: list[tuple[int, str]]):
+        self.videos = {entry_id: video_from_vpdq(parse_vpdq(value)) for entry_id, value in entries}
+        ids, codes = [], []
+        for entry_id, video in self.videos.items():
+            for seg in video.segments:
+                if seg.picture.pdq_usable:
+                    ids.append(entry_id)
+                    codes.append(seg.picture.pdq[0])
+        self.index = BinaryIndex.create(PDQ_BITS, max(1, len(ids)), BinaryIndexConfig(kind="flat"))
+        if ids:
+            self.index.add(np.array(ids, dtype=np.int64), np.stack(codes))
+
+    def search(self, blob: bytes) -> list[BankMatch]:
+        found: dict[int, BankMatch] = {}
+        for video in videos_of(blob):
+            usable = [s.picture.pdq for s in video.segments if s.picture.pdq_usable]
+            if not usable or not self.index.ntotal:
+                continue
+            dist, ids = self.index.search(np.concatenate(usable), min(self.NEIGHBOURS, self.index.ntotal))
+            for entry_id in set(ids[(ids >= 0) & (dist <= SEARCH_PDQ_BITS)].tolist()):
+                m = compare_videos(video, self.videos[entry_id])
+                if m is not None and m.score >= MATCH_THRESHOLD and \
+                        (entry_id not in found or found[entry_id].score < m.score):
+                    found[entry_id] = BankMatch(entry_id, m.score,
+                                                f"video {m.a + 1} matches vPDQ entry {entry_id}: {describe_match(m)}")
+        return sorted(found.values(), key=lambda f: -f.score)
+
+
 class VideoSignal(Signal):
     name = "video"
     version = 1
     parallel = True
     kind = "video"
+    bank_kind = "vpdq"
     description = ("videos (frames sampled once a second, fingerprinted as pictures: PDQ in eight orientations "
                    "after trimming borders, ORB local features verified geometrically; scored by how much of "
                    "the shorter video the other covers in one consistent time mapping)")
@@ -132,6 +170,9 @@ class VideoSignal(Signal):
         self.pdq_index: BinaryIndex | None = None
         self.orb_index: BinaryIndex | None = None
         self.videos = 0
+
+    def bank_index(self, entries: list[tuple[int, str]]) -> VpdqBankIndex | None:
+        return VpdqBankIndex(entries) if entries else None
 
     @classmethod
     def is_match(cls, score: float | None) -> bool:

@@ -316,7 +316,7 @@ def _consistent(pairs: list[FramePair], va: Video, vb: Video) -> tuple[float, fl
     for speed in SPEEDS:
         lo = times_b[:, 0] - speed * times_a[:, 1] - tolerance  # offsets under which pair k holds
         hi = times_b[:, 1] - speed * times_a[:, 0] + tolerance
-        for offset in np.unique(np.concatenate([lo, hi, (lo + hi) / 2]).round(3)):
+        for offset in np.unique(((lo + hi) / 2).round(2)):  # each pair's own mapping
             ok = (lo <= offset + 1e-9) & (offset - 1e-9 <= hi)
             if not ok.any():
                 continue

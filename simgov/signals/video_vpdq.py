@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import BadInput
-from .signals.image import THUMB, Picture
-from .signals.video_match import Segment, Video
+from ..errors import BadInput
+from .image import THUMB, Picture
+from .video_match import Segment, Video
 
 _LINE = re.compile(r"^\s*(\d{1,10})\s*,\s*(\d{1,3})\s*,\s*([0-9A-Fa-f]{64})\s*,\s*([0-9]+(?:\.[0-9]*)?)\s*$")
 MAX_REPORTED = 20
