@@ -1,12 +1,12 @@
 """End-to-end: the real `simgov` CLI on a small generated catalogue."""
+import importlib.metadata
 import json
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import time
-
-import pytest
 
 from conftest import SIMGOV, run_simgov, write_catalogue
 
@@ -167,10 +167,56 @@ def test_worker_pool_builds_the_same_index_as_one_process(tmp_path):
         run_simgov("build", "--items", str(items), "--index", str(index), "--config", str(config), "--quiet",
                    "--workers", workers)
         with sqlite3.connect(index / "store.sqlite") as db:
-            store = [db.execute("SELECT item_id, vec_id, seller_id, content_hash, record FROM items ORDER BY vec_id").fetchall(),
+            store = [db.execute("SELECT item_id, vec_id, seller_id, content_hash, record FROM items "
+                                "ORDER BY vec_id").fetchall(),
                      db.execute("SELECT * FROM features ORDER BY vec_id, signal").fetchall(),
                      db.execute("SELECT * FROM signal_problems ORDER BY vec_id, signal, problem").fetchall()]
         report = json.loads((index / "build_report.json").read_text())
         built[workers] = (store, report["skipped"], _neighbour_lists(index, ["item-00", "copy-02", "bulk-013"]))
     assert built["1"] == built["2"]
     assert any("missing.jpg" in p["reason"] for p in built["2"][1])
+
+
+def test_version_is_the_installed_package_version():
+    proc = run_simgov("--version")
+    assert proc.stdout.strip() == f"simgov {importlib.metadata.version('simgov')}"
+
+
+def test_out_dash_writes_to_standard_output(built_index, tmp_path):
+    to_file = tmp_path / "pairs.jsonl"
+    run_simgov("pairs", "--index", str(built_index), "--out", str(to_file))
+    proc = run_simgov("pairs", "--index", str(built_index), "--out", "-", cwd=tmp_path)
+    assert proc.stdout == to_file.read_text() and proc.stdout.count("\n") > 1
+    assert "written to standard output" in proc.stderr
+    groups = run_simgov("duplicates", "--index", str(built_index), "--out", "-", cwd=tmp_path).stdout
+    assert any(json.loads(line)["kind"] == "same_seller_relisting" for line in groups.splitlines())
+    assert not (tmp_path / "-").exists()
+    proc = run_simgov("demo", "--out", "-", "--no-serve", check=False, cwd=tmp_path)
+    assert proc.returncode == 1 and "standard output (-) cannot hold" in proc.stderr
+
+
+def test_build_fails_when_most_rows_are_rejected(tmp_path):
+    items = tmp_path / "items.jsonl"
+    good = {"item_id": "ok-1", "title": "Acme TrailRunner 5 running shoe, blue", "seller_id": "s1"}
+    items.write_text(json.dumps(good) + "\n" + "not json\n" * 2 + '{"title": "no id"}\n', encoding="utf-8")
+    index = tmp_path / "idx"
+    proc = run_simgov("build", "--items", str(items), "--index", str(index), "--quiet", check=False)
+    assert proc.returncode == 1
+    assert "3 of 4 items rows" in proc.stderr and "--max-bad-rows 0.5" in proc.stderr
+    got = json.loads(run_simgov("similar", "ok-1", "--index", str(index), "--json").stdout)
+    assert got == []  # the good row was stored and published all the same
+    run_simgov("build", "--items", str(items), "--index", str(index), "--quiet", "--max-bad-rows", "0.8")
+    proc = run_simgov("build", "--items", str(items), "--index", str(index), "--max-bad-rows", "2", check=False)
+    assert proc.returncode == 2 and "between 0 and 1" in proc.stderr
+
+
+def test_serve_and_demo_refuse_a_busy_port_before_any_work(built_index, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        proc = run_simgov("serve", "--index", str(built_index), "--port", port, check=False)
+        assert proc.returncode == 1 and f"port {port} on 127.0.0.1 is already in use" in proc.stderr
+        proc = run_simgov("demo", "--out", str(tmp_path / "demo"), "--port", port, check=False)
+        assert proc.returncode == 1 and "already in use" in proc.stderr
+        assert not (tmp_path / "demo").exists()
