@@ -23,8 +23,10 @@ $(STAMP): pyproject.toml Makefile
 		echo "chromium not installed: the browser test will be skipped"
 	touch $(STAMP)
 
+# A port another process listens on is refused at once (before a minute of work): make demo DEMO_PORT=8001
+DEMO_PORT ?= 8000
 demo: install
-	$(BIN)/simgov demo
+	$(BIN)/simgov demo --port $(DEMO_PORT)
 
 # What CI runs: the linter ([tool.ruff] in pyproject.toml), then the whole suite.
 test: install
