@@ -1,21 +1,23 @@
 """The account index: account signals' search structures, kept in step with the store like the
 item signals, and the two queries built on them: `linked` (one account) and `rings` (all).
 
-Owned by :class:`simgov.index.SimIndex` (``index.accounts``): its structures are saved into the
-same generation folder by ``SimIndex.publish()`` (manifest section ``accounts``), loaded with the
-generation, and account writes after the generation are replayed from the store with the item
-writes (one sequence counter). Nothing here prints or logs.
+Owned by the item index (``SimIndex.accounts``), which it sees only as `ItemSide`: what account
+linking needs of the items (their store and lock, neighbours, the cross-seller self-join). Its
+structures are saved into the same generation folder by ``SimIndex.publish()`` (manifest section
+``accounts``), loaded with the generation, and account writes after the generation are replayed
+from the store with the item writes (one sequence counter). Nothing here prints or logs.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from ..matching.thresholds import threshold
+from ..config import Config
 from ..errors import IndexMismatch, UnknownId
-from ..records import AccountPair, Group, LinkedAccount, LinkEvidence
+from ..records import AccountPair, Group, LinkedAccount, LinkEvidence, Neighbour, Pair
 from ..schema import Account, canonical_json
 from ..signals.base import BuildContext
 from . import REGISTRY, create_account_signals
@@ -24,9 +26,7 @@ from .scoring import STRONG_IDENTIFIERS, LinkComparison, LinkTerm, combine
 from .base import AccountRecord
 from .rings import group_rings
 from ..storage.accounts import AccountStore, AccountWrite, StoredAccount
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..index import SimIndex
+from ..storage.items import Store
 
 SECTION = "accounts"
 #: Listings of one account whose neighbours `linked` looks up, and neighbours per listing.
@@ -35,6 +35,21 @@ LISTING_NEIGHBOURS = 10
 #: Linked pairs described in a ring's evidence, and details per pair.
 RING_EVIDENCE_PAIRS = 25
 RING_EVIDENCE_DETAILS = 4
+
+
+class ItemSide(Protocol):
+    """What account linking needs of the item index (simgov.index.SimIndex is one)."""
+
+    config: Config
+    folder: Path
+    store: Store
+    lock: Any  # the item index's re-entrant lock: account structures change under it
+
+    def refresh(self) -> None: ...
+
+    def similar(self, item_id: str, k: int = 10) -> list[Neighbour]: ...
+
+    def pairs(self, *, cross_seller_only: bool = False) -> Iterator[Pair]: ...
 
 
 @dataclass
@@ -145,7 +160,7 @@ class LinkSession:
 class AccountIndex:
     """Account structures and queries of one open index (see the module docstring)."""
 
-    def __init__(self, sim: "SimIndex"):
+    def __init__(self, sim: ItemSide):
         self.sim = sim
         self.config = sim.config
         self.store = AccountStore(sim.store)
@@ -338,9 +353,4 @@ class AccountIndex:
         return lines
 
 
-def linked(index: "SimIndex", account_id: str, k: int = 10) -> list[LinkedAccount]:
-    """Library entry point for the API: `index.accounts.linked(account_id, k)`."""
-    return index.accounts.linked(account_id, k)
-
-
-__all__ = ["AccountIndex", "LinkSession", "Rings", "SECTION", "linked"]
+__all__ = ["AccountIndex", "ItemSide", "LinkSession", "Rings", "SECTION"]
