@@ -23,6 +23,7 @@ from .calibrate import register as calibrate  # noqa: E402
 from .demo import register as demo  # noqa: E402
 from .detectors import register as detectors  # noqa: E402
 from .evaluate import register as evaluate  # noqa: E402
+from .findings import register as findings  # noqa: E402
 from .keys import register as keys  # noqa: E402
 from .lookups import register as lookups  # noqa: E402
 from .models import register as models  # noqa: E402
@@ -30,7 +31,7 @@ from .serve import register as serve  # noqa: E402
 from .verdicts import register as verdicts  # noqa: E402
 
 #: Every command group, in the order `simgov --help` lists them.
-COMMANDS = (build, lookups, detectors, evaluate, serve, keys, models, verdicts, banks, calibrate, demo)
+COMMANDS = (build, lookups, detectors, findings, evaluate, serve, keys, models, verdicts, banks, calibrate, demo)
 
 
 def package_version() -> str:

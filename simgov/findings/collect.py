@@ -1,0 +1,147 @@
+"""Turning the detectors' output into findings: a full scan of an index, and the re-check of the
+listings a write changed.
+
+Kinds and their severity: a counterfeit suspect, a bank hit and a ring of three or more accounts are
+high; a cross-seller copy group and a ring of two are medium; a seller's own re-listings are low.
+A finding names the sellers it blames: never the seller of a brand-verified reference listing, nor a
+seller authorised for the brand of the listings in question.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Callable
+
+from ..banks import brand_of
+from ..detectors.counterfeits import (NEIGHBOURS_CHECKED, AuthorizedBrands, CounterfeitPolicy, assess_item,
+                                      assess_pair, authorizations, counterfeit_suspects, title_conflicts)
+from ..detectors.duplicates import duplicate_groups, item_group
+from ..errors import UnknownId
+from ..index import SimIndex
+from ..records import BankHit, CounterfeitSuspect, Group
+from ..verdicts import MAX_GROUP
+from .model import Finding, Review, finding_id
+
+Progress = Callable[[str], None]
+#: Bank hits read per full scan (newest first); more than this many hit listings is a bank problem.
+MAX_BANK_HITS = 100_000
+
+
+def counterfeit_finding(s: CounterfeitSuspect, at: float) -> Finding:
+    ratio = "" if s.price_ratio is None else f", priced at {s.price_ratio:.0%} of it"
+    return Finding(
+        finding_id=finding_id("counterfeit", [s.item_id, s.reference_item_id]), kind="counterfeit", severity="high",
+        score=s.score, items=[s.item_id, s.reference_item_id], accounts=[s.seller_id], sellers=[s.seller_id],
+        brand=s.brand, summary=f"{s.item_id} by {s.seller_id} looks like a counterfeit of {s.brand or 'a'} reference "
+                               f"listing {s.reference_item_id}{ratio}",
+        evidence=s.evidence, found_at=at, review=Review(kind="counterfeit", ids=[s.item_id, s.reference_item_id]))
+
+
+def group_finding(index: SimIndex, g: Group, authorized: AuthorizedBrands, at: float) -> Finding:
+    """A duplicate group; the sellers of reference listings and sellers authorised for the group's
+    brand are in it but not blamed."""
+    stored = {}
+    for member in g.members:
+        try:
+            stored[member] = index.item(member)
+        except UnknownId:  # deleted since the scan
+            continue
+    brands = {b.casefold() for s in stored.values() if (b := brand_of(s.item))}
+    sellers = sorted({s.seller_id for s in stored.values()})
+    blamed = [seller for seller in sellers
+              if not any(s.item.reference for s in stored.values() if s.seller_id == seller)
+              and not (brands and brands <= {b.casefold() for b in authorized(seller)})]
+    kind = "relisting" if len(sellers) == 1 else "cross_seller_copy"
+    brand = next((brand_of(s.item) for s in stored.values() if brand_of(s.item)), None)
+    if kind == "relisting":
+        summary = f"{sellers[0]} lists the same merchandise {len(g.members)} times"
+    else:
+        summary = f"{len(g.members)} listings by {len(sellers)} sellers are the same merchandise"
+    return Finding(
+        finding_id=finding_id(kind, g.members), kind=kind, severity="low" if kind == "relisting" else "medium",
+        score=g.score, items=list(g.members), accounts=sellers, sellers=blamed, brand=brand, summary=summary,
+        evidence=g.evidence, found_at=at,
+        review=Review(kind="group", ids=sorted(g.members)) if len(g.members) <= MAX_GROUP else None)
+
+
+def ring_finding(g: Group, at: float) -> Finding:
+    members = sorted(g.members)
+    return Finding(
+        finding_id=finding_id("ring", members), kind="ring", severity="high" if len(members) >= 3 else "medium",
+        score=g.score, items=[], accounts=members, sellers=members,
+        summary=f"{len(members)} accounts look like one operator ({', '.join(members[:4])}"
+                f"{', …' if len(members) > 4 else ''})",
+        evidence=g.evidence, found_at=at, review=Review(kind="link", ids=members))
+
+
+def bank_finding(item_id: str, seller_id: str, hits: list[BankHit], at: float) -> Finding:
+    banks = sorted({h.bank for h in hits})
+    return Finding(
+        finding_id=finding_id("bank_hit", [item_id]), kind="bank_hit", severity="high",
+        score=round(max(h.score for h in hits), 4), items=[item_id], accounts=[seller_id], sellers=[seller_id],
+        summary=f"{item_id} by {seller_id} matches the known-bad bank{'s' if len(banks) > 1 else ''} {', '.join(banks)}",
+        evidence=[f"[{h.bank}] {h.detail}" for h in hits], found_at=at)
+
+
+def bank_findings(index: SimIndex, hits: list[BankHit], at: float) -> list[Finding]:
+    by_item: dict[str, list[BankHit]] = defaultdict(list)
+    for h in hits:
+        by_item[h.item_id].append(h)
+    sellers = index.store.sellers_of(by_item)
+    return [bank_finding(item_id, sellers[item_id], found, at) for item_id, found in sorted(by_item.items())
+            if item_id in sellers]
+
+
+def scan(index: SimIndex, progress: Progress | None = None) -> list[Finding]:
+    """Every finding of the index: one pass of each detector over all of it."""
+    say = progress or (lambda message: None)
+    at = time.time()
+    authorized = authorizations(index)
+    say("counterfeit suspects")
+    found = [counterfeit_finding(s, at) for s in counterfeit_suspects(index, authorized)]
+    say("duplicate groups")
+    found += [group_finding(index, g, authorized, at) for g in duplicate_groups(index)]
+    say("rings of linked accounts")
+    found += [ring_finding(g, at) for g in index.accounts.rings().groups]
+    say("bank hits")
+    found += bank_findings(index, index.banks.hits(limit=MAX_BANK_HITS), at)
+    unique = {f.finding_id: f for f in found}  # a cross-seller group and one seller's part of it differ in kind
+    return list(unique.values())
+
+
+def recheck(index: SimIndex, item_ids: list[str]) -> list[Finding]:
+    """The findings that hold now of these live listings: their counterfeit suspects (and, for a
+    reference listing, the listings that copy it), their bank hits and their duplicate group."""
+    at = time.time()
+    authorized = authorizations(index)
+    policy = CounterfeitPolicy.from_index(index)
+    out: dict[str, Finding] = {}
+    grouped: set[str] = set()
+    for item_id in item_ids:
+        try:
+            stored = index.item(item_id)
+        except UnknownId:
+            continue
+        if stored.item.reference:
+            for n in index.similar(item_id, k=NEIGHBOURS_CHECKED):
+                candidate = index.item(n.item_id)
+                suspect, _ = assess_pair(candidate, stored, n, policy, authorized,
+                                         title_conflicts(index, candidate, stored))
+                if suspect:
+                    f = counterfeit_finding(suspect, at)
+                    out[f.finding_id] = f
+        else:
+            for s in assess_item(index, item_id, authorized).suspects:
+                f = counterfeit_finding(s, at)
+                out[f.finding_id] = f
+        hits = index.banks.hits(item_ids=[item_id])
+        if hits:
+            f = bank_finding(item_id, stored.seller_id, hits, at)
+            out[f.finding_id] = f
+        if item_id not in grouped:
+            found = item_group(index, item_id)
+            if found.group is not None and (found.match or found.group.verdict is not None):
+                f = group_finding(index, found.group, authorized, at)
+                out[f.finding_id] = f
+                grouped.update(found.group.members)
+    return list(out.values())
