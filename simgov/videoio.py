@@ -9,9 +9,10 @@ Sampling: one frame per `interval` seconds of presentation time (vPDQ's default 
 taking the first decoded frame at or after each sampling time, numbered by that time (sample k
 is the frame shown at k * interval; vPDQ takes every int(fps)-th frame instead, which drifts by a
 frame a second at 29.97 fps). Decoding is the cost of video hashing, so the decoder skips the
-in-loop deblocking filter and frames are scaled down by FFmpeg's scaler (area averaging) as they
-are converted to RGB. Frames no other frame refers to are still decoded: skipping them would
-sample a later frame than vPDQ does (a different picture across a cut).
+in-loop deblocking filter, skips the frames that no other frame refers to while they come before
+the next sampling time (they can never be sampled: the sampled frames stay exactly those of a full
+decode), and frames are scaled down by FFmpeg's scaler (area averaging) as they are converted to
+RGB. Skipping such frames everywhere would sample a later frame than vPDQ does.
 """
 from __future__ import annotations
 
@@ -131,21 +132,31 @@ def _frames(container, stream, interval: float, longest: int, max_seconds: float
     try:
         start = None
         next_sample = 0
-        for frame in container.decode(stream):
-            if frame.pts is None or frame.time is None:
-                continue
-            if start is None:
-                start = frame.time  # presentation times are counted from the first frame
-            t = frame.time - start
-            if t > max_seconds + interval:
-                raise VideoRejected(f"video runs past the limit of {max_seconds:g} s")
-            if t + 1e-6 < next_sample * interval:
-                continue
-            if frame.width * frame.height > max_pixels:
-                raise VideoRejected(f"a frame is {frame.width}x{frame.height} pixels, over the limit of {max_pixels}")
-            sample = max(next_sample, int(math.floor(t / interval + 1e-6)))
-            yield SampledFrame(sample, t, _rgb(frame, longest))
-            next_sample = sample + 1
+        context, skipping = stream.codec_context, False
+        for packet in container.demux(stream):
+            if start is not None and packet.pts is not None and packet.time_base is not None:
+                # A frame shown before the next sampling time is never sampled: when no other frame
+                # refers to it either, it need not be decoded at all (the sampled frames are the same).
+                early = float(packet.pts * packet.time_base) - start + 1e-6 < next_sample * interval
+                if early != skipping:
+                    context.skip_frame = "NONREF" if early else "DEFAULT"
+                    skipping = early
+            for frame in packet.decode():
+                if frame.pts is None or frame.time is None:
+                    continue
+                if start is None:
+                    start = frame.time  # presentation times are counted from the first frame
+                t = frame.time - start
+                if t > max_seconds + interval:
+                    raise VideoRejected(f"video runs past the limit of {max_seconds:g} s")
+                if t + 1e-6 < next_sample * interval:
+                    continue
+                if frame.width * frame.height > max_pixels:
+                    raise VideoRejected(f"a frame is {frame.width}x{frame.height} pixels, over the limit of "
+                                        f"{max_pixels}")
+                sample = max(next_sample, int(math.floor(t / interval + 1e-6)))
+                yield SampledFrame(sample, t, _rgb(frame, longest))
+                next_sample = sample + 1
     except VideoRejected:
         raise
     except (av.FFmpegError, ValueError, MemoryError) as exc:

@@ -160,7 +160,7 @@ def read_videos(blob: bytes) -> list[Video]:
     return out
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)  # blobs of long videos run to megabytes: keep few
 def videos_of(blob: bytes) -> tuple[Video, ...]:
     return tuple(read_videos(blob))
 
@@ -385,7 +385,7 @@ def _shown_pairs(kept: list[FramePair], va: Video, vb: Video) -> tuple[tuple[flo
                   p.how) for p in unique)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=64)
 def compare(a: bytes, b: bytes) -> VideoMatch | None:
     """The best-matching pair of videos of two items' blobs, told from a's side (symmetric:
     computed in one canonical order)."""
