@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .config import CACHE_ENV, env_path
 from .errors import IndexMismatch, SimgovError
 
 # Bump when the distillation recipe changes: it is part of the cache folder's name.
@@ -74,8 +75,8 @@ def weights_digest(model_dir: Path, suffixes: tuple[str, ...] = (".safetensors",
 
 def cache_root() -> Path:
     """Where distilled models are kept: $SIMGOV_CACHE, else $XDG_CACHE_HOME/simgov, else ~/.cache/simgov."""
-    if os.environ.get("SIMGOV_CACHE"):
-        return Path(os.environ["SIMGOV_CACHE"])
+    if env_path(CACHE_ENV):
+        return env_path(CACHE_ENV)
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "simgov"
 

@@ -14,10 +14,10 @@ import os
 import secrets
 from pathlib import Path
 
-from ..config import Config
+from ..config import IDENTIFIER_SECRET_ENV, Config, env
 from ..errors import IndexMismatch, SimgovError
 
-ENV = "SIMGOV_IDENTIFIER_SECRET"
+ENV = IDENTIFIER_SECRET_ENV
 SECRET_FILE = "secret.key"
 META_KEY = "identifier_secret_check"
 MIN_BYTES = 16
@@ -29,11 +29,11 @@ def secret_path(config: Config, index_folder: Path) -> Path:
 
 def identifier_secret(config: Config, index_folder: Path, *, create: bool = True) -> bytes:
     """The key, made in the index folder when no other is configured and `create` is set."""
-    env = os.environ.get(ENV)
-    if env:
-        if len(env.encode("utf-8")) < MIN_BYTES:
+    from_env = env(ENV)
+    if from_env:
+        if len(from_env.encode("utf-8")) < MIN_BYTES:
             raise SimgovError(f"{ENV} must be at least {MIN_BYTES} characters")
-        return env.encode("utf-8")
+        return from_env.encode("utf-8")
     path = secret_path(config, index_folder)
     if not path.exists():
         if config.identifier_secret_file or not create:

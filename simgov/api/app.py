@@ -15,6 +15,8 @@ import faiss
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from simgov.config import (BURST_ENV, CORS_ENV, INDEX_ENV, MAX_BODY_ENV, RATE_ENV, RATE_SHARED_ENV, TIMEOUT_ENV,
+                           env, env_path)
 from simgov.index import SimIndex
 from simgov.keys import KeyStore
 
@@ -23,20 +25,12 @@ from .middleware import FailedAuthLimiter, JsonCORSMiddleware, RequestMiddleware
 from .ratelimit import RateLimiter
 from .routers import accounts, audit, banks, console, findings, images, items, ops, search, verdicts
 
-INDEX_ENV = "SIMGOV_INDEX"
-MAX_BODY_ENV = "SIMGOV_MAX_BODY_BYTES"
 #: Largest request body (an upload batch or a query picture), unless configured otherwise.
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
 #: Per key and server process: sustained requests a second, and the burst allowed above that.
-RATE_ENV, BURST_ENV = "SIMGOV_RATE_PER_SECOND", "SIMGOV_RATE_BURST"
-#: The SQLite file in which the workers of one server share their rate-limit buckets (`simgov serve` sets it).
-RATE_SHARED_ENV = "SIMGOV_RATE_SHARED"
 DEFAULT_RATE, DEFAULT_BURST = 50.0, 200
 #: A request still unanswered after this long gets a 503 (its work may still finish).
-TIMEOUT_ENV = "SIMGOV_REQUEST_TIMEOUT_S"
 DEFAULT_TIMEOUT_S = 30.0
-#: Origins a browser may call the API from (comma-separated); none by default: CORS stays closed.
-CORS_ENV = "SIMGOV_CORS_ORIGINS"
 #: Writes (PUT, POST, PATCH, DELETE; not a search) one server process runs at once; more are answered
 #: 503 at once, with nothing applied.
 DEFAULT_MAX_CONCURRENT_WRITES = 2
@@ -109,13 +103,12 @@ def _with_limit_answers(spec: dict) -> dict:
 
 def create_app_from_env() -> FastAPI:
     """The factory uvicorn workers call: the index folder comes from SIMGOV_INDEX."""
-    index_dir = os.environ.get(INDEX_ENV)
+    index_dir = env(INDEX_ENV)
     if not index_dir:
         raise RuntimeError(f"set {INDEX_ENV} to the index folder")
-    env = os.environ
-    return create_app(index_dir, max_body_bytes=int(env.get(MAX_BODY_ENV, DEFAULT_MAX_BODY_BYTES)),
-                      rate_per_second=float(env.get(RATE_ENV, DEFAULT_RATE)),
-                      rate_burst=int(env.get(BURST_ENV, DEFAULT_BURST)),
-                      rate_shared=Path(env[RATE_SHARED_ENV]) if env.get(RATE_SHARED_ENV) else None,
-                      request_timeout_s=float(env.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S)),
-                      cors_origins=[o.strip() for o in env.get(CORS_ENV, "").split(",") if o.strip()])
+    return create_app(index_dir, max_body_bytes=int(env(MAX_BODY_ENV, str(DEFAULT_MAX_BODY_BYTES))),
+                      rate_per_second=float(env(RATE_ENV, str(DEFAULT_RATE))),
+                      rate_burst=int(env(BURST_ENV, str(DEFAULT_BURST))),
+                      rate_shared=env_path(RATE_SHARED_ENV),
+                      request_timeout_s=float(env(TIMEOUT_ENV, str(DEFAULT_TIMEOUT_S))),
+                      cors_origins=[o.strip() for o in (env(CORS_ENV) or "").split(",") if o.strip()])

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..vectors import BACKEND_ENV, MILVUS_URI_ENV
+from ..config import BACKEND_ENV, MILVUS_URI_ENV
 from ..verdicts import Verdicts
 from .common import index_arg, open_index, table, where, writer
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import uvicorn
 
-from ..api.app import INDEX_ENV, RATE_SHARED_ENV
 from ..api.logs import log_config
+from ..config import INDEX_ENV, RATE_SHARED_ENV
 from ..errors import SimgovError
 from .common import ensure_port_free, index_dir
 from .lookups import backend_args, dense_backend

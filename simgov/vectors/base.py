@@ -8,21 +8,16 @@ results by liveness, so removal is an optimisation, never a correctness requirem
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..config import DenseIndexConfig
+from ..config import BACKEND_ENV, MILVUS_URI_ENV, DenseIndexConfig, env
 from ..errors import IndexMismatch
 
 if TYPE_CHECKING:
     from ..config import Config
-
-#: Environment overrides of the config's `dense_backend` / `milvus_uri` (set by
-#: `simgov serve|similar --backend milvus --milvus-uri URI` so that API workers inherit them).
-BACKEND_ENV, MILVUS_URI_ENV = "SIMGOV_DENSE_BACKEND", "SIMGOV_MILVUS_URI"
 
 
 @runtime_checkable
@@ -84,7 +79,7 @@ def ivfpq_layout(dim: int, n: int, n_train: int, cfg: DenseIndexConfig) -> tuple
 
 def dense_backend(config: "Config") -> tuple[str, str | None]:
     """(backend, Milvus URI): the config's, unless $SIMGOV_DENSE_BACKEND / $SIMGOV_MILVUS_URI say otherwise."""
-    backend = os.environ.get(BACKEND_ENV) or config.dense_backend
+    backend = env(BACKEND_ENV) or config.dense_backend
     if backend not in ("faiss", "milvus"):
         raise IndexMismatch(f"${BACKEND_ENV} must be faiss or milvus, not {backend!r}")
-    return backend, os.environ.get(MILVUS_URI_ENV) or config.milvus_uri
+    return backend, env(MILVUS_URI_ENV) or config.milvus_uri

@@ -28,12 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Config
+from ..config import MILVUS_TOKEN_ENV, Config, env
 from ..errors import IndexMismatch, SimgovError
 from .base import dense_backend, ivfpq_layout, padded_results
 from .faiss_index import DenseIndex
 
-TOKEN_ENV = "SIMGOV_MILVUS_TOKEN"
 POINTER = "{name}.milvus.json"
 BATCH = 2000  # rows per upsert request (384 floats each: ~3 MB, well under Milvus's request limit)
 
@@ -55,7 +54,7 @@ def client(uri: str):
     with _clients_lock:
         found = _clients.get(uri)
         if found is None:
-            token = os.environ.get(TOKEN_ENV, "")
+            token = env(MILVUS_TOKEN_ENV, "")
             try:
                 found = pymilvus.MilvusClient(uri, token=token) if token else pymilvus.MilvusClient(uri)
             except Exception as exc:  # pymilvus raises its own MilvusException and gRPC errors
