@@ -6,23 +6,28 @@ PyAV (H.264), then edited frame by frame (mirror, crop, letterbox, banner) or in
 speed-up)."""
 from __future__ import annotations
 
+import io
 import json
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import cv2
+import httpx
 import numpy as np
 import pytest
 from PIL import Image
 
+from api_support import make_key, thread_server
+from conftest import SHARED, run_simgov
 from simgov.config import Config, VideoLimits
+from simgov.errors import BadInput
 from simgov.signals.base import BuildContext
 from simgov.signals.video import MATCH_THRESHOLD, VideoSignal, fingerprint_video
-from simgov.signals.video_match import compare, read_videos
+from simgov.signals.video_match import compare, compare_videos, hamming, read_videos
+from simgov.signals.video_vpdq import VpdqFrame, format_vpdq, parse_vpdq, video_from_vpdq, vpdq_from_video
 from simgov.videoio import sample_frames
-
-from conftest import SHARED, run_simgov
 
 PDQ = SHARED / "pdq"
 PICTURES = {"bridge": PDQ / "bridge-mods" / "aaa-orig.jpg", "coaster": PDQ / "reg-test-input" / "pen-and-coaster.png",
@@ -210,9 +215,11 @@ def test_index_search_finds_copies_first(videos, tmp_path):
     assert 0 not in [c.vec_id for c in loaded.search([blob(videos["banner"])], 4)[0]]
 
 
-def test_build_and_pairs_find_a_video_copy_across_sellers(videos, tmp_path):
-    """Through the CLI: two listings with unrelated titles and the same (mirrored) video are a
-    cross-seller match on the video alone; a broken video is a reported row problem, the row kept."""
+@pytest.fixture(scope="module")
+def video_index(videos, tmp_path_factory) -> Path:
+    """Four listings built with the CLI: an original video, its mirror image under an unrelated
+    title and seller, a different video, and a broken file."""
+    tmp_path = tmp_path_factory.mktemp("video-index")
     folder = tmp_path / "data"
     folder.mkdir()
     for name in ("original", "mirror", "other"):
@@ -228,9 +235,17 @@ def test_build_and_pairs_find_a_video_copy_across_sellers(videos, tmp_path):
     items.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     index = tmp_path / "idx"
     run_simgov("build", "--items", str(items), "--index", str(index), "--quiet")
+    return index
+
+
+def test_build_and_pairs_find_a_video_copy_across_sellers(video_index, tmp_path):
+    """Through the CLI: two listings with unrelated titles and the same (mirrored) video are a
+    cross-seller match on the video alone; a broken video is a reported row problem, the row kept."""
+    index = video_index
     report = json.loads((index / "build_report.json").read_text(encoding="utf-8"))
-    problems = [p for p in report.get("problems", report.get("skipped", [])) if p.get("item_id") == "d"]
-    assert problems and "video broken.mp4" in problems[0]["reason"], report
+    problems = [p for p in report["skipped"] if p.get("item_id") == "d"]
+    assert len(problems) == 1 and problems[0]["signal"] == "video", report
+    assert "video broken.mp4" in problems[0]["reason"]
     out = tmp_path / "pairs.jsonl"
     run_simgov("pairs", "--index", str(index), "--cross-seller-only", "--out", str(out))
     pairs = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -243,9 +258,6 @@ def test_build_and_pairs_find_a_video_copy_across_sellers(videos, tmp_path):
 
 
 def test_vpdq_file_format_is_read_whole_or_not_at_all():
-    from simgov.errors import BadInput
-    from simgov.signals.video_vpdq import VpdqFrame, format_vpdq, parse_vpdq
-
     frames = [VpdqFrame(0, 100, "ab" * 32, 0.0), VpdqFrame(25, 87, "0f" * 32, 1.0)]
     text = format_vpdq(frames)
     assert text.splitlines()[1] == f"25,87,{'0f' * 32},1.000"
@@ -262,8 +274,6 @@ def test_vpdq_files_round_trip_with_the_vpdq_package(videos):
     fingerprint exported as a vPDQ file matches vpdq's hashes frame by frame within PDQ's
     near-copy distance."""
     vpdq = pytest.importorskip("vpdq")
-    from simgov.signals.video_match import compare_videos, hamming
-    from simgov.signals.video_vpdq import VpdqFrame, format_vpdq, parse_vpdq, video_from_vpdq, vpdq_from_video
 
     theirs = [VpdqFrame(f.frame_number, f.quality, vpdq.hash_to_hex(f.hash), round(f.timestamp, 3))
               for f in vpdq.computeHash(str(videos["original"]))]
@@ -285,8 +295,6 @@ def test_vpdq_files_round_trip_with_the_vpdq_package(videos):
 
 
 def test_vpdq_bank_entries_find_edited_copies_only(videos):
-    from simgov.signals.video_vpdq import format_vpdq, vpdq_from_video
-
     signal = VideoSignal(Config())
     entries = [(7, format_vpdq(vpdq_from_video(fingerprint_video(videos["original"], 0, LIMITS)))),
                (9, format_vpdq(vpdq_from_video(fingerprint_video(videos["intro_b"], 0, LIMITS))))]
@@ -298,3 +306,40 @@ def test_vpdq_bank_entries_find_edited_copies_only(videos):
     # intro_a holds entry 7's video after the intro it shares with entry 9: the intro alone is no match
     assert [f.entry_id for f in bank.search(blob(videos["intro_a"]))] == [7]
     assert signal.bank_index([]) is None
+
+
+def test_console_routes_and_vpdq_banks_over_http(video_index, videos, tmp_path):
+    """The API: a video match's keyframe pairs with time codes, a keyframe as JPEG, and a vPDQ file
+    loaded into a bank (whole or not at all) that flags the listings whose videos it matches."""
+    index = tmp_path / "idx"
+    shutil.copytree(video_index, index)
+    admin = {"Authorization": f"Bearer {make_key(index, 'admin')}"}
+    with thread_server(index) as base, httpx.Client(base_url=base, timeout=60) as client:
+        match = client.get("/v1/items/b/videos/match/a", headers=admin)
+        assert match.status_code == 200, match.text
+        body = match.json()
+        assert body["match"] and body["keyframes"] and "mirrored" in body["summary"]
+        first = body["keyframes"][0]
+        assert first["clock_a"] == "0:00" and first["how"] in ("pdq", "features")
+        assert client.get("/v1/items/d/videos/match/a", headers=admin).status_code == 404  # d's video is broken
+        frame = client.get("/v1/items/a/videos/0/frame", params={"t": 3, "size": 64}, headers=admin)
+        assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg"
+        assert max(Image.open(io.BytesIO(frame.content)).size) <= 64
+        assert client.get("/v1/items/a/videos/1/frame", headers=admin).status_code == 404
+        assert client.get("/v1/items/d/videos/0/frame", headers=admin).json()["error"]["code"] == "video_unavailable"
+
+        client.post("/v1/banks", json={"name": "known-videos"}, headers=admin)
+        text = format_vpdq(vpdq_from_video(fingerprint_video(videos["original"], 0, LIMITS)))
+        bad = client.post("/v1/banks/known-videos/videos", content=text + "12,100,zz,3.0\n", headers=admin)
+        assert bad.status_code == 422 and "line 9" in bad.json()["error"]["message"]
+        added = client.post("/v1/banks/known-videos/videos", params={"label": "stolen clip"}, content=text,
+                            headers=admin)
+        assert added.status_code == 200 and added.json()["added"] == 1
+        entry = client.get("/v1/banks/known-videos/entries", params={"kind": "vpdq"}, headers=admin).json()
+        entry_id = entry["entries"][0]["entry_id"]
+        exported = client.get(f"/v1/banks/known-videos/videos/{entry_id}", headers=admin)
+        assert exported.text == text
+        client.post("/v1/bank-hits/scan", headers=admin)
+        hits = client.get("/v1/bank-hits", params={"bank": "known-videos"}, headers=admin).json()["hits"]
+        assert sorted(h["item_id"] for h in hits) == ["a", "b"] and all(h["kind"] == "vpdq" for h in hits)
+        assert any("stolen clip" in h["detail"] for h in hits)
