@@ -159,7 +159,7 @@ class Config(BaseModel):
                                    description="prefix of this index's Milvus collections (one prefix per index)")
     thresholds: dict[str, float] = Field(
         default_factory=dict,
-        description="overrides of the calibrated match thresholds (names and defaults in simgov/matching/calibration.json)",
+        description="overrides of the calibrated match thresholds (see simgov/matching/calibration.json)",
     )
 
     @classmethod
