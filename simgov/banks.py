@@ -27,6 +27,7 @@ from .records import Bank, BankEntry, BankHit
 from .signals import Query
 from .signals.base import BankIndex
 from .signals.image import read_pictures
+from .signals.video_vpdq import format_vpdq, parse_vpdq
 from .storage.accounts import AccountStore
 from .storage.banks import BankTables
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from .index import SimIndex
     from .storage.items import ItemWrite
 
-KINDS = ("pdq", "title", "identifier")
+KINDS = ("pdq", "title", "identifier", "vpdq")
 NAME_RE = re.compile(r"^[\w][\w .:@+\-]{0,99}$")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_LABEL = 500
@@ -127,6 +128,8 @@ class Banks:
                 value = normalise_pdq(value)
             elif kind == "identifier" and not HEX64_RE.match(value):
                 raise BadInput("an identifier entry holds the identifier's keyed hash (64 hex digits)")
+            elif kind == "vpdq":
+                value = format_vpdq(parse_vpdq(value))  # one video's vPDQ file, in its canonical form
             elif kind == "title" and not value.strip():
                 raise BadInput("a title entry needs a non-empty title")
             if label is not None and len(label) > MAX_LABEL:

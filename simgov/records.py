@@ -116,8 +116,8 @@ class Bank(BaseModel):
 class BankEntry(BaseModel):
     entry_id: int
     bank: str
-    kind: Literal["pdq", "title", "identifier"]
-    value: str = Field(description="the PDQ hash, the title, or the identifier's keyed hash")
+    kind: Literal["pdq", "title", "identifier", "vpdq"]
+    value: str = Field(description="the PDQ hash, the title, the identifier's keyed hash, or a video's vPDQ file")
     label: str | None
     source: str | None = Field(description="cli, api, import:FILE or verdict:ID")
     enabled: bool
@@ -131,7 +131,7 @@ class BankHit(BaseModel):
     item_id: str
     bank: str
     entry_id: int
-    kind: Literal["pdq", "title", "identifier"]
+    kind: Literal["pdq", "title", "identifier", "vpdq"]
     detail: str = Field(description="what matched, in plain words (never an identifier's value)")
     score: float
     at: float = Field(description="Unix time the listing was checked")

@@ -103,6 +103,7 @@ class Item(BaseModel):
     seller_id: str
     description: str | None = None
     images: list[str] = Field(default_factory=list)
+    videos: list[str] = Field(default_factory=list)
     brand: str | None = None
     price: float | None = Field(None, ge=0)
     currency: str | None = Field(None, max_length=8)
@@ -137,6 +138,13 @@ class Item(BaseModel):
     def _images(cls, v: list[str]) -> list[str]:
         if len(v) > 255:
             raise ValueError("more than 255 images")
+        return v
+
+    @field_validator("videos")
+    @classmethod
+    def _videos(cls, v: list[str]) -> list[str]:
+        if len(v) > 255:
+            raise ValueError("more than 255 videos")
         return v
 
     def content_hash(self, extra: str = "") -> str:
@@ -255,7 +263,7 @@ def _csv_rows(path: Path) -> Iterator[Row | RowProblem]:
                 for key, value in row.items():
                     if key is None or value in (None, ""):
                         continue
-                    if key in ("images", "attributes", "identifiers", "authorized_brands"):
+                    if key in ("images", "videos", "attributes", "identifiers", "authorized_brands"):
                         try:
                             value = json.loads(value) if value.lstrip().startswith(("[", "{")) else (
                                 [v for v in value.split(";") if v] if key != "attributes" else value

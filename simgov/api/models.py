@@ -100,6 +100,7 @@ class ItemIn(Item):
     brand: str | None = Field(None, json_schema_extra={"maxLength": MAX_TEXT_CHARS})
     category: str | None = Field(None, json_schema_extra={"maxLength": MAX_TEXT_CHARS})
     images: list[str] = Field(default_factory=list, json_schema_extra={"maxItems": 255})
+    videos: list[str] = Field(default_factory=list, json_schema_extra={"maxItems": 255})
 
     @model_validator(mode="before")
     @classmethod

@@ -190,7 +190,7 @@ def count_lines(path: Path) -> int:
 
 def images_signature(item: Item, ctx: BuildContext) -> str:
     parts = []
-    for path_text in item.images:
+    for path_text in (*item.images, *item.videos):  # a changed picture or video file re-encodes the item
         try:
             parts.append(file_signature(resolve_inside(path_text, ctx.data_roots)))
         except (ImageRejected, OSError):

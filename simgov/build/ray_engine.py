@@ -133,7 +133,7 @@ def plan_chunks(items_file: Path, chunk_bytes: int, chunk_rows: int) -> list[dic
 def _parquet_value(key: str, value: Any) -> Any:
     if isinstance(value, list) and value and all(isinstance(v, tuple) and len(v) == 2 for v in value):
         return dict(value)  # a Parquet map column
-    if key in ("images", "attributes") and isinstance(value, str) and value.lstrip().startswith(("[", "{")):
+    if key in ("images", "videos", "attributes") and isinstance(value, str) and value.lstrip().startswith(("[", "{")):
         try:
             return json.loads(value)
         except (json.JSONDecodeError, RecursionError):  # left as text: the row is then refused with a reason
@@ -306,7 +306,7 @@ def build_ivfpq(ray, shards: list[Path], vec_ids: list[np.ndarray], covered: int
 def _shard_key(items_file: Path, chunking: tuple, config: Config, identities: dict) -> str:
     st = items_file.stat()
     key = json.dumps([str(items_file.resolve()), st.st_size, st.st_mtime_ns, chunking,
-                      config.model_dump(mode="json", include={"text_model", "images", "build_batch_size"}),
+                      config.model_dump(mode="json", include={"text_model", "images", "videos", "build_batch_size"}),
                       identities], sort_keys=True, default=str)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 

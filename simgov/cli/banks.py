@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import SimgovError
 from ..exchange import format_hash_list, parse_hash_list
+from ..signals.video_vpdq import format_vpdq, parse_vpdq
 from .common import cli_key_id, index_dir, open_index, open_output, optional_index_arg, table, when, where
 
 
@@ -35,14 +36,19 @@ def register(sub) -> None:
     bp.add_argument("--identifier", action="append", help="NAME=VALUE of an account identifier, stored only as its "
                                                           "keyed hash; repeatable")
     bp.add_argument("--label", help="why these entries are bad")
-    banks_sub.choices["entries"].add_argument("--kind", choices=["pdq", "title", "identifier"])
+    banks_sub.choices["entries"].add_argument("--kind", choices=["pdq", "title", "identifier", "vpdq"])
     for name in ("entry-enable", "entry-disable"):
         banks_sub.choices[name].add_argument("entry_id", type=int)
     bp = banks_sub.choices["import"]
     bp.add_argument("file", type=Path)
     bp.add_argument("--create", action="store_true", help="make the bank if it does not exist")
+    bp.add_argument("--vpdq", action="store_true", help="FILE is one video's vPDQ hash file (Meta's vPDQ / HMA): "
+                                                        "one vpdq entry, labelled with the file's name")
     bp = banks_sub.choices["export"]
-    bp.add_argument("--out", required=True, type=Path, help="hash list file; - for standard output")
+    bp.add_argument("--out", required=True, type=Path, help="hash list file; - for standard output; "
+                                                            "with --vpdq a folder")
+    bp.add_argument("--vpdq", action="store_true", help="the bank's vPDQ entries instead, one NAME-ENTRY.vpdq "
+                                                        "file per video in the folder --out")
     bp.add_argument("--labels", action="store_true", help="append each entry's label after its hash")
     bp.add_argument("--all", action="store_true", help="disabled entries too")
     bp = banks_sub.choices["hits"]
@@ -110,6 +116,8 @@ def cmd_import(args) -> int:
         text = args.file.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise SimgovError(f"{args.file} is not UTF-8 text") from None
+    if args.vpdq:
+        return _import_vpdq(args, banks, who, text)
     hashes = parse_hash_list(text)
     if args.create and args.name not in {b.name for b in banks.list()}:
         banks.create(args.name, f"imported from {args.file.name}", who)
@@ -120,7 +128,32 @@ def cmd_import(args) -> int:
     return 0
 
 
+def _import_vpdq(args, banks, who, text: str) -> int:
+    frames = parse_vpdq(text)
+    if args.create and args.name not in {b.name for b in banks.list()}:
+        banks.create(args.name, f"imported from {args.file.name}", who)
+    added, _ = banks.add(args.name, [("vpdq", format_vpdq(frames), args.file.name)],
+                         source=f"import:{args.file.name}", by=who)
+    print(f"{len(frames)} frame hashes read from {args.file}: "
+          f"{'one video added to' if added else 'the video is already in'} {args.name}", file=sys.stderr)
+    return 0
+
+
+def _export_vpdq(args) -> int:
+    entries = [e for e in _banks(args).entries(args.name, "vpdq") if e.enabled or args.all]
+    if args.out.exists() and not args.out.is_dir():
+        raise SimgovError(f"--out {args.out} is a file: with --vpdq it names a folder")
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in args.name)
+    for e in entries:
+        (args.out / f"{stem}-{e.entry_id}.vpdq").write_text(e.value, encoding="utf-8")
+    print(f"{len(entries)} vPDQ files of {args.name} written to {args.out}", file=sys.stderr)
+    return 0
+
+
 def cmd_export(args) -> int:
+    if args.vpdq:
+        return _export_vpdq(args)
     entries = [(e.value, e.label) for e in _banks(args).entries(args.name, "pdq") if e.enabled or args.all]
     with open_output(args.out) as fh:
         fh.write(format_hash_list(entries, labels=args.labels))

@@ -10,8 +10,9 @@ from .base import BuildContext, Candidate, Query, Signal, SignalOutput
 from .image import ImageSignal
 from .text import TextSignal
 from .title import TitleSignal
+from .video import VideoSignal
 
-REGISTRY: dict[str, type[Signal]] = {cls.name: cls for cls in (TitleSignal, TextSignal, ImageSignal)}
+REGISTRY: dict[str, type[Signal]] = {cls.name: cls for cls in (TitleSignal, TextSignal, ImageSignal, VideoSignal)}
 
 
 def register(cls: type[Signal]) -> type[Signal]:

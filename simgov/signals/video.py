@@ -33,6 +33,7 @@ from PIL import Image
 from ..config import BinaryIndexConfig, VideoLimits
 from ..errors import ImageRejected
 from ..imageio import resolve_inside
+from ..matching import thresholds
 from ..matching.evidence import MatchPart
 from ..schema import Item
 from ..vectors import BinaryIndex
@@ -43,9 +44,10 @@ from .video_match import (DUP_BITS, KEYPOINTS, MIN_MATCH_SECONDS, VOTE_BITS, Seg
                           compare, compare_videos, same_segment, trimmed, videos_of)
 from .video_vpdq import parse_vpdq, video_from_vpdq
 
-#: Video-only match decision: a pair whose video score reaches this shows the same video. See
-#: benchmarks/video_edits.py: held-out videos, eight edits, distinct videos for false matches.
-MATCH_THRESHOLD = 0.5
+#: Video-only match decision: a pair whose video score reaches this shows the same video
+#: (`video_same_video` in calibration.json: benchmarks/video_edits.py, held-out videos under eight
+#: edits, distinct videos for false matches).
+MATCH_THRESHOLD = thresholds.threshold("video_same_video")
 #: The video score's part in the item match starts here (below: no evidence either way).
 PART_FROM = 0.3
 #: Its weight at MATCH_THRESHOLD and above: more than every other part can subtract (the bias

@@ -62,7 +62,7 @@ def enable_bank(name: str, body: Enabled, index: Index, _: BankAdmin) -> Bank:
 
 @router.get("/v1/banks/{name}/entries", response_model=BankEntries, responses=responses(404))
 def entries(name: str, index: Index, _: BankAdmin,
-            kind: Annotated[Literal["pdq", "title", "identifier"] | None, Query()] = None) -> BankEntries:
+            kind: Annotated[Literal["pdq", "title", "identifier", "vpdq"] | None, Query()] = None) -> BankEntries:
     return BankEntries(bank=name, entries=index.banks.entries(name, kind))
 
 
