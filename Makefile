@@ -21,6 +21,12 @@ $(STAMP): pyproject.toml Makefile
 	command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
 		echo "chromium not installed: the browser test will be skipped"
+	# Meta's vpdq binding (the vPDQ interoperability test) builds against Debian's FFmpeg libraries.
+	$(BIN)/python -c "import vpdq" 2>/dev/null || { { pkg-config --exists libavformat libswscale || \
+		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		pkg-config libavcodec-dev libavdevice-dev libavfilter-dev libavformat-dev libavutil-dev libswresample-dev \
+		libswscale-dev >/dev/null; }; } && $(BIN)/pip install --quiet 'vpdq>=0.2.5'; } || \
+		echo "vpdq not installed: the vPDQ interoperability test will be skipped"
 	touch $(STAMP)
 
 # A port another process listens on is refused at once (before a minute of work): make demo DEMO_PORT=8001
