@@ -23,7 +23,8 @@ from simgov.keys import KeyStore
 from . import errors
 from .middleware import FailedAuthLimiter, JsonCORSMiddleware, RequestMiddleware
 from .ratelimit import RateLimiter
-from .routers import accounts, audit, banks, console, findings, images, items, ops, search, verdicts
+from .routers import (accounts, audit, banks, console, findings, images, items, ops, search, verdicts,
+                      video_banks, videos)
 
 #: Largest request body (an upload batch or a query picture), unless configured otherwise.
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
@@ -79,7 +80,8 @@ def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MA
     failed_auth = FailedAuthLimiter(failed_auth_rate if rate_per_second else 0.0, failed_auth_burst)
     app.add_middleware(RequestMiddleware, max_body_bytes=max_body_bytes, timeout_s=request_timeout_s,
                        max_concurrent_writes=max_concurrent_writes, failed_auth=failed_auth)
-    for module in (ops, items, images, search, accounts, audit, verdicts, banks, findings, console):
+    for module in (ops, items, images, videos, search, accounts, audit, verdicts, banks, video_banks, findings,
+                   console):
         app.include_router(module.router)
     app.mount("/ui/assets", StaticFiles(directory=console.STATIC), name="assets")
     app.openapi = lambda: _with_limit_answers(FastAPI.openapi(app))
