@@ -20,6 +20,7 @@ from ..storage.errors import StorageError  # noqa: E402
 from .banks import register as banks  # noqa: E402
 from .build import register as build  # noqa: E402
 from .calibrate import register as calibrate  # noqa: E402
+from .compare import register as compare  # noqa: E402
 from .demo import register as demo  # noqa: E402
 from .detectors import register as detectors  # noqa: E402
 from .evaluate import register as evaluate  # noqa: E402
@@ -31,7 +32,8 @@ from .serve import register as serve  # noqa: E402
 from .verdicts import register as verdicts  # noqa: E402
 
 #: Every command group, in the order `simgov --help` lists them.
-COMMANDS = (build, lookups, detectors, findings, evaluate, serve, keys, models, verdicts, banks, calibrate, demo)
+COMMANDS = (build, lookups, compare, detectors, findings, evaluate, serve, keys, models, verdicts, banks, calibrate,
+            demo)
 
 
 def package_version() -> str:
