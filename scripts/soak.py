@@ -4,7 +4,9 @@
 
 For a fixed time, `--clients` threads (each with its own investigator and ingest keys) send a mix
 of item lookups, `similar` lookups, searches by text and by picture, and batch upserts (new items
-and updates of their own earlier ones). Then: no answer may be a 5xx or a dropped connection, every
+and updates of their own earlier ones). A write answered 503 `busy` (the server's cap on concurrent
+writes; nothing applied) is sent again after its Retry-After, as a client should, and counted (its
+latency includes the wait). Then: no answer may be a 5xx or a dropped connection, every
 acknowledged write must be served as acknowledged, and the latency percentiles of each kind of
 request are reported (after one untimed warm-up request, as the server loads its models lazily).
 The soak writes into the index it serves: give it a copy. Without `--index`, a small marketplace
@@ -41,6 +43,8 @@ SIMGOV = str(Path(sys.executable).with_name("simgov"))
 
 #: Share of each kind of request in the mix.
 MIX = {"lookup": 0.35, "similar": 0.25, "search_text": 0.15, "search_image": 0.05, "upsert": 0.20}
+#: Times a write answered 503 busy is sent again before its 503 counts as a server error.
+BUSY_RETRIES = 5
 
 
 def free_port() -> int:
@@ -82,6 +86,18 @@ class Client(threading.Thread):
         self.samples: list[tuple[str, int, float]] = []  # (kind, status or 0 for a dropped connection, seconds)
         self.acked: dict[str, str] = {}  # item id -> title of its last acknowledged version
         self.written = 0
+        self.busy = 0  # writes answered 503 busy (nothing applied, retry after): sent again
+
+    def put_items(self, client: httpx.Client, rows: list[dict]) -> httpx.Response:
+        """PUT /v1/items as a well-behaved client: a 503 `busy` (the server's cap on concurrent writes;
+        nothing applied) is sent again after its Retry-After, up to BUSY_RETRIES times."""
+        for _ in range(BUSY_RETRIES):
+            response = client.put("/v1/items", json={"items": rows}, headers=self.writer)
+            if response.status_code != 503 or response.json().get("error", {}).get("code") != "busy":
+                return response
+            self.busy += 1
+            time.sleep(float(response.headers.get("retry-after", "1")))
+        return client.put("/v1/items", json={"items": rows}, headers=self.writer)
 
     def request(self, client: httpx.Client) -> tuple[str, httpx.Response | None]:
         kind = self.rng.choices(list(MIX), weights=list(MIX.values()))[0]
@@ -108,7 +124,7 @@ class Client(threading.Thread):
                 rows.append({"item_id": item_id, "seller_id": f"soak-seller-{self.n}",
                              "title": f"soak listing {item_id} version {self.rng.randrange(10**9)} {item} copy"})
             latest = {r["item_id"]: r["title"] for r in rows}
-            response = client.put("/v1/items", json={"items": rows}, headers=self.writer)
+            response = self.put_items(client, rows)
             if response.status_code == 200:
                 self.acked.update(latest)
             return kind, response
@@ -195,6 +211,7 @@ def soak(index: Path, seconds: float, clients: int, workers: int) -> dict:
     return {"seconds": seconds, "clients": clients, "workers": workers, "items_at_start": len(item_ids),
             "requests": len(samples), "requests_per_second": round(len(samples) / seconds, 1),
             "statuses": dict(sorted(statuses.items())), "server_errors_or_dropped": server_errors,
+            "writes_busy_and_resent": sum(t.busy for t in threads),
             "acknowledged_items": len(acked), "acknowledged_missing": len(missing),
             "latency": {kind: percentiles(values) for kind, values in sorted(by_kind.items())},
             "ok": server_errors == 0 and not missing and bool(acked)}
