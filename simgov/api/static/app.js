@@ -264,6 +264,54 @@
     return [0, 0];
   }
 
+  // A frame of an item's video at a time (seconds), fetched with the key like a picture.
+  function videoFrame(itemId, n, t, label) {
+    const frame = el("div", { class: "pic loading", title: label });
+    const img = el("img", { alt: label });
+    frame.append(img);
+    const token = viewToken;
+    api(`/v1/items/${encodeURIComponent(itemId)}/videos/${n}/frame?t=${t}&size=240`, { raw: true })
+      .then((r) => r.blob())
+      .then((blob) => {
+        if (token !== viewToken) return;
+        const url = URL.createObjectURL(blob);
+        blobUrls.push(url);
+        img.src = url;
+        frame.classList.remove("loading");
+        frame.classList.add("loaded");
+      })
+      .catch((err) => {
+        frame.classList.remove("loading");
+        frame.classList.add("missing");
+        frame.replaceChildren(el("span", { text: "frame unavailable" }));
+        frame.title = err.message;
+      });
+    return frame;
+  }
+
+  // A video match: the matching keyframes of the two listings' videos side by side, with their
+  // time codes (GET /v1/items/{a}/videos/match/{b}).
+  function videoKeyframes(queryId, otherId) {
+    const box = el("div", { class: "keyframes loading" }, el("span", { class: "muted small", text: "video frames…" }));
+    const token = viewToken;
+    api(`/v1/items/${encodeURIComponent(queryId)}/videos/match/${encodeURIComponent(otherId)}`)
+      .then((m) => {
+        if (token !== viewToken) return;
+        box.classList.remove("loading");
+        box.replaceChildren(el("div", { class: "muted small", text: `video: ${m.summary}` }),
+          ...m.keyframes.map((k) => el("figure", { class: "keyframe" },
+            el("div", { class: "pair" },
+              videoFrame(queryId, m.video_a, k.time_a, `${queryId}, video ${m.video_a + 1} at ${k.clock_a}`),
+              videoFrame(otherId, m.video_b, k.time_b, `${otherId}, video ${m.video_b + 1} at ${k.clock_b}`)),
+            el("figcaption", { class: "small", text: `${k.clock_a} ↔ ${k.clock_b} · ${k.how} · ${fmt(k.score)}` }))));
+      })
+      .catch((err) => {
+        box.classList.remove("loading");
+        box.replaceChildren(el("span", { class: "muted small", text: `video frames unavailable: ${err.message}` }));
+      });
+    return box;
+  }
+
   function neighbourCard(query, neighbour, counterfeitOf, verdict) {
     const [qn, nn] = matchedPictures(neighbour);
     const relLabel = RELATIONS[neighbour.relation] || neighbour.relation;
@@ -288,6 +336,7 @@
       el("div", { class: "muted small" }, "seller ", sellerLink(neighbour.seller_id)),
       bars,
       el("ul", { class: "evidence" }, (neighbour.evidence || []).map((line) => el("li", { text: line }))),
+      neighbour.signals.video !== undefined ? videoKeyframes(query.item_id, neighbour.item_id) : null,
       verdictBar("pair", [query.item_id, neighbour.item_id], verdict));
   }
 
