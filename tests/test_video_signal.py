@@ -343,3 +343,36 @@ def test_console_routes_and_vpdq_banks_over_http(video_index, videos, tmp_path):
         hits = client.get("/v1/bank-hits", params={"bank": "known-videos"}, headers=admin).json()["hits"]
         assert sorted(h["item_id"] for h in hits) == ["a", "b"] and all(h["kind"] == "vpdq" for h in hits)
         assert any("stolen clip" in h["detail"] for h in hits)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium")
+def test_console_shows_matching_keyframes_side_by_side(video_index, tmp_path):
+    from playwright.sync_api import sync_playwright  # lazy: a browser driver, for this test alone
+
+    index = tmp_path / "idx"
+    shutil.copytree(video_index, index)
+    key = make_key(index, "investigator")
+    with thread_server(index) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/ui")
+            page.fill("#key-input", key)
+            page.click("#key-form button")
+            page.goto(f"{url}/ui#/item/b")
+            card = page.locator("#neighbours article.neighbour[data-item='a']")
+            card.wait_for(timeout=60_000)
+            card.locator(".keyframes .keyframe").first.wait_for(timeout=60_000)
+            page.wait_for_function(
+                "() => { const imgs = document.querySelectorAll(\"article[data-item='a'] .keyframe .pic.loaded img\");"
+                " return imgs.length >= 4 && [...imgs].every(i => i.complete && i.naturalWidth > 0); }",
+                timeout=60_000)
+            captions = card.locator(".keyframe figcaption").all_inner_texts()
+            assert captions[0].startswith("0:00 ↔ 0:00") and len(captions) >= 2
+            assert "mirrored" in card.locator(".keyframes .muted").first.inner_text()
+        finally:
+            browser.close()
