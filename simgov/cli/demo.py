@@ -13,6 +13,7 @@ from ..keys import KeyStore
 from .build import cmd_build
 from .build import register as register_build
 from .common import ensure_port_free, folder_out, open_index
+from .findings import current_queue
 from .lookups import cmd_similar
 from .lookups import register as register_lookups
 from .serve import serve
@@ -58,6 +59,7 @@ def cmd_demo(args) -> int:
         cmd_similar(_command_args(register_lookups, ["similar", item_id, "--index", str(out / "index"), "-k", "5"]))
     print(f"\nplanted cases: {market.planted_file}\nnext: simgov pairs --index {out / 'index'} --cross-seller-only "
           f"--out pairs.jsonl", file=sys.stderr)
+    current_queue(index, rescan=True, quiet=False)  # the console opens on the findings queue: ready at once
     key, _ = KeyStore(index.store).create("investigator", "simgov demo")
     index.close()
     print(f"\ninvestigator console: http://{args.host}:{args.port}/ui\ninvestigator key (shown once): {key}")

@@ -9,19 +9,21 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Iterable
 
 from ..matching.grouping import group_links, grow_component
 from ..index import SimIndex
-from ..records import Group
+from ..records import Group, Pair
 from ..verdicts import MAX_GROUP, Verdicts, key
 
 MAX_EVIDENCE_PAIRS = 3
 
 
-def duplicate_groups(index: SimIndex) -> list[Group]:
-    """Every group of two or more listings that simgov decides are the same merchandise."""
+def duplicate_groups(index: SimIndex, pairs: Iterable[Pair] | None = None) -> list[Group]:
+    """Every group of two or more listings that simgov decides are the same merchandise.
+    `pairs`: the self-join's pairs when the caller already made it (the findings scan)."""
     verdicts = Verdicts(index)
-    pairs = [p for p in verdicts.review_pairs(index.pairs()) if p.match]
+    pairs = [p for p in verdicts.review_pairs(index.pairs() if pairs is None else pairs) if p.match]
     ids = sorted({i for p in pairs for i in (p.item_a, p.item_b)})
     number = {item_id: n for n, item_id in enumerate(ids)}
     links = {(number[p.item_a], number[p.item_b]): p.score for p in pairs}

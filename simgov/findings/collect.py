@@ -14,12 +14,12 @@ from typing import Callable
 
 from ..banks import brand_of
 from ..detectors.counterfeits import (NEIGHBOURS_CHECKED, AuthorizedBrands, CounterfeitPolicy, assess_item,
-                                      assess_pair, authorizations, counterfeit_suspects, title_conflicts)
+                                      assess_pair, authorizations, price_ratio, title_conflicts)
 from ..detectors.duplicates import duplicate_groups, item_group
 from ..errors import UnknownId
 from ..index import SimIndex
-from ..records import BankHit, CounterfeitSuspect, Group
-from ..verdicts import MAX_GROUP
+from ..records import BankHit, CounterfeitSuspect, Group, Neighbour, Pair
+from ..verdicts import MAX_GROUP, Verdicts
 from .model import Finding, Review, finding_id
 
 Progress = Callable[[str], None]
@@ -92,15 +92,50 @@ def bank_findings(index: SimIndex, hits: list[BankHit], at: float) -> list[Findi
             if item_id in sellers]
 
 
+def suspects_from_pairs(index: SimIndex, pairs: list[Pair], authorized: AuthorizedBrands) -> list[CounterfeitSuspect]:
+    """Counterfeit suspects among the self-join's pairs that hold a reference listing: the same
+    conditions as `simgov counterfeits`, without a neighbour search per reference listing (that
+    search, with its mutual-best checks, cost about 2 s a reference on the demo). Rejected
+    suspects go unless new evidence turned up, as everywhere."""
+    policy = CounterfeitPolicy.from_index(index)
+    references = set(index.store.reference_item_ids())
+    found: dict[tuple[str, str], CounterfeitSuspect] = {}
+    for p in pairs:
+        for cand_id, ref_id in ((p.item_a, p.item_b), (p.item_b, p.item_a)):
+            if ref_id not in references or cand_id in references:
+                continue
+            candidate, reference = index.item(cand_id), index.item(ref_id)
+            ratio = price_ratio(candidate.item, reference.item)
+            if ratio is None or ratio > policy.max_price_ratio or candidate.seller_id == reference.seller_id:
+                continue  # cheap conditions first: most pairs fail them
+            blobs = index.item_blobs([candidate.vec_id, reference.vec_id])
+            mine, theirs = blobs[candidate.vec_id], blobs[reference.vec_id]
+            evidence = [line for name in p.signals if name in mine and name in theirs
+                        for line in index.signals[name].explain(mine[name], theirs[name])]
+            neighbour = Neighbour(item_id=cand_id, seller_id=candidate.seller_id, score=p.score, signals=p.signals,
+                                  match=p.match, relation="similar", evidence=evidence)
+            suspect, _ = assess_pair(candidate, reference, neighbour, policy, authorized,
+                                     title_conflicts(index, candidate, reference))
+            if suspect:
+                found[(cand_id, ref_id)] = suspect
+    kept, _ = Verdicts(index).review_suspects(list(found.values()))
+    return sorted(kept, key=lambda s: (-s.score, s.item_id))
+
+
 def scan(index: SimIndex, progress: Progress | None = None) -> list[Finding]:
-    """Every finding of the index: one pass of each detector over all of it."""
+    """Every finding of the index: one self-join for counterfeits and duplicate groups, the rings
+    of linked accounts, and the recorded bank hits."""
     say = progress or (lambda message: None)
     at = time.time()
     authorized = authorizations(index)
-    say("counterfeit suspects")
-    found = [counterfeit_finding(s, at) for s in counterfeit_suspects(index, authorized)]
-    say("duplicate groups")
-    found += [group_finding(index, g, authorized, at) for g in duplicate_groups(index)]
+    references = set(index.store.reference_item_ids())
+    say("pairs of similar listings (the self-join)")
+    pairs = [p for p in index.pairs() if p.match or p.item_a in references or p.item_b in references]
+    say(f"counterfeit suspects among {sum(p.item_a in references or p.item_b in references for p in pairs)} "
+        "pairs with a reference listing")
+    found = [counterfeit_finding(s, at) for s in suspects_from_pairs(index, pairs, authorized)]
+    say(f"duplicate groups from {sum(p.match for p in pairs)} matched pairs")
+    found += [group_finding(index, g, authorized, at) for g in duplicate_groups(index, pairs)]
     say("rings of linked accounts")
     found += [ring_finding(g, at) for g in index.accounts.rings().groups]
     say("bank hits")

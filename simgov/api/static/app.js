@@ -103,12 +103,12 @@
   }
 
   // A picture of an item: fetched with the key, shown through a blob URL.
-  function picture(itemId, n, label) {
+  function picture(itemId, n, label, size = 320) {
     const frame = el("div", { class: "pic loading", title: label || "" });
     const img = el("img", { alt: label || `picture ${n + 1} of ${itemId}`, "data-item": itemId, "data-n": n });
     frame.append(img);
     const token = viewToken;
-    api(`/v1/items/${encodeURIComponent(itemId)}/images/${n}?size=320`, { raw: true })
+    api(`/v1/items/${encodeURIComponent(itemId)}/images/${n}?size=${size}`, { raw: true })
       .then((r) => r.blob())
       .then((blob) => {
         if (token !== viewToken) return;
@@ -197,24 +197,47 @@
       el("strong", { text: title }), " ", el("span", { class: "message", text: err.message })));
   }
 
+  const VIEWS = {
+    queue: (view, arg) => queueView(view, arg),
+    sellers: (view) => sellersView(view),
+    search: (view) => searchView(view),
+    item: (view, id) => itemView(view, id),
+    account: (view, id) => accountView(view, id),
+  };
+
+  // How long the last view took to show its data (ms), for the browser test and the footer.
+  function markShown(started, token) {
+    if (token !== viewToken) return;
+    const ms = Math.round(performance.now() - started);
+    $("view").dataset.shown = String(token);
+    $("view").dataset.ms = String(ms);
+    $("view-time").textContent = `shown in ${ms} ms`;
+  }
+
   async function route() {
-    const match = /^#\/(item|account)\/(.+)$/.exec(location.hash);
+    const match = /^#\/(item|account|queue|sellers|search)(?:\/(.*))?$/.exec(location.hash);
     resetView();
     const view = $("view");
-    if (!match) return;
-    const [, kind, raw] = match;
-    const id = decodeURIComponent(raw);
-    $("lookup-kind").value = kind;
-    $("lookup-id").value = id;
+    const [, kind, raw] = match || [null, "queue", ""];
+    const id = raw ? decodeURIComponent(raw) : "";
+    for (const tab of ["queue", "sellers", "search"]) $(`tab-${tab}`).classList.toggle("active", tab === kind);
+    if (kind === "item" || kind === "account") {
+      $("lookup-kind").value = kind;
+      $("lookup-id").value = id;
+    }
     if (!getKey()) {
       showKeyState();
       return;
     }
-    view.replaceChildren(el("p", { class: "muted", text: `Loading ${kind} ${id}…` }));
+    const token = viewToken;
+    const started = performance.now();
+    view.dataset.view = kind;
+    view.replaceChildren(el("p", { class: "muted", text: id ? `Loading ${kind} ${id}…` : `Loading ${kind}…` }));
     try {
-      if (kind === "item") await itemView(view, id);
-      else await accountView(view, id);
+      await VIEWS[kind](view, id);
+      markShown(started, token);
     } catch (err) {
+      if (token !== viewToken) return;
       view.replaceChildren();
       showError(view, err);
     }
@@ -370,14 +393,50 @@
     verdictBar("group", group.members, group.verdict));
   }
 
+  // The item's counterfeit card and duplicate group from the findings queue (already computed and
+  // kept current), instead of a neighbour search per reference and a group grown live (1.6-2.3 s).
+  const GROUP_FINDINGS = { cross_seller_copy: "cross_seller_copy", relisting: "same_seller_relisting" };
+
+  function counterfeitOfFindings(itemId, findings) {
+    const mine = findings.filter((f) => f.kind === "counterfeit" && f.items[0] === itemId && f.status !== "rejected");
+    const verdicts = {};
+    for (const f of mine) if (f.verdict) verdicts[f.items[1]] = f.verdict;
+    return { item_id: itemId, suspect: mine.length > 0, verdicts,
+      suspects: mine.map((f) => ({ item_id: itemId, reference_item_id: f.items[1], brand: f.brand, score: f.score,
+        seller_id: f.sellers[0], evidence: f.evidence, finding_id: f.finding_id })) };
+  }
+
+  async function groupOfFindings(itemId, findings) {
+    const groups = findings.filter((f) => GROUP_FINDINGS[f.kind] && f.items.includes(itemId))
+      .sort((a, b) => b.items.length - a.items.length);
+    if (!groups.length) return { item_id: itemId, group: null };
+    const f = groups[0];
+    const order = [itemId, ...f.items.filter((i) => i !== itemId)];
+    const items = await Promise.all(order.map((i) => api(`/v1/items/${encodeURIComponent(i)}`).then((d) => d.item)));
+    return { item_id: itemId, match: f.status !== "rejected", truncated: false, max_members: f.items.length,
+      group: { group_id: f.finding_id, members: f.review ? f.review.ids : f.items, kind: GROUP_FINDINGS[f.kind],
+        score: f.score, evidence: f.evidence, verdict: f.verdict },
+      members: items.map((item) => ({ item_id: item.item_id, seller_id: item.seller_id, title: item.title,
+        images: (item.images || []).length, score: null })) };
+  }
+
   async function itemView(view, itemId, options = {}) {
     const k = options.k || Number(sessionStorage.getItem("simgov.k") || 10);
     const token = viewToken;
     const path = `/v1/items/${encodeURIComponent(itemId)}`;
     const optional = (request) => request.catch((err) => (err.status === 401 ? Promise.reject(err) : { error: err.message }));
-    const [detail, similar, counterfeit, group] = await Promise.all([
-      api(path), api(`${path}/similar?k=${k}`), optional(api(`${path}/counterfeit`)), optional(api(`${path}/group`)),
+    const [detail, similar, found] = await Promise.all([
+      api(path), api(`${path}/similar?k=${k}`),
+      optional(api(`/v1/findings?item_id=${encodeURIComponent(itemId)}&limit=50`)),
     ]);
+    let counterfeit;
+    let group;
+    if (found.error) { // the findings are not computed yet: ask the detectors (slower)
+      [counterfeit, group] = await Promise.all([optional(api(`${path}/counterfeit`)), optional(api(`${path}/group`))]);
+    } else {
+      counterfeit = counterfeitOfFindings(itemId, found.findings);
+      group = await groupOfFindings(itemId, found.findings);
+    }
     if (token !== viewToken) return;
     // reference listings this item is a suspected counterfeit of
     const counterfeitOf = new Map((counterfeit.suspects || []).map((s) => [s.reference_item_id, s]));
@@ -413,7 +472,7 @@
           " of reference ", el("button", { type: "button", class: "link", onclick: () => go("item", s.reference_item_id),
             text: s.reference_item_id }),
           ` (${s.brand || "brand unknown"}, score ${fmt(s.score)}` +
-            (s.price_ratio === null ? ")" : `, priced at ${Math.round(s.price_ratio * 100)}% of it)`),
+            (s.price_ratio === null || s.price_ratio === undefined ? ")" : `, priced at ${Math.round(s.price_ratio * 100)}% of it)`),
           el("ul", { class: "evidence" }, s.evidence.map((line) => el("li", { text: line }))),
           verdictBar("counterfeit", [item.item_id, s.reference_item_id], (counterfeit.verdicts || {})[s.reference_item_id])))));
     } else if (counterfeit.error) {
@@ -470,7 +529,8 @@
 
   async function accountView(view, accountId) {
     const token = viewToken;
-    const listings = await api(`/v1/accounts/${encodeURIComponent(accountId)}/items?limit=60`);
+    const [listings, risk] = await Promise.all([api(`/v1/accounts/${encodeURIComponent(accountId)}/items?limit=60`),
+      api(`/v1/sellers/${encodeURIComponent(accountId)}/risk`).catch((err) => (err.status === 401 ? Promise.reject(err) : null))]);
     let linked = null;
     let linkedError = null;
     try {
@@ -484,6 +544,7 @@
     view.append(el("section", { class: "card account", id: "account-card" },
       el("h2", {}, "Account ", el("code", { text: accountId })),
       el("p", { class: "muted", text: `${listings.items.length}${listings.truncated ? "+" : ""} live listings` })));
+    if (risk) view.append(riskCard(risk));
 
     const linkedSection = el("section", { class: "linked" }, el("h3", { text: "Linked accounts" }));
     const linkVerdicts = (linked && linked.verdicts) || {};
@@ -517,8 +578,274 @@
         el("button", { type: "button", class: "link item-link", onclick: () => go("item", item.item_id), text: item.item_id }),
         el("div", { class: "small", text: item.title }))))));
 
-    setCase(`account ${accountId}`, { kind: "account", account_id: accountId, items: listings.items,
+    setCase(`account ${accountId}`, { kind: "account", account_id: accountId, risk, items: listings.items,
       linked: linked ? linked.linked : null, linked_error: linkedError ? linkedError.message : null });
+  }
+
+  // -- findings queue -------------------------------------------------------------------------
+  // The console's home: open findings, most severe first, filtered by the API's parameters.
+  // Keyboard: j/k move, x selects, o (or Enter) opens, c/r confirm/reject with the last reason.
+  const FINDING_KINDS = { counterfeit: "counterfeit suspect", cross_seller_copy: "cross-seller copy",
+    relisting: "re-listing", ring: "ring of accounts", bank_hit: "bank hit" };
+  const FILTERS = ["kind", "status", "seller_id", "brand", "min_score", "sort"];
+  const REASON_STORE = "simgov.lastReason";
+  const queue = { rows: [], focus: -1, cursor: null, filters: null };
+
+  const lastReason = (decision) => sessionStorage.getItem(`${REASON_STORE}.${decision}`)
+    || (decision === "confirmed" ? "confirmed in the queue" : "rejected in the queue");
+
+  function queueFilters(arg) {
+    const params = new URLSearchParams(arg || "");
+    if (!params.has("status")) params.set("status", "open");
+    return params;
+  }
+
+  function filterBar(params) {
+    const field = (name, control) => el("label", { class: "filter" }, el("span", { text: name.replace("_", " ") }), control);
+    const choice = (name, options) => el("select", { name, "aria-label": name },
+      options.map(([value, text]) => el("option", { value, text, selected: (params.get(name) || "") === value })));
+    const text = (name, placeholder) => el("input", { name, placeholder, "aria-label": name, value: params.get(name) || "" });
+    const form = el("form", { class: "filters", id: "queue-filters" },
+      field("kind", choice("kind", [["", "every kind"], ...Object.entries(FINDING_KINDS)])),
+      field("status", choice("status", [["open", "open"], ["confirmed", "confirmed"], ["rejected", "rejected"], ["", "any"]])),
+      field("seller_id", text("seller_id", "seller or account id")),
+      field("brand", text("brand", "brand")),
+      field("min_score", el("input", { name: "min_score", type: "number", min: 0, max: 1, step: 0.05, "aria-label": "min score",
+        value: params.get("min_score") || "" })),
+      field("sort", choice("sort", [["severity", "most severe"], ["score", "highest score"], ["newest", "newest"]])),
+      el("button", { type: "submit", text: "Filter" }));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const next = new URLSearchParams();
+      for (const name of FILTERS) {
+        const value = form.elements[name].value.trim();
+        if (value || name === "status") next.set(name, value);
+      }
+      location.hash = `#/queue/${next.toString()}`;
+    });
+    return form;
+  }
+
+  function findingThumbs(f) {
+    if (f.kind === "ring") {
+      return el("div", { class: "thumbs accounts" }, f.accounts.slice(0, 4).map((a) => el("button", { type: "button",
+        class: "link account-chip", onclick: () => go("account", a), text: a })));
+    }
+    return el("div", { class: "thumbs" }, f.items.slice(0, 3).map((i) => el("button", { type: "button", class: "pivot-pic",
+      title: `open ${i}`, onclick: () => go("item", i) }, picture(i, 0, i, 128))));
+  }
+
+  function findingRow(f, index) {
+    const state = el("span", { class: "state", text: f.verdict ? verdictText(f.verdict) : "open" });
+    const row = el("article", { class: `finding sev-${f.severity} status-${f.status}`, "data-finding": f.finding_id,
+      "data-kind": f.kind, "data-status": f.status, tabindex: -1, onclick: () => focusRow(index) },
+    el("input", { type: "checkbox", class: "pick", "aria-label": `select ${f.finding_id}` }),
+    el("div", { class: "finding-main" },
+      el("div", { class: "head" },
+        el("span", { class: `badge sev sev-${f.severity}`, text: f.severity }),
+        el("span", { class: "badge kind", text: FINDING_KINDS[f.kind] || f.kind }),
+        el("span", { class: "muted small", text: `score ${fmt(f.score)}` }),
+        f.brand ? el("span", { class: "muted small", text: f.brand }) : null),
+      el("div", { class: "summary", text: f.summary }),
+      el("div", { class: "muted small" }, "sellers ", f.sellers.length ? f.sellers.map((x) => sellerLink(x)) : "none blamed"),
+      el("details", { class: "small" }, el("summary", { text: "evidence" }),
+        el("ul", { class: "evidence" }, f.evidence.map((line) => el("li", { text: line })))),
+      state),
+    findingThumbs(f));
+    row.querySelector(".pick").addEventListener("click", (e) => e.stopPropagation());
+    return row;
+  }
+
+  function focusRow(index) {
+    const rows = [...document.querySelectorAll("#queue-list article.finding")];
+    if (!rows.length) return;
+    queue.focus = Math.max(0, Math.min(rows.length - 1, index));
+    rows.forEach((r, i) => r.classList.toggle("focus", i === queue.focus));
+    rows[queue.focus].scrollIntoView({ block: "nearest" });
+  }
+
+  function openFinding(f) {
+    if (f.kind === "ring") go("account", f.accounts[0]);
+    else go("item", f.items[0]);
+  }
+
+  async function decideFindings(indexes, decision) {
+    const reason = lastReason(decision);
+    const rows = [...document.querySelectorAll("#queue-list article.finding")];
+    for (const i of indexes) {
+      const f = queue.rows[i];
+      const row = rows[i];
+      if (!f || !row) continue;
+      const state = row.querySelector(".state");
+      if (!f.review) {
+        state.textContent = "bank hits are reviewed in their bank";
+        continue;
+      }
+      state.textContent = "saving…";
+      try {
+        const updated = await api(`/v1/findings/${encodeURIComponent(f.finding_id)}/verdict`, { method: "POST",
+          headers: { "Content-Type": "application/json" }, body: JSON.stringify({ decision, reason }) });
+        queue.rows[i] = updated;
+        row.dataset.status = updated.status;
+        row.classList.remove("status-open", "status-confirmed", "status-rejected");
+        row.classList.add(`status-${updated.status}`);
+        state.textContent = verdictText(updated.verdict);
+      } catch (err) {
+        state.textContent = `not saved: ${err.message}`;
+      }
+    }
+  }
+
+  function selected() {
+    return [...document.querySelectorAll("#queue-list article.finding")]
+      .map((r, i) => (r.querySelector(".pick").checked ? i : -1)).filter((i) => i >= 0);
+  }
+
+  async function queueView(view, arg) {
+    const params = queueFilters(arg);
+    const token = viewToken;
+    let first;
+    try {
+      first = await api(`/v1/findings?${params.toString()}&limit=25`);
+    } catch (err) {
+      if (err.code !== "findings_pending") throw err;
+      view.replaceChildren(el("div", { class: "card notice pending" }, el("strong", { text: "Computing the findings" }),
+        " ", el("span", { text: "the first scan of this index is running; the queue opens when it is done." })));
+      setTimeout(() => { if (token === viewToken) route(); }, 5000);
+      return;
+    }
+    if (token !== viewToken) return;
+    queue.rows = [...first.findings];
+    queue.cursor = first.next_cursor;
+    queue.focus = -1;
+    queue.filters = params;
+    const list = el("div", { id: "queue-list", class: "queue-list" }, queue.rows.map(findingRow));
+    const more = el("button", { type: "button", id: "queue-more", hidden: !queue.cursor, text: "More findings",
+      onclick: async () => {
+        const page = await api(`/v1/findings?${params.toString()}&limit=25&cursor=${encodeURIComponent(queue.cursor)}`);
+        const start = queue.rows.length;
+        queue.rows.push(...page.findings);
+        list.append(...page.findings.map((f, n) => findingRow(f, start + n)));
+        queue.cursor = page.next_cursor;
+        more.hidden = !queue.cursor;
+        setCase(`findings: ${queue.rows.length} of ${first.total}`, { kind: "queue", filters: params.toString(), findings: queue.rows });
+      } });
+    const bulk = (decision) => async () => decideFindings(selected(), decision);
+    const reasonPick = el("select", { id: "queue-reason", "aria-label": "reason for c and r" },
+      REASONS.map((r) => el("option", { value: r, text: r })));
+    reasonPick.addEventListener("change", () => {
+      sessionStorage.setItem(`${REASON_STORE}.confirmed`, reasonPick.value);
+      sessionStorage.setItem(`${REASON_STORE}.rejected`, reasonPick.value);
+    });
+    view.replaceChildren(
+      el("section", { class: "card queue-head" },
+        el("div", { class: "section-head" },
+          el("h2", { text: `Findings (${first.total})` }),
+          el("span", { class: "muted small", text: "j/k move · x select · o open · c confirm · r reject" })),
+        filterBar(params),
+        el("div", { class: "bulk" }, el("span", { class: "muted small", text: "selected:" }),
+          el("button", { type: "button", id: "bulk-confirm", onclick: bulk("confirmed"), text: "Confirm" }),
+          el("button", { type: "button", id: "bulk-reject", onclick: bulk("rejected"), text: "Reject" }),
+          el("span", { class: "muted small", text: "reason" }), reasonPick)),
+      queue.rows.length ? list : el("p", { class: "muted", id: "queue-empty", text: "no findings match these filters" }),
+      more);
+    if (queue.rows.length) focusRow(0);
+    setCase(`findings: ${queue.rows.length} of ${first.total}`, { kind: "queue", filters: params.toString(), findings: queue.rows });
+  }
+
+  function queueKeys(e) {
+    if ($("view").dataset.view !== "queue" || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (/^(INPUT|SELECT|TEXTAREA)$/.test((e.target && e.target.tagName) || "")) return;
+    const f = queue.rows[queue.focus];
+    const rows = [...document.querySelectorAll("#queue-list article.finding")];
+    if (e.key === "j") focusRow(queue.focus + 1);
+    else if (e.key === "k") focusRow(queue.focus - 1);
+    else if (e.key === "x" && rows[queue.focus]) {
+      const box = rows[queue.focus].querySelector(".pick");
+      box.checked = !box.checked;
+    } else if ((e.key === "o" || e.key === "Enter") && f) openFinding(f);
+    else if (e.key === "c" && f) decideFindings([queue.focus], "confirmed");
+    else if (e.key === "r" && f) decideFindings([queue.focus], "rejected");
+    else return;
+    e.preventDefault();
+  }
+
+  // -- sellers by risk ------------------------------------------------------------------------
+  function riskReasons(risk) {
+    return el("ul", { class: "evidence reasons" }, risk.reasons.map((r) => el("li", {},
+      el("span", { class: "badge kind", text: FINDING_KINDS[r.kind] || r.kind.replace("_", " ") }),
+      ` ${r.detail} (${fmt(r.weight)})`)));
+  }
+
+  async function sellersView(view) {
+    const answer = await api("/v1/sellers?sort=risk&limit=50");
+    const rows = answer.sellers.map((r) => el("tr", { class: "seller-row", "data-seller": r.seller_id },
+      el("td", {}, sellerLink(r.seller_id)),
+      el("td", { class: "risk" }, scoreBar("risk", r.risk)),
+      el("td", { text: String(r.counts.listings || 0) }),
+      el("td", { text: String(r.counts.flagged_listings || 0) }),
+      el("td", { class: "small", text: r.reasons.slice(0, 2).map((x) => x.detail).join("; ") })));
+    view.replaceChildren(el("section", { class: "card" }, el("h2", { text: "Sellers and creators by risk" }),
+      el("table", { class: "sellers", id: "sellers-table" },
+        el("tr", {}, ["seller", "risk", "listings", "flagged", "why"].map((h) => el("th", { text: h }))), rows)));
+    setCase("sellers by risk", { kind: "sellers", sellers: answer.sellers });
+  }
+
+  // A seller's risk card on its account view: the reasons, and the accounts it is linked to.
+  function riskCard(risk) {
+    return el("section", { class: "card risk-card", id: "risk-card", "data-seller": risk.seller_id },
+      el("div", { class: "head" }, el("h3", { text: "Risk" }), scoreBar("risk", risk.risk),
+        risk.authorized_brands.length ? el("span", { class: "badge", text: `authorised for ${risk.authorized_brands.join(", ")}` }) : null),
+      el("p", { class: "muted small", text: Object.entries(risk.counts).map(([k, v]) => `${k.replace("_", " ")} ${v}`).join(" · ") }),
+      risk.reasons.length ? riskReasons(risk) : el("p", { class: "muted", text: "no findings blame this account" }),
+      risk.linked_accounts.length ? el("div", { class: "ring-members" }, "in a ring with ",
+        risk.linked_accounts.map((a) => el("button", { type: "button", class: "link linked-account", "data-account": a,
+          onclick: () => go("account", a), text: a }))) : null);
+  }
+
+  // -- search ---------------------------------------------------------------------------------
+  function resultCard(n) {
+    return el("article", { class: `neighbour rel-${n.relation}`, "data-item": n.item_id },
+      el("button", { type: "button", class: "pivot-pic", onclick: () => go("item", n.item_id) }, picture(n.item_id, 0, n.item_id, 256)),
+      el("div", { class: "head" }, el("button", { type: "button", class: "link item-link", onclick: () => go("item", n.item_id),
+        text: n.item_id }), n.match ? el("span", { class: "badge match", text: "match" }) : null),
+      el("div", { class: "muted small" }, "seller ", sellerLink(n.seller_id)),
+      el("div", { class: "bars" }, scoreBar("score", n.score),
+        ...Object.entries(n.signals).map(([name, value]) => scoreBar(name, value))));
+  }
+
+  function searchView(view) {
+    const results = el("div", { class: "grid", id: "search-results" });
+    const status = el("p", { class: "muted small", id: "search-status" });
+    const form = el("form", { class: "card search-form", id: "search-form" },
+      el("h2", { text: "Search listings" }),
+      el("input", { name: "text", placeholder: "free text: a title, a brand, a model number…", "aria-label": "text" }),
+      el("input", { name: "image", type: "file", accept: "image/*", "aria-label": "picture" }),
+      el("button", { type: "submit", text: "Search" }), status);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = new FormData();
+      const text = form.elements.text.value.trim();
+      const file = form.elements.image.files[0];
+      if (!text && !file) {
+        status.textContent = "give a text, a picture or both";
+        return;
+      }
+      if (text) body.append("text", text);
+      if (file) body.append("image", file);
+      status.textContent = "searching…";
+      const started = performance.now();
+      try {
+        const answer = await api("/v1/search?k=20", { method: "POST", body });
+        results.replaceChildren(...answer.neighbours.map(resultCard));
+        status.textContent = `${answer.neighbours.length} listings`;
+        $("view").dataset.searched = String(Math.round(performance.now() - started));
+        setCase(`search: ${answer.neighbours.length} listings`, { kind: "search", query: answer.query, neighbours: answer.neighbours });
+      } catch (err) {
+        status.textContent = `search failed: ${err.message}`;
+      }
+    });
+    view.replaceChildren(form, results);
   }
 
   // -- export ---------------------------------------------------------------------------------
@@ -539,6 +866,20 @@
   }
 
   function caseRows(c) {
+    if (c.kind === "queue") {
+      return [["finding_id", "kind", "severity", "score", "status", "items", "accounts", "sellers", "summary", "verdict", "evidence"],
+        ...c.findings.map((f) => [f.finding_id, f.kind, f.severity, f.score, f.status, f.items.join(" "), f.accounts.join(" "),
+          f.sellers.join(" "), f.summary, f.verdict ? verdictText(f.verdict) : "", f.evidence.join(" | ")])];
+    }
+    if (c.kind === "sellers") {
+      return [["seller_id", "risk", "listings", "flagged_listings", "reasons"],
+        ...c.sellers.map((r) => [r.seller_id, r.risk, r.counts.listings || 0, r.counts.flagged_listings || 0,
+          r.reasons.map((x) => `${x.kind}: ${x.detail} (${x.weight})`).join(" | ")])];
+    }
+    if (c.kind === "search") {
+      return [["item_id", "seller_id", "score", "match", "relation"],
+        ...c.neighbours.map((n) => [n.item_id, n.seller_id, n.score, n.match, n.relation])];
+    }
     if (c.kind === "item") {
       const signals = [...new Set(c.neighbours.flatMap((n) => Object.keys(n.signals)))].sort();
       const header = ["query_item_id", "item_id", "seller_id", "score", "match", "relation",
@@ -554,7 +895,7 @@
   function exportCase(format) {
     if (!currentCase) return;
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-    const id = currentCase.item_id || currentCase.account_id;
+    const id = currentCase.item_id || currentCase.account_id || "list";
     const base = `simgov-${currentCase.kind}-${id.replace(/[^A-Za-z0-9._-]/g, "_")}-${stamp}`;
     if (format === "json") {
       const data = { exported_at: new Date().toISOString(), ...currentCase };
@@ -590,6 +931,7 @@
     $("export-json").addEventListener("click", () => exportCase("json"));
     $("export-csv").addEventListener("click", () => exportCase("csv"));
     window.addEventListener("hashchange", route);
+    document.addEventListener("keydown", queueKeys);
     showKeyState();
     route();
   });
