@@ -158,8 +158,8 @@ def _answer(sock: socket.socket) -> tuple[int, bytes]:
             break
         data += part
     head, _, body = data.partition(b"\r\n\r\n")
-    length = int(next((line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")),
-                      b"0"))
+    lengths = [line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")]
+    length = int(lengths[0]) if lengths else 0
     while len(body) < length:
         part = sock.recv(65536)
         if not part:

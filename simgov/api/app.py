@@ -2,8 +2,9 @@
 
 `create_app(index_dir)` makes the app; the server's start opens the index once for the process, and
 every request shares it. Writes go to the SQLite store first (the source of truth) and are
-replayed into the search structures at once; lookups call `SimIndex.refresh()`, which picks up other workers' writes and newly published
-index generations, so several uvicorn workers (`create_app_from_env`) stay in step.
+replayed into the search structures at once; lookups call `SimIndex.refresh()`, which picks up other
+workers' writes and newly published index generations, so several uvicorn workers
+(`create_app_from_env`) stay in step.
 """
 from __future__ import annotations
 
@@ -75,7 +76,8 @@ def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MA
     errors.install(app)
     app.state.limiter = RateLimiter(rate_per_second, rate_burst, rate_shared)
     if cors_origins:  # added first, so that RequestMiddleware (headers, limits) stays the outermost
-        app.add_middleware(JsonCORSMiddleware, allow_origins=cors_origins, allow_methods=["GET", "POST", "PUT", "DELETE"],
+        app.add_middleware(JsonCORSMiddleware, allow_origins=cors_origins,
+                           allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "X-Request-ID"], max_age=600)
     failed_auth = FailedAuthLimiter(failed_auth_rate if rate_per_second else 0.0, failed_auth_burst)
     app.add_middleware(RequestMiddleware, max_body_bytes=max_body_bytes, timeout_s=request_timeout_s,

@@ -163,11 +163,11 @@ class RequestMiddleware:
         write = _is_write(scope)
         try:
             length = headers.get("content-length")
-            refused_for = self.failed_auth.wait(address)
+            refused_for = math.ceil(self.failed_auth.wait(address))
             if refused_for:
                 await error_json(429, "rate_limited", "too many requests with a missing or invalid API key from this "
-                                 f"address; retry after {math.ceil(refused_for)} s",
-                                 headers={"retry-after": str(math.ceil(refused_for))})(scope, receive, send_with_headers)
+                                 f"address; retry after {refused_for} s", headers={"retry-after": str(refused_for)})(
+                    scope, receive, send_with_headers)
             elif length is not None and length.isdigit() and int(length) > limit:
                 await error_json(413, "too_large", too_large, headers={"connection": "close"})(
                     scope, receive, send_with_headers)
