@@ -14,9 +14,9 @@ the query's segments that found it either way.
 
 Decision: a pair whose video score reaches ``MATCH_THRESHOLD`` (``VideoSignal.is_match``) shows
 the same video (edited, trimmed); the score's part in the item match (``match_part``) is nothing
-below ``PART_FROM`` and enough at the threshold to make the pair a match on its own, whatever the
-titles say: a verified near-copy video is the same merchandise, while two different videos of
-one product are common and say nothing against it.
+below the threshold and enough at it to make the pair a match on its own, whatever the titles
+say: a verified near-copy video is the same merchandise, while two different videos of one
+product are common and say nothing against it.
 """
 from __future__ import annotations
 
@@ -48,11 +48,13 @@ from .video_vpdq import parse_vpdq, video_from_vpdq
 #: (`video_same_video` in calibration.json: benchmarks/video_edits.py, held-out videos under eight
 #: edits, distinct videos for false matches).
 MATCH_THRESHOLD = thresholds.threshold("video_same_video")
-#: The video score's part in the item match starts here (below: no evidence either way).
-PART_FROM = 0.3
-#: Its weight at MATCH_THRESHOLD and above: more than every other part can subtract (the bias
-#: -3.35, title 2 x -0.6, text 6 x -0.5, image 2 x -0.6: -8.75), so a video copy alone matches.
-PART_WEIGHT = 10.0
+#: The video score's logit in the item match at MATCH_THRESHOLD and above (below: nothing): more
+#: than every other part can subtract (the bias -3.35, title 2 x -0.6, text 6 x -0.5, image
+#: 2 x -0.6: -8.75), so a video copy alone matches.
+PART_GAIN = 10.0
+#: The evidence a present video score counts for in the mutual-best bonus's coverage: the picture
+#: signal's prior weight (a video that matches nothing must not make a mutual-best pair a match).
+PART_WEIGHT = 2.0
 INDEXED_KEYPOINTS = 16
 ORB_INDEX_FLAT_MAX = 50_000
 #: First stage: a query segment finds an item through a PDQ hash this close (a looser bound than
@@ -65,13 +67,15 @@ PDQ_FILE, ORB_FILE, META_FILE = "video_pdq.faiss", "video_orb.faiss", "video_met
 
 @dataclass(frozen=True)
 class ThresholdPart(MatchPart):
-    """`weight * clip((score - centre) / (full - centre), 0, 1)`: nothing at `centre` and below,
-    the whole weight from `full` on (a signal whose low scores are no evidence against a match)."""
+    """`gain` from a score of `centre` on, nothing below: a signal with its own calibrated decision,
+    whose yes decides the item match and whose no is no evidence against it (two different
+    videos of one product are common). `weight` stays what a present score counts for in the
+    combination's coverage of the evidence."""
 
-    full: float = 1.0
+    gain: float = 1.0
 
     def logit(self, score: float) -> float:
-        return self.weight * min(1.0, max(0.0, (score - self.centre) / (self.full - self.centre)))
+        return self.gain if score >= self.centre else 0.0
 
 
 def fingerprint_video(path: Path, number: int, limits: VideoLimits) -> Video:
@@ -164,7 +168,7 @@ class VideoSignal(Signal):
     description = ("videos (frames sampled once a second, fingerprinted as pictures: PDQ in eight orientations "
                    "after trimming borders, ORB local features verified geometrically; scored by how much of "
                    "the shorter video the other covers in one consistent time mapping)")
-    match_part = ThresholdPart(weight=PART_WEIGHT, centre=PART_FROM, full=MATCH_THRESHOLD)
+    match_part = ThresholdPart(weight=PART_WEIGHT, centre=MATCH_THRESHOLD, gain=PART_GAIN)
     MATCH_THRESHOLD = MATCH_THRESHOLD
 
     def __init__(self, config):
