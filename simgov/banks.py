@@ -18,27 +18,44 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Iterable
+from pathlib import Path
+from typing import Iterable, Protocol
 
 from .accounts.profiling import keyed_hash
 from .accounts.secret import identifier_secret
+from .config import Config
 from .errors import BadInput, UnknownId
+from .matching.decision import Matcher
 from .records import Bank, BankEntry, BankHit
-from .signals import Query
+from .signals import Query, Signal
 from .signals.base import BankIndex
 from .signals.image import read_pictures
 from .signals.video_vpdq import format_vpdq, parse_vpdq
 from .storage.accounts import AccountStore
 from .storage.banks import BankTables
-
-if TYPE_CHECKING:
-    from .index import SimIndex
-    from .storage.items import ItemWrite
+from .storage.items import ItemWrite, Store, StoredItem
 
 KINDS = ("pdq", "title", "identifier", "vpdq")
 NAME_RE = re.compile(r"^[\w][\w .:@+\-]{0,99}$")
 HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_LABEL = 500
+
+
+class ItemScoring(Protocol):
+    """What the banks need of the item index (simgov.index.SimIndex is one): its signals, to make
+    an entry's blobs and score a listing against them as the item matcher would."""
+
+    config: Config
+    folder: Path
+    store: Store
+    signals: dict[str, Signal]
+    matcher: Matcher
+
+    def item(self, item_id: str) -> StoredItem: ...
+
+    def item_blobs(self, vec_ids: list[int], names: list[str] | None = None) -> dict[int, dict[str, bytes]]: ...
+
+    def signal_scores(self, a: dict[str, bytes], b: dict[str, bytes]) -> dict[str, float]: ...
 
 
 def check_name(name: str) -> str:
@@ -61,7 +78,7 @@ class _Matchers:
     signal's bank index over the entries of its kind, and the blobs of the entries that the item
     matcher judges (titles, as a listing with that title)."""
 
-    def __init__(self, index: "SimIndex", entries: list[BankEntry]):
+    def __init__(self, index: ItemScoring, entries: list[BankEntry]):
         self.entries = {e.entry_id: e for e in entries}
         self.identifiers = {e.value: e for e in entries if e.kind == "identifier"}
         self.indexes: dict[str, BankIndex] = {}
@@ -85,7 +102,7 @@ class _Matchers:
 class Banks:
     """Banks of one index: managing them, and flagging listings that match their entries."""
 
-    def __init__(self, index: "SimIndex"):
+    def __init__(self, index: ItemScoring):
         self.index = index
         self.tables = BankTables(index.store)
         self.store = index.store
@@ -205,7 +222,7 @@ class Banks:
         """Replace the hits of these listings (a new version is judged afresh)."""
         self.tables.record_hits(item_ids, found)
 
-    def flag(self, writes: list["ItemWrite"]) -> list[BankHit]:
+    def flag(self, writes: list[ItemWrite]) -> list[BankHit]:
         """Check listings as they are written and record what they match (`SimIndex.write`)."""
         if self._current() is None:
             return []
@@ -242,7 +259,7 @@ def brand_bank(brand: str | None) -> str:
     return f"brand:{cleaned}"
 
 
-def item_pdq_entries(index: "SimIndex", item_id: str, label: str) -> list[tuple[str, str, str]]:
+def item_pdq_entries(index: ItemScoring, item_id: str, label: str) -> list[tuple[str, str, str]]:
     """(kind, value, label) PDQ entries of an indexed listing's usable pictures."""
     stored = index.item(item_id)
     blob = index.store.blobs("image", [stored.vec_id]).get(stored.vec_id)

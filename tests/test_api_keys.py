@@ -27,7 +27,8 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 
 
 def test_create_list_revoke(index_dir, capsys):
-    code, out, err = run(capsys, "keys", "create", "--role", "investigator", "--label", "alice", "--index", str(index_dir))
+    code, out, err = run(capsys, "keys", "create", "--role", "investigator", "--label", "alice",
+                         "--index", str(index_dir))
     assert code == 0 and "shown only now" in err
     key = out.strip()
     assert key.startswith("sgk_") and len(key) > 50 and "\n" not in key
@@ -79,7 +80,8 @@ def test_malformed_keys_never_verify(index_dir):
 
 
 def test_json_logs(index_dir, caplog):
-    line = JsonFormatter().format(logging.LogRecord("simgov.api", logging.INFO, __file__, 1, "hello %s", ("there",), None))
+    record = logging.LogRecord("simgov.api", logging.INFO, __file__, 1, "hello %s", ("there",), None)
+    line = JsonFormatter().format(record)
     assert json.loads(line)["message"] == "hello there"
     key = KeyStore(Store(index_dir)).create("investigator")[0]
     with caplog.at_level(logging.INFO, logger="simgov.api.access"), thread_server(index_dir) as url:

@@ -58,7 +58,8 @@ def test_banks_need_admin(server):
 def test_pdq_bank_flags_uploads_and_honours_enable_switches(server):
     client, keys = server
     admin, ingest = auth(keys["admin"]), auth(keys["ingest"])
-    assert client.post("/v1/banks", json={"name": "scam-pictures", "description": "t"}, headers=admin).status_code == 201
+    created = client.post("/v1/banks", json={"name": "scam-pictures", "description": "t"}, headers=admin)
+    assert created.status_code == 201
     assert client.post("/v1/banks", json={"name": "scam-pictures"}, headers=admin).status_code == 409
     assert client.post("/v1/banks", json={"name": "bad/name"}, headers=admin).status_code == 422
     front = pdq_of(client, keys, "mug-1")[0]
@@ -89,7 +90,8 @@ def test_pdq_bank_flags_uploads_and_honours_enable_switches(server):
     assert flagged() == []
     client.patch(f"/v1/banks/scam-pictures/entries/{entry['entry_id']}", json={"enabled": True}, headers=admin)
     assert flagged()
-    assert client.patch("/v1/banks/scam-pictures/entries/999999", json={"enabled": False}, headers=admin).status_code == 404
+    missing = client.patch("/v1/banks/scam-pictures/entries/999999", json={"enabled": False}, headers=admin)
+    assert missing.status_code == 404
     assert client.get("/v1/banks/no-such-bank", headers=admin).status_code == 404
     assert client.post("/v1/banks/no-such-bank/entries", headers=admin,
                        json={"entries": [{"kind": "pdq", "value": H1}]}).status_code == 404

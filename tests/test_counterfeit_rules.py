@@ -6,8 +6,9 @@ from simgov.storage.items import StoredItem
 
 POLICY = CounterfeitPolicy(max_price_ratio=0.6, image_match=0.8)
 REFERENCE = StoredItem("ref-1", 1, "brand-shop", "h1",
-                       Item(item_id="ref-1", seller_id="brand-shop", title="Altura Meridian 12 smartwatch - AL-ME12-42BLK",
-                            brand="Altura", price=300.0, currency="USD", reference=True))
+                       Item(item_id="ref-1", seller_id="brand-shop",
+                            title="Altura Meridian 12 smartwatch - AL-ME12-42BLK", brand="Altura", price=300.0,
+                            currency="USD", reference=True))
 
 
 def _candidate(price: float) -> StoredItem:
