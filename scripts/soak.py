@@ -44,7 +44,7 @@ SIMGOV = str(Path(sys.executable).with_name("simgov"))
 #: Share of each kind of request in the mix.
 MIX = {"lookup": 0.35, "similar": 0.25, "search_text": 0.15, "search_image": 0.05, "upsert": 0.20}
 #: Times a write answered 503 busy is sent again before its 503 counts as a server error.
-BUSY_RETRIES = 5
+BUSY_RETRIES = 10
 
 
 def free_port() -> int:
@@ -90,13 +90,14 @@ class Client(threading.Thread):
 
     def put_items(self, client: httpx.Client, rows: list[dict]) -> httpx.Response:
         """PUT /v1/items as a well-behaved client: a 503 `busy` (the server's cap on concurrent writes;
-        nothing applied) is sent again after its Retry-After, up to BUSY_RETRIES times."""
+        nothing applied) is sent again after its Retry-After (times 1 to 2, so that the waiting writers
+        spread out), up to BUSY_RETRIES times."""
         for _ in range(BUSY_RETRIES):
             response = client.put("/v1/items", json={"items": rows}, headers=self.writer)
             if response.status_code != 503 or response.json().get("error", {}).get("code") != "busy":
                 return response
             self.busy += 1
-            time.sleep(float(response.headers.get("retry-after", "1")))
+            time.sleep(float(response.headers.get("retry-after", "1")) * (1 + self.rng.random()))
         return client.put("/v1/items", json={"items": rows}, headers=self.writer)
 
     def request(self, client: httpx.Client) -> tuple[str, httpx.Response | None]:
