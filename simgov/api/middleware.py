@@ -133,6 +133,7 @@ class RequestMiddleware:
         given_id = headers.get("x-request-id", "")
         request_id = given_id if _REQUEST_ID.match(given_id) else uuid.uuid4().hex
         status = 0
+        address = (scope.get("client") or ("", 0))[0]
         limit = self.max_body_bytes
         too_large = f"request body over the limit of {limit} bytes"
 
@@ -140,6 +141,8 @@ class RequestMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if status == 401:  # counted before the client can see it and send its next guess
+                    self.failed_auth.failed(address)
                 out = MutableHeaders(scope=message)
                 for name, value in SECURITY_HEADERS.items():
                     out.setdefault(name, value)
@@ -159,7 +162,6 @@ class RequestMiddleware:
                     raise ApiError(413, "too_large", too_large)
             return message
 
-        address = (scope.get("client") or ("", 0))[0]
         write = _is_write(scope)
         try:
             length = headers.get("content-length")
@@ -213,8 +215,6 @@ class RequestMiddleware:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]
             status = status or 500
-            if status == 401:
-                self.failed_auth.failed(address)
             metrics.REQUESTS.labels(method, route, str(status)).inc()
             metrics.LATENCY.labels(method, route).observe(elapsed)
             access_log.info("request", extra={
