@@ -15,7 +15,7 @@ import pytest
 import uvicorn
 from PIL import Image
 
-from api_support import copy_market, free_port, make_key, thread_server
+from api_support import copy_market, free_port, make_key, server_process, thread_server
 from simgov.api.app import create_app
 from simgov.api.server import uvicorn_options
 from simgov.imageio import MAX_UNREDUCED_PIXELS
@@ -237,4 +237,16 @@ def test_connections_that_never_finish_their_headers_are_closed(market):
         kept.sendall(b"GET /healthz HTTP/1.1\r\n")
         assert kept.recv(1024) == b""
         kept.close()
+        assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+def test_simgov_serve_applies_the_header_time_limit_in_every_worker(market):
+    index_dir, _ = market
+    with server_process(index_dir, "--workers", "2") as (_, url, _):
+        sockets = [_raw(url) for _ in range(4)]  # the workers take connections in turn
+        for sock in sockets:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        for sock in sockets:
+            assert sock.recv(1024) == b""  # closed after HEADER_TIMEOUT_S (10 s); the socket waits up to 60 s
+            sock.close()
         assert httpx.get(f"{url}/healthz").status_code == 200

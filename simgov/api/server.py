@@ -60,6 +60,10 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
 
 def uvicorn_options(header_timeout_s: float = HEADER_TIMEOUT_S) -> dict[str, Any]:
-    """Keyword arguments for `uvicorn.run` / `uvicorn.Config` that apply the limits above."""
-    protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout_s": header_timeout_s})
+    """Keyword arguments for `uvicorn.run` / `uvicorn.Config` that apply the limits above. The
+    protocol is named by its import path, so that `--workers N` processes can load it."""
+    if header_timeout_s == HEADER_TIMEOUT_S:
+        protocol: Any = f"{__name__}:HeaderTimeoutProtocol"
+    else:  # one process only (a test's server)
+        protocol = type("HeaderTimeoutProtocol", (HeaderTimeoutProtocol,), {"header_timeout_s": header_timeout_s})
     return {"http": protocol, "timeout_keep_alive": KEEP_ALIVE_S}

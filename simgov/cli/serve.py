@@ -9,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from ..api.logs import log_config
+from ..api.server import uvicorn_options
 from ..config import INDEX_ENV, RATE_SHARED_ENV
 from ..errors import SimgovError
 from .common import ensure_port_free, index_dir
@@ -50,7 +51,7 @@ def serve(index_dir: Path, host: str, port: int, workers: int = 1, log_level: st
         os.environ[RATE_SHARED_ENV] = str(shared_dir / "ratelimit.sqlite")
     try:
         uvicorn.run("simgov.api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_config=log_config(log_level), access_log=False, server_header=False)
+                    log_config=log_config(log_level), access_log=False, server_header=False, **uvicorn_options())
     except SystemExit as exc:  # uvicorn exits 3 when the app cannot start (the log says why)
         if exc.code not in (0, None):
             raise SimgovError(f"the server could not start on {host}:{port}; the log above says why") from None
