@@ -21,6 +21,7 @@ from PIL import Image
 
 from api_support import make_key, thread_server
 from conftest import SHARED, run_simgov
+from simgov import cli
 from simgov.config import Config, VideoLimits
 from simgov.errors import BadInput
 from simgov.signals.base import BuildContext
@@ -343,6 +344,42 @@ def test_console_routes_and_vpdq_banks_over_http(video_index, videos, tmp_path):
         hits = client.get("/v1/bank-hits", params={"bank": "known-videos"}, headers=admin).json()["hits"]
         assert sorted(h["item_id"] for h in hits) == ["a", "b"] and all(h["kind"] == "vpdq" for h in hits)
         assert any("stolen clip" in h["detail"] for h in hits)
+
+        # a listing written through the API is fingerprinted and flagged at once; a bad video is its problem
+        # (relative paths resolve in the build's data folder, which the copied index still names)
+        (video_index.parent / "data" / "upload.mp4").write_bytes(videos["letterbox"].read_bytes())
+        rows = [{"item_id": "e", "title": "Walnut board, letterboxed", "seller_id": "s5", "videos": ["upload.mp4"]},
+                {"item_id": "f", "title": "Oak board", "seller_id": "s6", "videos": ["../../etc/passwd"]}]
+        written = client.put("/v1/items", json={"items": rows}, headers=admin)
+        assert written.status_code == 200, written.text
+        results = {r["item_id"]: r for r in written.json()["items"]}
+        assert "video" in results["e"]["signals"] and results["e"]["bank_hits"] == 1
+        assert "video" not in results["f"]["signals"]
+        assert "leaves the data folder" in results["f"]["problems"][0]["problem"]
+        similar = client.get("/v1/items/e/similar", headers=admin).json()["neighbours"]
+        assert {n["item_id"] for n in similar if n["match"]} >= {"a", "b"}
+
+
+def test_vpdq_files_in_and_out_of_banks_with_the_cli(video_index, videos, tmp_path, capsys):
+    """A vPDQ file of a trimmed clip, imported into a bank and exported again unchanged, flags the
+    listings whose videos hold the clip (the original and its mirror image), not the others."""
+    index = tmp_path / "idx"
+    shutil.copytree(video_index, index)
+    clip = tmp_path / "clip.vpdq"
+    clip.write_text(format_vpdq(vpdq_from_video(fingerprint_video(videos["trim"], 0, LIMITS))), encoding="utf-8")
+    assert cli.main(["banks", "import", "clips", str(clip), "--vpdq", "--create", "--index", str(index)]) == 0
+    out = tmp_path / "exported"
+    assert cli.main(["banks", "export", "clips", "--vpdq", "--out", str(out), "--index", str(index)]) == 0
+    assert [p.read_text(encoding="utf-8") for p in out.iterdir()] == [clip.read_text(encoding="utf-8")]
+    bad = tmp_path / "bad.vpdq"
+    bad.write_text("0,100,nothex,0.0\n", encoding="utf-8")
+    assert cli.main(["banks", "import", "clips", str(bad), "--vpdq", "--index", str(index)]) == 1
+    assert cli.main(["banks", "scan", "--index", str(index)]) == 0
+    capsys.readouterr()
+    assert cli.main(["banks", "hits", "--bank", "clips", "--json", "--index", str(index)]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert sorted(h["item_id"] for h in hits) == ["a", "b"]
+    assert all(h["detail"].endswith("(clip.vpdq)") for h in hits)
 
 
 CHROMIUM = Path("/usr/bin/chromium")
