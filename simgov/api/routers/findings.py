@@ -64,7 +64,7 @@ def finding(finding_id: Id, queue: Queue, _: Lookup) -> Finding:
     return queue.get(finding_id)
 
 
-@router.post("/v1/findings/{finding_id}/verdict", response_model=Finding, responses=responses(404, 503))
+@router.post("/v1/findings/{finding_id}/verdict", response_model=Finding, responses=responses(400, 404, 503))
 def decide(finding_id: Id, body: FindingVerdictRequest, queue: Queue, principal: Investigator) -> Finding:
     """Confirm or reject a finding. It is recorded as the verdicts it is made of (`GET /v1/verdicts`):
     a counterfeit suspect, a duplicate group, or a ring as the link of its first member to each
