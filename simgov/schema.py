@@ -341,7 +341,7 @@ def parse_items(path: Path) -> Iterator[tuple[int, Item] | RowProblem]:
 #: profile field. Every other field of an account row is an identifier (hashed, never stored) or
 #: withheld (its name kept in `withheld_fields`, its value dropped).
 PUBLIC_ACCOUNT_FIELDS = frozenset({"account_id", "kind", "display_name", "handle", "bio", "avatar", "address",
-                                   "authorized_brands", "registered_at", "country"})
+                                   "authorized_brands", "registered_at", "country", "videos"})
 #: A word in a field's name that makes it this identifier, so that `EMAIL`, `e-mail`, `contact.email`
 #: and `mobile` are hashed and compared with the other accounts' emails and phones.
 _IDENTIFIER_KINDS = {"email": "email", "mail": "email", "phone": "phone", "mobile": "phone", "tel": "phone",
@@ -415,6 +415,7 @@ class Account(BaseModel):
     handle: str | None = None
     bio: str | None = None
     avatar: str | None = None
+    videos: list[str] = Field(default_factory=list, max_length=255, description="creators' videos, as items' videos")
     address: str | None = None
     country: str | None = None
     identifiers: dict[str, str] = Field(default_factory=dict)

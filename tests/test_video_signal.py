@@ -413,3 +413,34 @@ def test_console_shows_matching_keyframes_side_by_side(video_index, tmp_path):
             assert "mirrored" in card.locator(".keyframes .muted").first.inner_text()
         finally:
             browser.close()
+
+
+def test_creators_posting_the_same_video_are_linked_by_it(videos, tmp_path):
+    """Account profiles carry `videos` too: the same (mirrored) video on two creators' accounts is
+    link evidence between them, a different video is none; a bad video is that account's problem."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    for name in ("original", "mirror", "other"):
+        (folder / f"{name}.mp4").write_bytes(videos[name].read_bytes())
+    accounts = [
+        {"account_id": "creator-1", "kind": "creator", "display_name": "Kitchen Tips", "videos": ["original.mp4"]},
+        {"account_id": "creator-2", "kind": "creator", "display_name": "Best Deals Hub", "videos": ["mirror.mp4"]},
+        {"account_id": "creator-3", "kind": "creator", "display_name": "Garden Corner", "videos": ["other.mp4"]},
+        {"account_id": "creator-4", "kind": "creator", "display_name": "Lost Files", "videos": ["missing.mp4"]},
+    ]
+    (folder / "accounts.jsonl").write_text("".join(json.dumps(a) + "\n" for a in accounts), encoding="utf-8")
+    items = folder / "items.jsonl"
+    items.write_text(json.dumps({"item_id": "i1", "title": "Chef knife", "seller_id": "creator-1"}) + "\n",
+                     encoding="utf-8")
+    index = tmp_path / "idx"
+    run_simgov("build", "--items", str(items), "--accounts", str(folder / "accounts.jsonl"), "--index", str(index),
+               "--quiet")
+    report = json.loads((index / "build_report.json").read_text(encoding="utf-8"))
+    assert any(p.get("account_id") == "creator-4" and "video missing.mp4" in p["reason"] for p in report["skipped"])
+    linked = json.loads(run_simgov("linked", "creator-1", "--index", str(index), "--json").stdout)
+    links = linked if isinstance(linked, list) else linked["linked"]
+    by_id = {link["account_id"]: link for link in links}
+    assert all(e["kind"] != "video" for e in by_id.get("creator-3", {"evidence": []})["evidence"])
+    evidence = [e for e in by_id["creator-2"]["evidence"] if e["kind"] == "video"]
+    assert evidence and "sampled seconds match, mirrored" in evidence[0]["detail"]
+    assert by_id["creator-2"]["score"] > by_id.get("creator-3", {"score": 0.0})["score"]

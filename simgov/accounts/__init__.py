@@ -11,9 +11,10 @@ from .base import AccountRecord, AccountSignal
 from .identifiers import IdentifierSignal
 from .listings import ListingOverlapSignal
 from .profile import ProfileSignal
+from .videos import CreatorVideoSignal
 
 REGISTRY: dict[str, type[AccountSignal]] = {
-    cls.name: cls for cls in (ProfileSignal, IdentifierSignal, AvatarSignal, ListingOverlapSignal)
+    cls.name: cls for cls in (ProfileSignal, IdentifierSignal, AvatarSignal, ListingOverlapSignal, CreatorVideoSignal)
 }
 
 
