@@ -4,7 +4,8 @@ Each pair's titles and texts fall in the comparison levels of the level match mo
 (`simgov.matching.levels`); the model's posterior decides. The title embedding is the cosine of
 the two product names (`signals.text.levels.head`) by the title signal's own encoder: an index's,
 or the bundled exact model without one. Word weights (IDF) are the index's, or without an index
-those of the listings compared together (every listing of a pairs file).
+those of the listings compared together (every listing of a pairs file; all words alike for a
+single pair).
 
 Pictures count on their own: two listings whose pictures the image signal calls the same
 (its `image_same_picture` decision, geometric check included) are a match whatever their titles,
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 
 #: The posterior at or above which a pair is a match.
 MATCH_POSTERIOR = 0.5
+#: Fewer distinct listings than this give no word weights (IDF): in two listings every shared word
+#: would weigh less than every other, which is the opposite of what IDF means; all words weigh alike.
+MIN_IDF_LISTINGS = 100
 
 
 class Listing(Item):
@@ -96,7 +100,7 @@ class Comparer:
         self.title = title
         self.picture = picture
         self.model = model
-        self.idf = idf  # None: IDF over the listings of each call
+        self.idf = idf  # None: IDF over the listings of each call (`population_idf`)
 
     @classmethod
     def bundled(cls, config: Config | None = None) -> "Comparer":
@@ -117,10 +121,11 @@ class Comparer:
                    bundled_model(), idf)
 
     @staticmethod
-    def population_idf(listings: list[Listing]) -> tuple[IdfTable, IdfTable]:
-        """Word weights over these listings (each distinct one once): what a comparer without an
-        index uses, for a whole pairs file compared in parts."""
-        return idf_tables(list(_distinct_texts(listings).values()))
+    def population_idf(listings: list[Listing]) -> tuple[IdfTable | None, IdfTable | None]:
+        """Word weights over these listings (each distinct one once), or none (all words alike) for
+        fewer than MIN_IDF_LISTINGS: what a comparer without an index uses, set once for a whole
+        pairs file compared in parts."""
+        return _idf_of(list(_distinct_texts(listings).values()))
 
     def compare(self, a: Listing, b: Listing, roots: list[Path]) -> Comparison:
         return self.compare_many([(a, b)], roots)[0]
@@ -131,7 +136,7 @@ class Comparer:
         listings = [x for pair in pairs for x in pair]
         distinct = _distinct_texts(listings)
         texts = [distinct[_text_key(x)] for x in listings]
-        idf_full, idf_name = self.idf or idf_tables(list(distinct.values()))
+        idf_full, idf_name = self.idf or _idf_of(list(distinct.values()))
         vectors = self._name_vectors([t.name for t in texts])
         pictures, problems = self._pictures(listings, roots)
         out = []
@@ -197,6 +202,10 @@ def _distinct_texts(listings: list[Listing]) -> dict[tuple, ListingText]:
         if key not in out:
             out[key] = listing_text(x.title, brand=x.brand, description=x.description, attributes=x.attributes)
     return out
+
+
+def _idf_of(texts: list[ListingText]) -> tuple[IdfTable | None, IdfTable | None]:
+    return idf_tables(texts) if len(texts) >= MIN_IDF_LISTINGS else (None, None)
 
 
 def _text_key(x: Listing) -> tuple:

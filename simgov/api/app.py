@@ -24,7 +24,7 @@ from simgov.keys import KeyStore
 from . import errors
 from .middleware import FailedAuthLimiter, JsonCORSMiddleware, RequestMiddleware
 from .ratelimit import RateLimiter
-from .routers import (accounts, audit, banks, console, findings, images, items, ops, search, verdicts,
+from .routers import (accounts, audit, banks, compare, console, findings, images, items, ops, search, verdicts,
                       video_banks, videos)
 
 #: Largest request body (an upload batch or a query picture), unless configured otherwise.
@@ -82,7 +82,7 @@ def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MA
     failed_auth = FailedAuthLimiter(failed_auth_rate if rate_per_second else 0.0, failed_auth_burst)
     app.add_middleware(RequestMiddleware, max_body_bytes=max_body_bytes, timeout_s=request_timeout_s,
                        max_concurrent_writes=max_concurrent_writes, failed_auth=failed_auth)
-    for module in (ops, items, images, videos, search, accounts, audit, verdicts, banks, video_banks, findings,
+    for module in (ops, items, images, videos, search, compare, accounts, audit, verdicts, banks, video_banks, findings,
                    console):
         app.include_router(module.router)
     app.mount("/ui/assets", StaticFiles(directory=console.STATIC), name="assets")
