@@ -85,8 +85,8 @@ class FailedAuthLimiter:
 
 
 def _is_write(scope: Scope) -> bool:
-    """A request that changes the index (a search posts a picture but only reads)."""
-    return scope["method"] in ("PUT", "POST", "PATCH", "DELETE") and scope["path"] != "/v1/search"
+    """A request that changes the index (a search or a compare posts a body but only reads)."""
+    return scope["method"] in ("PUT", "POST", "PATCH", "DELETE") and scope["path"] not in ("/v1/search", "/v1/compare")
 
 
 class RequestMiddleware:
