@@ -1,0 +1,107 @@
+"""The level match model on made-up pairs: each comparison's levels move the decision the way its
+evidence says (no title model needed: the title level is set by hand), and the bundled model is
+consistent with its own feature space."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from simgov.matching.levels import (JOINT, LEVELS, MODEL_FILE, MatchModel, active_levels, bundled_model, design,
+                                    feature_names, title_level)
+from simgov.signals.text.levels import head, idf_tables, listing_text, model_words, text_levels, untag
+
+TITLE_LEVEL = title_level(0.88)  # two names alike in meaning, as most candidate pairs are
+
+
+def levels_of(a: str, b: str, **fields) -> dict[str, int]:
+    ta, tb = listing_text(a, **fields), listing_text(b, **fields)
+    return {"title": TITLE_LEVEL, **text_levels(ta, tb, *idf_tables([ta, tb])).levels}
+
+
+def posterior(a: str, b: str, **fields) -> float:
+    return bundled_model().posterior(levels_of(a, b, **fields))
+
+
+def test_head_and_untag_read_scraped_titles():
+    scraped = '"GoPro HERO4 Silver"@en "Action Cameras | Shop Example"@en'
+    assert head(scraped) == "GoPro HERO4 Silver"
+    assert untag(scraped) == "GoPro HERO4 Silver Action Cameras | Shop Example"
+    plain = 'Samsung 46" LCD TV'
+    assert head(plain) == plain and untag(plain) == plain  # a bare quote is inches, kept
+
+
+def test_model_words_are_mixed_tokens_not_measures():
+    assert model_words("Canon EOS Rebel T7i 24MP kit 18-55mm") == {"t7i"}
+    assert model_words("Sony RX100 III 1st edition 64GB") == {"rx100", "iii"}
+    assert model_words("Plain title without models") == frozenset()
+
+
+def test_capacity_conflict_lowers_the_score():
+    agree = levels_of("Kingston DataTraveler USB stick 64GB", "Kingston DataTraveler USB flash drive 64GB")
+    conflict = levels_of("Kingston DataTraveler USB stick 64GB", "Kingston DataTraveler USB flash drive 128GB")
+    assert agree["capacity"] == LEVELS["capacity"].index("agree")
+    assert conflict["capacity"] == LEVELS["capacity"].index("conflict")
+    model = bundled_model()
+    assert model.posterior(conflict) < model.posterior(agree) - 0.2
+
+
+def test_exact_code_raises_the_score():
+    with_code = levels_of("Acme game controller WX-4410 black", "Acme wireless pad WX4410")
+    without = levels_of("Acme game controller black", "Acme wireless pad")
+    assert with_code["code"] == LEVELS["code"].index("exact")
+    model = bundled_model()
+    assert model.posterior(with_code) > 0.5 > model.posterior(without)
+
+
+def test_conflicting_codes_and_colours_are_strong_negatives():
+    assert posterior("Sony Bravia KDL-46V3000 LCD TV", "Sony Bravia KDL-40V3000 LCD TV") < 0.05
+    same = posterior("Acme TrailRunner 5 running shoe blue", "Acme TrailRunner 5 running shoe blue")
+    other = posterior("Acme TrailRunner 5 running shoe blue", "Acme TrailRunner 5 running shoe red")
+    assert same > 0.5 > other
+
+
+def test_different_given_brands_lower_the_score():
+    agree = posterior("Stout imperial 10%", "Stout imperial 10%", brand="Ridge Brewing")
+    ta = listing_text("Stout imperial 10%", brand="Ridge Brewing")
+    tb = listing_text("Stout imperial 10%", brand="Valley Ales")
+    conflict = {"title": TITLE_LEVEL, **text_levels(ta, tb, *idf_tables([ta, tb])).levels}
+    assert conflict["brand"] == LEVELS["brand"].index("given-conflict")
+    assert bundled_model().posterior(conflict) < agree
+
+
+def test_waterfall_adds_up_to_the_logit():
+    model = bundled_model()
+    lv = levels_of("Nikon D750 body 24MP", "Nikon D750 DSLR camera body")
+    steps = model.waterfall(lv)
+    assert steps[0].level == "prior" and steps[0].weight == model.intercept
+    assert [s.level for s in steps[1:]] == active_levels(lv)
+    assert sum(s.weight for s in steps) == pytest.approx(model.logit(lv))
+    assert any("&" in s.level for s in steps)  # joint levels are part of it
+
+
+def test_title_levels():
+    assert title_level(None) == 0
+    assert LEVELS["title"][title_level(0.2)] == "<0.50"
+    assert LEVELS["title"][title_level(0.93)] == ">=0.93"
+    assert LEVELS["title"][title_level(1.2)] == ">=0.93"
+
+
+def test_bundled_model_matches_its_feature_space():
+    data = json.loads(MODEL_FILE.read_text())
+    assert set(data["weights"]) == set(feature_names()), "level_model.json names levels the code does not have"
+    assert data["source"].startswith("python -m evaluation.fit_level_model")
+    model = MatchModel.from_dict(data)
+    again = MatchModel.from_dict(model.to_dict())
+    assert again.weights == model.weights and again.intercept == model.intercept and again.joint == list(JOINT)
+    rows = [levels_of("Acme X-200 kettle 1.7 l", "Acme X200 kettle 1.7l"), {k: 0 for k in LEVELS}]
+    X = design(rows)
+    assert X.shape == (2, len(feature_names())) and X[1].sum() == 0
+    # the design's columns are the waterfall's levels: the logit is the intercept plus X @ weights
+    weights = [model.weights[n] for n in feature_names()]
+    assert model.intercept + X[0] @ weights == pytest.approx(model.logit(rows[0]))
+
+
+def test_unknown_comparison_is_refused():
+    with pytest.raises(ValueError, match="unknown comparison"):
+        MatchModel(0.0, {}, comparisons=["title", "smell"])
