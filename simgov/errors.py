@@ -18,6 +18,17 @@ class UnknownId(SimgovError):
         self.ident = ident
 
 
+class UnreadableRecord(UnknownId):
+    """A stored item whose record no longer reads back (stored before the input limits, or damaged):
+    a read says so, and whole-catalogue work treats the item as absent instead of failing."""
+
+    code = "unreadable_record"
+
+    def __init__(self, ident: str):
+        super().__init__("item", ident)
+        self.args = (f"item {ident} is stored but its record cannot be read back; delete it or write it again",)
+
+
 class IndexMismatch(SimgovError):
     """The index on disk was built with another model or format than the one configured."""
 

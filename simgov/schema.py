@@ -18,6 +18,8 @@ from typing import Any, Generator, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .errors import UnreadableRecord
+
 MAX_LINE_BYTES = 1_000_000
 MAX_TITLE_CHARS = 2_000
 MAX_TEXT_CHARS = 50_000
@@ -160,6 +162,20 @@ class Item(BaseModel):
         top-level None fields only, extra fields included), for a bulk build's every row."""
         data = self.model_dump(mode="json")
         return _digest(data, extra), canonical_json({k: v for k, v in data.items() if v is not None})
+
+
+def read_stored_item(item_id: str, record: str) -> Item:
+    """An item as the store keeps it. pydantic's JSON parser stops at depth 200, where rows stored
+    before MAX_JSON_DEPTH (up to 255 deep) still read with json.loads; a record that reads in
+    neither way raises UnreadableRecord."""
+    try:
+        return Item.model_validate_json(record)
+    except ValidationError:
+        pass
+    try:
+        return Item.model_validate(json.loads(record))
+    except (ValueError, RecursionError, TypeError):  # ValidationError and JSONDecodeError are ValueErrors
+        raise UnreadableRecord(item_id) from None
 
 
 def _digest(data: dict, extra: str) -> str:

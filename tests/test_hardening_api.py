@@ -250,3 +250,46 @@ def test_simgov_serve_applies_the_header_time_limit_in_every_worker(market):
             assert sock.recv(1024) == b""  # closed after HEADER_TIMEOUT_S (10 s); the socket waits up to 60 s
             sock.close()
         assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+def test_a_seller_cannot_make_its_own_listing_a_reference(api):
+    client, keys = api
+    fake = {"item_id": "fake-ref", "seller_id": "seller-x", "title": "Brown leather handbag with gold buckle",
+            "brand": "Maison Ore", "price": 50.0, "images": ["images/bag-1.jpg"], "reference": True}
+    assert client.put("/v1/items", json={"items": [fake]}, headers=keys["ingest"]).status_code == 200
+    assessment = client.get("/v1/items/fake-ref/counterfeit", headers=keys["investigator"]).json()
+    assert any("not honoured" in note for note in assessment["notes"]), assessment["notes"]
+    assert assessment["suspect"] and [s["reference_item_id"] for s in assessment["suspects"]] == ["bag-1"]
+    # the genuine reference (seller-c is authorised for Maison Ore) is still one
+    genuine = client.get("/v1/items/bag-1/counterfeit", headers=keys["investigator"]).json()
+    assert genuine["notes"] == ["this listing is itself a brand-verified reference"]
+
+
+def test_reads_and_detectors_survive_rows_that_no_longer_read_back(tmp_path):
+    """Rows stored before the depth limit (210 deep) still read; a damaged one is a 404
+    `unreadable_record` for itself and left out everywhere else."""
+    import json
+    import sqlite3
+
+    from conftest import run_simgov
+
+    index_dir = copy_market(tmp_path / "market")
+    deep = {"item_id": "mug-1", "seller_id": "seller-f", "title": "Ceramic coffee mug 350 ml, blue glaze",
+            "attributes": json.loads('{"a": ' * 210 + "1" + "}" * 210)}
+    db = sqlite3.connect(index_dir / "store.sqlite")
+    with db:
+        db.execute("UPDATE items SET record=? WHERE item_id='mug-1'", (json.dumps(deep),))
+        db.execute("UPDATE items SET record='{\"item_id\": ' WHERE item_id='lamp-1'")
+    db.close()
+    key = make_key(index_dir, "investigator")
+    with thread_server(index_dir) as url, httpx.Client(base_url=url, timeout=60,
+                                                        headers={"Authorization": f"Bearer {key}"}) as client:
+        assert client.get("/v1/items/mug-1").status_code == 200
+        error = json_error(client.get("/v1/items/lamp-1"), 404)
+        assert error["code"] == "unreadable_record" and "cannot be read back" in error["message"]
+        for path in ("/v1/items/shoe-1/similar", "/v1/items/mug-1/similar", "/v1/items/bag-2/counterfeit",
+                     "/v1/items/shoe-1/group", "/v1/accounts/seller-f/items"):
+            assert client.get(path).status_code == 200, path
+        assert [i["item_id"] for i in client.get("/v1/accounts/seller-f/items").json()["items"]] == ["mug-1"]
+    for command in ("counterfeits", "duplicates", "findings"):
+        run_simgov(command, "--index", str(index_dir), "--out", str(tmp_path / f"{command}.jsonl"))

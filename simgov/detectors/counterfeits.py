@@ -8,14 +8,18 @@ A listing X is a suspect of reference R when all of these hold, and the evidence
    look-alike picture of a sibling product (brand photos of one range look alike), not R's;
 2. X's seller is neither R's seller nor authorised for R's brand (`authorized_brands`);
 3. X is priced well below R: price ratio at most `max_price_ratio` (same currency).
+
+A listing's `reference: true` is honoured only when its seller is authorised for its brand
+(`honoured_reference`); otherwise the listing is checked like any other.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Callable
 
 from ..banks import brand_of
-from ..errors import UnknownId
+from ..errors import UnknownId, UnreadableRecord
 from ..index import SimIndex
 from ..matching.thresholds import threshold
 from ..records import CounterfeitAssessment, CounterfeitSuspect, Neighbour
@@ -23,6 +27,7 @@ from ..signals import Signal, signal_of_kind
 from ..storage.items import StoredItem
 from ..verdicts import Verdicts
 
+log = logging.getLogger(__name__)
 AuthorizedBrands = Callable[[str], set[str]]
 NEIGHBOURS_CHECKED = 50
 #: The signal whose score says two listings show the same picture (the image signal).
@@ -100,7 +105,7 @@ def assess_pair(candidate: StoredItem, reference: StoredItem, neighbour: Neighbo
         prices = f"{cand.price:g} vs {ref.price:g} {ref.currency or ''}"
         notes.append(f"priced at {ratio:.0%} of the reference ({prices})"
                      + ("" if cheap else f", not below {policy.max_price_ratio:.0%}"))
-    if not ((copy_picture or agreement) and unauthorised and cheap) or cand.reference:
+    if not ((copy_picture or agreement) and unauthorised and cheap) or honoured_reference(candidate, authorized):
         return None, notes
     score = max(neighbour.score, image or 0.0)
     return CounterfeitSuspect(item_id=cand.item_id, seller_id=cand.seller_id, reference_item_id=ref.item_id,
@@ -108,17 +113,44 @@ def assess_pair(candidate: StoredItem, reference: StoredItem, neighbour: Neighbo
                               evidence=notes + neighbour.evidence), notes
 
 
+def honoured_reference(stored: StoredItem, authorized: AuthorizedBrands) -> bool:
+    """Is this listing a brand-verified reference? Only when it says so and its seller is authorised
+    for its brand: a seller cannot make its own listing a reference (SECURITY.md)."""
+    brand = brand_of(stored.item)
+    return bool(stored.item.reference and brand
+                and brand.casefold() in {b.casefold() for b in authorized(stored.seller_id)})
+
+
+def reference_ids(index: SimIndex, authorized: AuthorizedBrands) -> list[str]:
+    """The honoured reference listings of the index."""
+    return [i for i in index.store.reference_item_ids()
+            if (stored := _readable(index, i)) is not None and honoured_reference(stored, authorized)]
+
+
+def _readable(index: SimIndex, item_id: str) -> StoredItem | None:
+    """The stored item, or None for one whose record cannot be read back (logged): whole-catalogue
+    checks go on without it."""
+    try:
+        return index.item(item_id)
+    except UnreadableRecord as exc:
+        log.warning("%s; left out of the counterfeit check", exc)
+        return None
+
+
 def assess_item(index: SimIndex, item_id: str, authorized: AuthorizedBrands) -> CounterfeitAssessment:
     """Check one listing against the reference listings that resemble it."""
     policy = CounterfeitPolicy.from_index(index)
     stored = index.item(item_id)
     suspects, checked, notes = [], [], []
-    if stored.item.reference:
+    if honoured_reference(stored, authorized):
         return CounterfeitAssessment(item_id=item_id, suspect=False, suspects=[], checked_references=[],
                                      notes=["this listing is itself a brand-verified reference"])
+    if stored.item.reference:
+        notes.append(f"marked as a reference listing, but seller {stored.seller_id} is not authorised for "
+                     f"{brand_of(stored.item) or 'its brand'}: not honoured, checked like any listing")
     for n in index.similar(item_id, k=NEIGHBOURS_CHECKED):
-        other = index.item(n.item_id)
-        if not other.item.reference:
+        other = _readable(index, n.item_id)
+        if other is None or not honoured_reference(other, authorized):
             continue
         checked.append(n.item_id)
         suspect, why = assess_pair(stored, other, n, policy, authorized, title_conflicts(index, stored, other))
@@ -135,10 +167,12 @@ def counterfeit_suspects(index: SimIndex, authorized: AuthorizedBrands) -> list[
     """Every suspect of every reference listing, strongest first."""
     policy = CounterfeitPolicy.from_index(index)
     found: dict[tuple[str, str], CounterfeitSuspect] = {}
-    for ref_id in index.store.reference_item_ids():
+    for ref_id in reference_ids(index, authorized):
         reference = index.item(ref_id)
         for n in index.similar(ref_id, k=NEIGHBOURS_CHECKED):
-            candidate = index.item(n.item_id)
+            candidate = _readable(index, n.item_id)
+            if candidate is None:
+                continue
             suspect, _ = assess_pair(candidate, reference, n, policy, authorized,
                                      title_conflicts(index, candidate, reference))
             if suspect:

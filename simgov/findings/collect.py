@@ -14,7 +14,8 @@ from typing import Callable
 
 from ..banks import brand_of
 from ..detectors.counterfeits import (NEIGHBOURS_CHECKED, AuthorizedBrands, CounterfeitPolicy, assess_item,
-                                      assess_pair, authorizations, price_ratio, title_conflicts)
+                                      assess_pair, authorizations, honoured_reference, price_ratio, reference_ids,
+                                      title_conflicts)
 from ..detectors.duplicates import duplicate_groups, item_group
 from ..errors import UnknownId
 from ..index import SimIndex
@@ -49,7 +50,7 @@ def group_finding(index: SimIndex, g: Group, authorized: AuthorizedBrands, at: f
     brands = {b.casefold() for s in stored.values() if (b := brand_of(s.item))}
     sellers = sorted({s.seller_id for s in stored.values()})
     blamed = [seller for seller in sellers
-              if not any(s.item.reference for s in stored.values() if s.seller_id == seller)
+              if not any(honoured_reference(s, authorized) for s in stored.values() if s.seller_id == seller)
               and not (brands and brands <= {b.casefold() for b in authorized(seller)})]
     kind = "relisting" if len(sellers) == 1 else "cross_seller_copy"
     brand = next((brand_of(s.item) for s in stored.values() if brand_of(s.item)), None)
@@ -79,7 +80,8 @@ def bank_finding(item_id: str, seller_id: str, hits: list[BankHit], at: float) -
     return Finding(
         finding_id=finding_id("bank_hit", [item_id]), kind="bank_hit", severity="high",
         score=round(max(h.score for h in hits), 4), items=[item_id], accounts=[seller_id], sellers=[seller_id],
-        summary=f"{item_id} by {seller_id} matches the known-bad bank{'s' if len(banks) > 1 else ''} {', '.join(banks)}",
+        summary=f"{item_id} by {seller_id} matches the known-bad "
+                f"bank{'s' if len(banks) > 1 else ''} {', '.join(banks)}",
         evidence=[f"[{h.bank}] {h.detail}" for h in hits], found_at=at)
 
 
@@ -98,13 +100,16 @@ def suspects_from_pairs(index: SimIndex, pairs: list[Pair], authorized: Authoriz
     search, with its mutual-best checks, cost about 2 s a reference on the demo). Rejected
     suspects go unless new evidence turned up, as everywhere."""
     policy = CounterfeitPolicy.from_index(index)
-    references = set(index.store.reference_item_ids())
+    references = set(reference_ids(index, authorized))
     found: dict[tuple[str, str], CounterfeitSuspect] = {}
     for p in pairs:
         for cand_id, ref_id in ((p.item_a, p.item_b), (p.item_b, p.item_a)):
             if ref_id not in references or cand_id in references:
                 continue
-            candidate, reference = index.item(cand_id), index.item(ref_id)
+            try:
+                candidate, reference = index.item(cand_id), index.item(ref_id)
+            except UnknownId:  # deleted since, or a record that cannot be read back
+                continue
             ratio = price_ratio(candidate.item, reference.item)
             if ratio is None or ratio > policy.max_price_ratio or candidate.seller_id == reference.seller_id:
                 continue  # cheap conditions first: most pairs fail them
@@ -128,7 +133,7 @@ def scan(index: SimIndex, progress: Progress | None = None) -> list[Finding]:
     say = progress or (lambda message: None)
     at = time.time()
     authorized = authorizations(index)
-    references = set(index.store.reference_item_ids())
+    references = set(reference_ids(index, authorized))
     say("pairs of similar listings (the self-join)")
     pairs = [p for p in index.pairs() if p.match or p.item_a in references or p.item_b in references]
     say(f"counterfeit suspects among {sum(p.item_a in references or p.item_b in references for p in pairs)} "
@@ -157,7 +162,7 @@ def recheck(index: SimIndex, item_ids: list[str]) -> list[Finding]:
             stored = index.item(item_id)
         except UnknownId:
             continue
-        if stored.item.reference:
+        if honoured_reference(stored, authorized):
             for n in index.similar(item_id, k=NEIGHBOURS_CHECKED):
                 candidate = index.item(n.item_id)
                 suspect, _ = assess_pair(candidate, stored, n, policy, authorized,

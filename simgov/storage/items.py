@@ -9,6 +9,7 @@ indexes then simply no longer map to a live item.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 import time
@@ -17,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..errors import SimgovError
-from ..schema import Item, RowProblem
+from ..errors import SimgovError, UnreadableRecord
+from ..schema import Item, RowProblem, read_stored_item
+
+log = logging.getLogger(__name__)
 
 #: Live items per batch when structures are rebuilt from the store (`iter_live`); a bulk build
 #: that feeds them as it writes adds in the same batches, so the structures come out the same.
@@ -296,7 +299,7 @@ class Store:
             return row[0]
 
     def _stored(self, row) -> StoredItem:
-        return StoredItem(row[0], row[1], row[2], row[3], Item.model_validate_json(row[4]), bool(row[5]))
+        return StoredItem(row[0], row[1], row[2], row[3], read_stored_item(row[0], row[4]), bool(row[5]))
 
     def get_item(self, item_id: str) -> StoredItem | None:
         row = self.connection().execute(
@@ -314,7 +317,10 @@ class Store:
             for row in db.execute(
                 "SELECT item_id, vec_id, seller_id, content_hash, record, deleted FROM items "
                 f"WHERE deleted=0 AND vec_id IN ({marks})", chunk):
-                out[row[1]] = self._stored(row)
+                try:
+                    out[row[1]] = self._stored(row)
+                except UnreadableRecord as exc:  # one damaged row must not fail every lookup near it
+                    log.warning("%s; left out", exc)
         return out
 
     def sellers_by_vec(self, vec_ids: Iterable[int]) -> dict[int, tuple[str, str]]:
@@ -400,8 +406,15 @@ class Store:
     def seller_items(self, seller_id: str, limit: int) -> list[Item]:
         """The first `limit` live items a seller lists, by item id."""
         rows = self.connection().execute(
-            "SELECT record FROM items WHERE seller_id=? AND deleted=0 ORDER BY item_id LIMIT ?", (seller_id, limit))
-        return [Item.model_validate_json(r[0]) for r in rows.fetchall()]
+            "SELECT item_id, record FROM items WHERE seller_id=? AND deleted=0 ORDER BY item_id LIMIT ?",
+            (seller_id, limit))
+        items = []
+        for item_id, record in rows.fetchall():
+            try:
+                items.append(read_stored_item(item_id, record))
+            except UnreadableRecord as exc:
+                log.warning("%s; left out", exc)
+        return items
 
     def count_seller_items(self, seller_id: str) -> int:
         return self.connection().execute(
@@ -410,7 +423,8 @@ class Store:
     def reference_item_ids(self) -> list[str]:
         """Live items marked as brand-verified reference listings."""
         rows = self.connection().execute(
-            "SELECT item_id FROM items WHERE deleted=0 AND json_extract(record, '$.reference') = 1")
+            "SELECT item_id FROM items WHERE deleted=0 "  # a damaged record is no reference, not an error
+            "AND CASE WHEN json_valid(record) THEN json_extract(record, '$.reference') END = 1")
         return [r[0] for r in rows.fetchall()]
 
     def problems(self, vec_id: int) -> list[tuple[str, str]]:
