@@ -63,7 +63,8 @@ def main() -> None:
         found_rings = sum(any(len(set(r["account_ids"]) & ring) >= max(2, len(r["account_ids"]) // 2 + 1)
                               for ring in rings) for r in planted["rings"])
         sellers = client.get("/v1/sellers", params={"sort": "risk", "limit": TOP}).json()["sellers"]
-        bad = ({c["seller_id"] for c in planted["counterfeits"]} | {a for r in planted["rings"] for a in r["account_ids"]}
+        bad = ({c["seller_id"] for c in planted["counterfeits"]}
+               | {a for r in planted["rings"] for a in r["account_ids"]}
                | {c["seller_id"] for g in planted["cross_seller_copies"] for c in g["copies"]})
         authorised = {a["seller_id"] for a in planted["authorized_resellers"]}
         top = [s["seller_id"] for s in sellers]

@@ -51,11 +51,14 @@ class _Inline(HTMLParser):
 
 
 def test_console_is_static_and_csp_clean():
-    parser = _Inline()
-    parser.feed((STATIC / "index.html").read_text(encoding="utf-8"))
-    assert parser.problems == []
+    for page in ("index.html", "docs.html"):
+        parser = _Inline()
+        parser.feed((STATIC / page).read_text(encoding="utf-8"))
+        assert parser.problems == [], page
+    for name in ("app.js", "docs.js"):
+        assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function",
+                             (STATIC / name).read_text(encoding="utf-8")), name
     script = (STATIC / "app.js").read_text(encoding="utf-8")
-    assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function", script)
     assert "sessionStorage" in script and "localStorage" not in script
 
 
@@ -70,6 +73,11 @@ def test_console_page_needs_no_key_but_its_data_does(tmp_path):
             response = httpx.get(f"{url}/ui/assets/{asset}")
             assert response.status_code == 200 and kind in response.headers["content-type"]
         assert httpx.get(f"{url}/ui/assets/nope.js").json()["error"]["code"] == "not_found"
+        home = httpx.get(f"{url}/")  # `/` leads to the console, `/docs` to the API reference
+        assert home.status_code == 307 and home.headers["location"] == "/ui"
+        reference = httpx.get(f"{url}/docs")
+        assert reference.status_code == 200 and "Authorization: Bearer" in reference.text
+        assert httpx.get(f"{url}/ui/assets/docs.js").status_code == 200
         assert httpx.get(f"{url}/v1/items/shoe-1/images/0").status_code == 401
 
 
@@ -94,7 +102,8 @@ def demo(tmp_path_factory):
 
 def view_shown(page, before: str | None) -> int:
     """Waits for a view newer than `before` to show its data; how long it took in the page (ms)."""
-    page.wait_for_function("b => { const v = document.getElementById('view'); return v.dataset.shown && v.dataset.shown !== b; }",
+    page.wait_for_function("b => { const v = document.getElementById('view'); "
+                           "return v.dataset.shown && v.dataset.shown !== b; }",
                            arg=before or "", timeout=60_000)
     return int(page.get_attribute("#view", "data-ms"))
 
@@ -202,7 +211,8 @@ def test_console_in_a_browser(demo):
             page.locator(f"#account-card:has-text('{members[0]}')").wait_for()
             linked = page.locator("#risk-card .linked-account").evaluate_all("els => els.map(e => e.dataset.account)")
             assert linked and set(linked) <= set(members) | ring_accounts, (linked, members)
-            page.locator("section.linked svg.graph").wait_for()
+            page.locator("section.linked[data-loaded] svg.graph").wait_for(timeout=60_000)
+            timings["linked accounts, after the account view"] = int(page.get_attribute("#view", "data-linked-ms"))
             before = shown_token(page)
             page.locator(f"#risk-card .linked-account[data-account='{linked[0]}']").click()
             timings["account (linked)"] = view_shown(page, before)
@@ -238,12 +248,15 @@ def test_console_in_a_browser(demo):
             first_copy = sorted(copies & found)[0]
             card = page.locator(f"#neighbours article.neighbour[data-item='{first_copy}']")
             page.wait_for_function(
-                "id => { const imgs = document.querySelectorAll(`#neighbours article[data-item='${id}'] .pic.loaded img`);"
+                "id => { const imgs = document.querySelectorAll("
+                "`#neighbours article[data-item='${id}'] .pic.loaded img`);"
                 " return imgs.length === 2 && [...imgs].every(i => i.complete && i.naturalWidth > 0); }",
                 arg=first_copy, timeout=30_000)
             assert card.locator(".pic.loaded img").first.get_attribute("src").startswith("blob:")
             assert card.locator(".badge.rel").inner_text() in ("copy", "duplicate", "counterfeit suspect", "similar")
             assert card.locator(".score-row").count() >= 2 and card.locator(".evidence li").count() >= 1
+            card.locator(".facts .title").wait_for()  # the other listing's title and price
+            assert card.locator(".facts .title").inner_text() == items[first_copy]["title"]
             wait_pictures(page)
             page.screenshot(path=str(ARTIFACTS / "console.png"), full_page=True)
 
@@ -255,7 +268,8 @@ def test_console_in_a_browser(demo):
             with page.expect_download() as download:
                 page.click("#export-csv")
             lines = Path(download.value.path()).read_text().splitlines()
-            assert lines[0].startswith("query_item_id,item_id,seller_id,score,match,relation") and len(lines) == len(found) + 1
+            assert lines[0].startswith("query_item_id,item_id,seller_id,score,match,relation")
+            assert len(lines) == len(found) + 1
 
             # the item's duplicate group (from the findings): its members, one click confirms the whole group
             group_card = page.locator("#dup-group")
@@ -273,7 +287,8 @@ def test_console_in_a_browser(demo):
             assert [(v["kind"], v["ids"], v["decision"], v["reason"]) for v in stored] == [
                 ("group", sorted(members), "confirmed", "same merchandise")]
             page.reload()  # a later view of the same group shows the verdict
-            page.locator(f"#dup-group .verdict[data-verdict='confirmed'][data-verdict-id='{stored[0]['verdict_id']}']").wait_for()
+            verdict_id = stored[0]["verdict_id"]
+            page.locator(f"#dup-group .verdict[data-verdict='confirmed'][data-verdict-id='{verdict_id}']").wait_for()
             assert "confirmed by" in page.locator("#dup-group .verdict .state").inner_text()
             wait_pictures(page)
             page.screenshot(path=str(ARTIFACTS / "console-group.png"), full_page=True)
@@ -285,7 +300,8 @@ def test_console_in_a_browser(demo):
             card.locator(".verdict button.reject").click()
             card.locator(".verdict[data-verdict='rejected']").wait_for()
             assert "rejected by" in card.locator(".verdict .state").inner_text()
-            stored = httpx.get(f"{url}/v1/verdicts", params={"item_id": first_copy, "kind": "pair"}, headers=api).json()["verdicts"]
+            stored = httpx.get(f"{url}/v1/verdicts", params={"item_id": first_copy, "kind": "pair"},
+                               headers=api).json()["verdicts"]
             assert [(v["kind"], v["ids"], v["decision"], v["reason"]) for v in stored] == [
                 ("pair", sorted([query, first_copy]), "rejected", "different merchandise")]
 

@@ -83,8 +83,8 @@ def test_api_pages_filters_and_verdicts(market):
 
         kinds = by_kind(whole["findings"])
         fake, ring = kinds["counterfeit"][0], kinds["ring"][0]
-        assert [f["finding_id"] for f in client.get("/v1/findings", params={"kind": "counterfeit"}).json()["findings"]] \
-            == [fake["finding_id"]]
+        counterfeits = client.get("/v1/findings", params={"kind": "counterfeit"}).json()["findings"]
+        assert [f["finding_id"] for f in counterfeits] == [fake["finding_id"]]
         of_d = client.get("/v1/findings", params={"seller_id": "seller-d"}).json()["findings"]
         assert {fake["finding_id"], ring["finding_id"]} <= {f["finding_id"] for f in of_d}
         assert all("seller-d" in f["sellers"] + f["accounts"] for f in of_d)
@@ -104,7 +104,8 @@ def test_api_pages_filters_and_verdicts(market):
         assert rejected["status"] == "rejected"
         links = client.get("/v1/verdicts", params={"kind": "link"}).json()["verdicts"]
         assert [(v["ids"], v["decision"]) for v in links] == [(["seller-b", "seller-d"], "rejected")]
-        open_now = {f["finding_id"] for f in client.get("/v1/findings", params={"status": "open", "limit": 500}).json()["findings"]}
+        open_now = {f["finding_id"] for f in
+                    client.get("/v1/findings", params={"status": "open", "limit": 500}).json()["findings"]}
         assert fake["finding_id"] not in open_now and ring["finding_id"] not in open_now
         assert [f["finding_id"] for f in client.get("/v1/findings", params={"status": "rejected"}).json()["findings"]] \
             == [ring["finding_id"]]

@@ -10,6 +10,8 @@
   const RELATIONS = {
     same_seller_duplicate: "duplicate",
     cross_seller_copy: "copy",
+    picture_reuse: "picture reuse",
+    same_product: "same product",
     counterfeit_suspect: "counterfeit suspect",
     similar: "similar",
   };
@@ -335,6 +337,20 @@
     return box;
   }
 
+  // The other listing's title, price and brand under its card, filled in after the view is shown.
+  function listingFacts(itemId) {
+    const facts = el("div", { class: "facts small", "data-item": itemId });
+    const token = viewToken;
+    api(`/v1/items/${encodeURIComponent(itemId)}`).then((d) => {
+      if (token !== viewToken) return;
+      const item = d.item;
+      const price = item.price === undefined || item.price === null ? null : `${item.price} ${item.currency || ""}`.trim();
+      facts.replaceChildren(el("div", { class: "title", text: item.title || "(no title)" }),
+        el("div", { class: "muted", text: [price, item.brand, item.category].filter(Boolean).join(" · ") }));
+    }).catch(() => facts.remove());
+    return facts;
+  }
+
   function neighbourCard(query, neighbour, counterfeitOf, verdict) {
     const [qn, nn] = matchedPictures(neighbour);
     const relLabel = RELATIONS[neighbour.relation] || neighbour.relation;
@@ -357,6 +373,7 @@
           text: "counterfeit suspect" }) : null,
         neighbour.match ? el("span", { class: "badge match", text: "match" }) : null),
       el("div", { class: "muted small" }, "seller ", sellerLink(neighbour.seller_id)),
+      listingFacts(neighbour.item_id),
       bars,
       el("ul", { class: "evidence" }, (neighbour.evidence || []).map((line) => el("li", { text: line }))),
       neighbour.signals.video !== undefined ? videoKeyframes(query.item_id, neighbour.item_id) : null,
@@ -527,27 +544,47 @@
     return root;
   }
 
+  // The account, its risk and its listings are shown at once; its linked accounts follow when
+  // they are scored (a listing-overlap search per listing of the account: seconds on the demo).
   async function accountView(view, accountId) {
     const token = viewToken;
+    const started = performance.now();
     const [listings, risk] = await Promise.all([api(`/v1/accounts/${encodeURIComponent(accountId)}/items?limit=60`),
       api(`/v1/sellers/${encodeURIComponent(accountId)}/risk`).catch((err) => (err.status === 401 ? Promise.reject(err) : null))]);
-    let linked = null;
-    let linkedError = null;
-    try {
-      linked = await api(`/v1/accounts/${encodeURIComponent(accountId)}/linked`);
-    } catch (err) {
-      if (err.status === 401) throw err;
-      linkedError = err;
-    }
     if (token !== viewToken) return;
     view.replaceChildren();
     view.append(el("section", { class: "card account", id: "account-card" },
       el("h2", {}, "Account ", el("code", { text: accountId })),
       el("p", { class: "muted", text: `${listings.items.length}${listings.truncated ? "+" : ""} live listings` })));
     if (risk) view.append(riskCard(risk));
+    const linkedSection = el("section", { class: "linked" }, el("h3", { text: "Linked accounts" }),
+      el("p", { class: "muted pending-links", text: "scoring linked accounts…" }));
+    view.append(linkedSection);
+    view.append(el("section", { class: "listings" }, el("h3", { text: "Listings" }),
+      el("div", { class: "grid small-grid" }, listings.items.map((item) => el("article", { class: "listing", "data-item": item.item_id },
+        item.images && item.images.length ? el("button", { type: "button", class: "pivot-pic", onclick: () => go("item", item.item_id) },
+          picture(item.item_id, 0, item.title)) : el("div", { class: "pic missing" }, el("span", { text: "no picture" })),
+        el("button", { type: "button", class: "link item-link", onclick: () => go("item", item.item_id), text: item.item_id }),
+        el("div", { class: "small", text: item.title }))))));
+    const caseData = { kind: "account", account_id: accountId, risk, items: listings.items, linked: null, linked_error: null };
+    setCase(`account ${accountId}`, caseData);
+    linkedAccounts(accountId, linkedSection, caseData, token, started);
+  }
 
-    const linkedSection = el("section", { class: "linked" }, el("h3", { text: "Linked accounts" }));
-    const linkVerdicts = (linked && linked.verdicts) || {};
+  async function linkedAccounts(accountId, section, caseData, token, started) {
+    let linked = null;
+    try {
+      linked = await api(`/v1/accounts/${encodeURIComponent(accountId)}/linked`);
+    } catch (err) {
+      if (token !== viewToken) return;
+      section.querySelector(".pending-links").remove();
+      showError(section, err);
+      caseData.linked_error = err.message;
+      return;
+    }
+    if (token !== viewToken) return;
+    section.querySelector(".pending-links").remove();
+    const linkVerdicts = linked.verdicts || {};
     const linkCard = (link) => el("article", { class: "card link-card", "data-account": link.account_id },
       el("div", { class: "head" }, el("button", { type: "button", class: "link", onclick: () => go("account", link.account_id),
         text: link.account_id }), link.match ? el("span", { class: "badge match", text: "linked" }) : null),
@@ -555,31 +592,20 @@
       el("ul", { class: "evidence" }, link.evidence.map((e) => el("li", {},
         el("span", { class: "badge kind", text: e.kind }), ` ${e.detail} (${fmt(e.score)})`))),
       verdictBar("link", [accountId, link.account_id], linkVerdicts[link.account_id]));
-    if (linkedError) showError(linkedSection, linkedError);
-    else {
-      // the graph and the cards show the links; weak candidates stay folded away
-      const strong = linked.linked.filter((l) => l.match || l.score >= WEAK_LINK);
-      const weak = linked.linked.filter((l) => !strong.includes(l));
-      linkedSection.append(strong.length
-        ? el("div", { class: "linked-body" }, graph(accountId, strong), el("div", { class: "links" }, strong.map(linkCard)))
-        : el("p", { class: "muted", text: "no linked accounts found" }));
-      if (weak.length) {
-        linkedSection.append(el("details", { class: "weak" },
-          el("summary", { text: `${weak.length} other candidate${weak.length > 1 ? "s" : ""}, not linked` }),
-          el("div", { class: "links" }, weak.map(linkCard))));
-      }
+    // the graph and the cards show the links; weak candidates stay folded away
+    const strong = linked.linked.filter((l) => l.match || l.score >= WEAK_LINK);
+    const weak = linked.linked.filter((l) => !strong.includes(l));
+    section.append(strong.length
+      ? el("div", { class: "linked-body" }, graph(accountId, strong), el("div", { class: "links" }, strong.map(linkCard)))
+      : el("p", { class: "muted", text: "no linked accounts found" }));
+    if (weak.length) {
+      section.append(el("details", { class: "weak" },
+        el("summary", { text: `${weak.length} other candidate${weak.length > 1 ? "s" : ""}, not linked` }),
+        el("div", { class: "links" }, weak.map(linkCard))));
     }
-    view.append(linkedSection);
-
-    view.append(el("section", { class: "listings" }, el("h3", { text: "Listings" }),
-      el("div", { class: "grid small-grid" }, listings.items.map((item) => el("article", { class: "listing", "data-item": item.item_id },
-        item.images && item.images.length ? el("button", { type: "button", class: "pivot-pic", onclick: () => go("item", item.item_id) },
-          picture(item.item_id, 0, item.title)) : el("div", { class: "pic missing" }, el("span", { text: "no picture" })),
-        el("button", { type: "button", class: "link item-link", onclick: () => go("item", item.item_id), text: item.item_id }),
-        el("div", { class: "small", text: item.title }))))));
-
-    setCase(`account ${accountId}`, { kind: "account", account_id: accountId, risk, items: listings.items,
-      linked: linked ? linked.linked : null, linked_error: linkedError ? linkedError.message : null });
+    caseData.linked = linked.linked;
+    section.dataset.loaded = "true";
+    $("view").dataset.linkedMs = String(Math.round(performance.now() - started));
   }
 
   // -- findings queue -------------------------------------------------------------------------
