@@ -293,3 +293,15 @@ def test_reads_and_detectors_survive_rows_that_no_longer_read_back(tmp_path):
         assert [i["item_id"] for i in client.get("/v1/accounts/seller-f/items").json()["items"]] == ["mug-1"]
     for command in ("counterfeits", "duplicates", "findings"):
         run_simgov(command, "--index", str(index_dir), "--out", str(tmp_path / f"{command}.jsonl"))
+
+
+def test_the_audit_trail_keeps_bounded_entries_and_records_verdict_reads(api):
+    client, keys = api
+    long_id, long_name = "x" * 20_000, "p" * 20_000
+    json_error(client.get(f"/v1/items/{long_id}", params={long_name: "v" * 5_000}, headers=keys["investigator"]), 404)
+    client.get("/v1/verdicts", params={"kind": "pair"}, headers=keys["investigator"])
+    entries = client.get("/v1/audit", params={"limit": 5}, headers=keys["admin"]).json()["entries"]
+    verdicts, lookup = entries[0], entries[1]
+    assert verdicts["endpoint"] == "GET /v1/verdicts" and verdicts["detail"] == {"kind": "pair"}
+    assert lookup["endpoint"] == "GET /v1/items/{item_id}" and lookup["ids"] == ["x" * 256]
+    assert lookup["detail"] == {"p" * 64: "v" * 256}

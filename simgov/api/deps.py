@@ -68,11 +68,19 @@ def endpoint_name(request: Request) -> str:
     return f"{request.method} {getattr(route, 'path', request.url.path)}"
 
 
+#: What one audit entry keeps of a request: ids and parameter values cut to this many characters,
+#: parameter names to AUDIT_NAME_CHARS, at most AUDIT_PARAMS query parameters (a 65 kB id in a path
+#: once added 65 kB to the trail per request).
+AUDIT_VALUE_CHARS, AUDIT_NAME_CHARS, AUDIT_PARAMS = 256, 64, 10
+
+
 def audited_lookup(request: Request, principal: Reader, keys: Keys) -> Principal:
     """A reader's lookup, recorded (key id, endpoint, ids asked for, time) before it is answered."""
-    ids = [str(v) for name, v in request.path_params.items() if name.endswith("_id")]
-    detail = {name: str(v) for name, v in request.path_params.items() if not name.endswith("_id")}
-    detail.update({name: value[:200] for name, value in list(request.query_params.items())[:10]})
+    cut = AUDIT_VALUE_CHARS
+    ids = [str(v)[:cut] for name, v in request.path_params.items() if name.endswith("_id")]
+    detail = {name: str(v)[:cut] for name, v in request.path_params.items() if not name.endswith("_id")}
+    detail.update({name[:AUDIT_NAME_CHARS]: value[:cut]
+                   for name, value in list(request.query_params.items())[:AUDIT_PARAMS]})
     keys.record(principal, endpoint_name(request), ids, detail or None)
     return principal
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from simgov.records import Verdict
 from simgov.verdicts import Verdicts
 
-from ..deps import Index, Investigator
+from ..deps import Index, Investigator, Lookup
 from ..errors import responses
 from ..models import VerdictList, VerdictRequest
 
@@ -25,19 +25,20 @@ def give_verdict(body: VerdictRequest, index: Index, principal: Investigator) ->
 
 
 @router.get("", response_model=VerdictList)
-def list_verdicts(index: Index, _: Investigator,
+def list_verdicts(index: Index, _: Lookup,
                   kind: Annotated[Literal["pair", "group", "counterfeit", "link"] | None, Query()] = None,
                   decision: Annotated[Literal["confirmed", "rejected"] | None, Query()] = None,
                   item_id: Annotated[str | None,
                                      Query(max_length=256, description="only findings with this id")] = None,
                   latest: Annotated[bool, Query(description="only the verdict that counts for each finding")] = False,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> VerdictList:
-    """Verdicts, oldest first (every decision is kept; the latest one per finding counts)."""
+    """Verdicts, oldest first (every decision is kept; the latest one per finding counts); a read
+    recorded in the audit trail."""
     return VerdictList(verdicts=Verdicts(index).list(kind=kind, decision=decision, item_id=item_id,
                                                      latest_only=latest, limit=limit))
 
 
 @router.get("/{verdict_id}", response_model=Verdict, responses=responses(404))
-def get_verdict(verdict_id: Annotated[int, Path(ge=1, le=2**62)], index: Index, _: Investigator) -> Verdict:
-    """One verdict."""
+def get_verdict(verdict_id: Annotated[int, Path(ge=1, le=2**62)], index: Index, _: Lookup) -> Verdict:
+    """One verdict (a read recorded in the audit trail, as every lookup is)."""
     return Verdicts(index).get(verdict_id)
