@@ -15,6 +15,7 @@ process).
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -34,6 +35,8 @@ from .signals.video_vpdq import format_vpdq, parse_vpdq
 from .storage.accounts import AccountStore
 from .storage.banks import BankTables
 from .storage.items import ItemWrite, Store, StoredItem
+
+log = logging.getLogger(__name__)
 
 KINDS = ("pdq", "title", "identifier", "vpdq")
 NAME_RE = re.compile(r"^[\w][\w .:@+\-]{0,99}$")
@@ -152,8 +155,48 @@ class Banks:
             if label is not None and len(label) > MAX_LABEL:
                 raise BadInput(f"label longer than {MAX_LABEL} characters")
             rows.append((name, kind, value, label, source, time.time(), by))
+        covered = self.brand_pictures_covered(name, [r[2] for r in rows if r[1] == "pdq"])
+        if covered:
+            log.warning("%d PDQ entries not added to bank %s: they match pictures of brand-verified reference "
+                        "listings or of sellers authorised for the brand", len(covered), name)
+            rows = [r for r in rows if not (r[1] == "pdq" and r[2] in covered)]
         added = self.tables.add_entries(name, rows)
         return added, len(rows) - added
+
+    def brand_pictures_covered(self, bank: str, values: list[str]) -> set[str]:
+        """The PDQ values that match (as a listing's picture matches an entry) a picture of an
+        honoured reference listing, or, for a brand's bank (`brand:NAME`), of any listing by a
+        seller authorised for that brand: the brand's own photos, which no bank may hold (a
+        counterfeit shows them too)."""
+        if not values:
+            return set()
+        entries = [BankEntry(entry_id=n, bank=bank, kind="pdq", value=v, label=None, source=None, enabled=True,
+                             added_at=0.0, added_by=None) for n, v in enumerate(values)]
+        matchers = _Matchers(self.index, entries)
+        brand = bank.removeprefix("brand:").casefold() if bank.startswith("brand:") else None
+        authorised = {a.account_id: {str(b).casefold() for b in a.record.get("authorized_brands") or []}
+                      for batch in AccountStore(self.store).iter_live() for a in batch}
+        sellers = {seller for seller, brands in authorised.items() if brand and brand in brands}
+        references = set()
+        for ref_id in self.store.reference_item_ids():
+            try:
+                stored = self.store.get_item(ref_id)
+            except UnknownId:  # a record that cannot be read back
+                continue
+            ref_brand = brand_of(stored.item) if stored else None
+            if ref_brand and ref_brand.casefold() in authorised.get(stored.seller_id, set()):
+                references.add(ref_id)
+        covered: set[str] = set()
+        for batch in self.store.iter_live(batch=1000):
+            vec_ids = [vec for vec, item_id, seller in batch if seller in sellers or item_id in references]
+            if not vec_ids:
+                continue
+            blobs = self.index.item_blobs(vec_ids, list(matchers.indexes))
+            for vec_id in vec_ids:
+                for name, bank_index in matchers.indexes.items():
+                    if name in blobs[vec_id]:
+                        covered.update(entries[f.entry_id].value for f in bank_index.search(blobs[vec_id][name]))
+        return covered
 
     def identifier_hash(self, name: str, value: str) -> str:
         """The keyed hash an account identifier is stored as (the index's identifier secret)."""

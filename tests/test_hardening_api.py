@@ -305,3 +305,17 @@ def test_the_audit_trail_keeps_bounded_entries_and_records_verdict_reads(api):
     assert verdicts["endpoint"] == "GET /v1/verdicts" and verdicts["detail"] == {"kind": "pair"}
     assert lookup["endpoint"] == "GET /v1/items/{item_id}" and lookup["ids"] == ["x" * 256]
     assert lookup["detail"] == {"p" * 64: "v" * 256}
+
+
+def test_no_bank_takes_the_pictures_of_a_reference_listing(api):
+    client, keys = api
+    pictures = [p["pdq"] for p in client.get("/v1/items/bag-1", headers=keys["investigator"])
+                .json()["signals"]["image"]["pictures"]]
+    other = [p["pdq"] for p in client.get("/v1/items/mug-1", headers=keys["investigator"])
+             .json()["signals"]["image"]["pictures"]]
+    client.post("/v1/banks", json={"name": "careless"}, headers=keys["admin"])
+    added = client.post("/v1/banks/careless/entries", headers=keys["admin"], json={"entries": [
+        {"kind": "pdq", "value": value} for value in pictures + other[:1]]}).json()
+    assert added["added"] == 1  # only mug-1's picture: bag-1 is seller-c's reference listing for Maison Ore
+    client.post("/v1/bank-hits/scan", headers=keys["admin"])
+    assert client.get("/v1/items/bag-1", headers=keys["investigator"]).json()["bank_hits"] == []

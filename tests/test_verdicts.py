@@ -107,11 +107,19 @@ def test_counterfeit_confirmation_feeds_the_brand_bank(server):
     assessment = client.get("/v1/items/bag-2/counterfeit", headers=inv).json()
     assert assessment["verdicts"]["bag-1"]["decision"] == "confirmed"
     bank = client.get("/v1/banks/brand:Maison Ore", headers=admin).json()
-    assert bank["enabled"] and bank["entries"] == 2  # both pictures of bag-2
+    assert bank["enabled"] and bank["entries"] == 0  # bag-2 shows the brand's own photos (bag-1's): never banked
+    # a counterfeit with a picture of its own: that one is banked
+    fake = {"item_id": "bag-fake", "seller_id": "seller-q", "title": "Brown leather handbag, gold buckle",
+            "brand": "Maison Ore", "price": 40.0, "images": ["images/phones-1.jpg"]}
+    assert client.put("/v1/items", json={"items": [fake]}, headers=ingest).status_code == 200
+    response = client.post("/v1/verdicts", headers=inv, json={
+        "kind": "counterfeit", "ids": ["bag-fake", "bag-1"], "decision": "confirmed", "reason": "fake photo"})
+    assert client.get("/v1/banks/brand:Maison Ore", headers=admin).json()["entries"] == 1
     entries = client.get("/v1/banks/brand:Maison Ore/entries", headers=admin).json()["entries"]
     assert all(e["source"] == f"verdict:{response.json()['verdict_id']}" and e["kind"] == "pdq" for e in entries)
     # a re-upload of the fake picture by anyone is flagged as it is written
-    upload = {"item_id": "bag-again", "seller_id": "seller-q", "title": "Leather bag", "images": ["images/bag-2.jpg"]}
+    upload = {"item_id": "bag-again", "seller_id": "seller-q", "title": "Leather bag",
+              "images": ["images/phones-1.jpg"]}
     result = client.put("/v1/items", json={"items": [upload]}, headers=ingest).json()["items"][0]
     hits = client.get("/v1/items/bag-again", headers=inv).json()["bank_hits"]
     assert result["bank_hits"] == len(hits) >= 1 and hits[0]["bank"] == "brand:Maison Ore"
