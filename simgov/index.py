@@ -17,19 +17,39 @@ from typing import Any, Iterator
 import numpy as np
 
 from .accounts.index import AccountIndex
-from .banks import Banks
+from .banks import Banks, brand_of
 from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
 from .generations import GENERATIONS, INDEX_FORMAT, MANIFEST, fsync_path, read_manifest, write_json_atomic
-from .matching.decision import Matcher, mutual_best, mutual_best_arrays, relation
+from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation
 from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
 from .schema import Item
 from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
-from .storage.items import ItemWrite, Store
+from .storage.items import ItemWrite, StoredItem, Store
 
 # Rebuild instead of appending once this share of indexed vectors belongs to replaced or deleted items.
 MAX_DEAD_SHARE = 0.25
+#: A description this long (in words) or longer, the same word for word in two sellers' listings, is copied text.
+MIN_COPIED_WORDS = 8
+#: Own-seller candidates of a lookup whose own best candidates are looked up too (the within-seller rule).
+OWN_SELLER_HEADS = 10
+
+
+def price_ratio(candidate: Item, reference: Item) -> float | None:
+    """Candidate price over reference price, when both are known in the same currency."""
+    if candidate.price is None or not reference.price:
+        return None
+    if (candidate.currency or "").upper() != (reference.currency or "").upper():
+        return None
+    return round(candidate.price / reference.price, 4)
+
+
+def same_description(a: Item, b: Item) -> bool:
+    """The two listings carry the same description, word for word (case and spacing aside), and
+    long enough that two sellers do not write it by chance."""
+    words_a = (a.description or "").casefold().split()
+    return len(words_a) >= MIN_COPIED_WORDS and words_a == (b.description or "").casefold().split()
 
 
 class _faiss_threads:
@@ -408,21 +428,87 @@ class SimIndex:
         if seller_id is not None:
             pairs += self._reverse_pairs(pairs, seller_id, fetch)
         flags = dict(zip(((p[0], p[1]) for p in pairs), mutual_best(pairs)))
-        out = []
+        decided = {}
         for vec_id, (item_id, other_seller) in owners.items():
             mutual = flags[(query, vec_id)] if seller_id is not None else self._best_in_seller(vec_id, pairs)
             decision = self.matcher.decide(scores[vec_id], mutual_best=mutual)
-            if decision.score < min_score:
-                continue
+            if decision.by_picture and other_seller == seller_id and self.contradictions(blobs, others[vec_id]):
+                # one seller's own photo on two listings that name different products: no re-listing
+                decision = self.matcher.decide(scores[vec_id], mutual_best=mutual, picture_alone=False)
+            if decision.score >= min_score:
+                decided[vec_id] = (decision, mutual)
+        stored = self.store.items_by_vec([exclude] + [v for v, (d, _) in decided.items() if d.match]) \
+            if exclude is not None and seller_id is not None else {}
+        out = []
+        for vec_id, (decision, mutual) in decided.items():
+            item_id, other_seller = owners[vec_id]
             evidence = [line for name in scores[vec_id]
                         for line in self.signals[name].explain(blobs[name], others[vec_id][name])]
             if mutual:
                 evidence.append("each is the other's closest listing in that seller's shop")
-            rel = relation(other_seller == seller_id, decision.match) if seller_id is not None else "similar"
+            rel = "similar"
+            if vec_id in stored and exclude in stored:
+                rel, said = self.pair_relation(stored[exclude], stored[vec_id], blobs, others[vec_id], decision)
+                evidence += said
             out.append(Neighbour(item_id=item_id, seller_id=other_seller, score=decision.score, signals=scores[vec_id],
                                  match=decision.match, relation=rel, evidence=evidence))
         out.sort(key=lambda n: (-n.score, n.item_id))
         return out[:k]
+
+    def contradictions(self, a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
+        """What in two items' blobs says they are different products (each signal's contradictions:
+        conflicting model codes or brands), in plain words."""
+        return [line for name in a if name in b for line in self.signals[name].contradictions(a[name], b[name])]
+
+    def brand_picture(self, a: StoredItem, b: StoredItem) -> bool:
+        """Is the picture two sellers' listings share the brand's own, shown by an honest seller?
+        It is when one listing is a brand-verified reference listing or is sold by a seller
+        authorised for its brand (the brand's stock photo), and the other is not priced like a
+        counterfeit of it (at or below `counterfeit_max_price_ratio` of its price, same currency):
+        such a copy stays a copy, and the counterfeit detector judges it further."""
+        for owner, other in ((a, b), (b, a)):
+            brand = brand_of(owner.item)
+            if not (owner.item.reference or (brand and brand.casefold() in
+                                             {x.casefold() for x in self._authorized_brands(owner.seller_id)})):
+                continue
+            ratio = price_ratio(other.item, owner.item)
+            if ratio is None or ratio > self.matcher.counterfeit_price_ratio:
+                return True
+        return False
+
+    def _authorized_brands(self, seller_id: str) -> list[str]:
+        try:
+            return [str(x) for x in self.accounts.account(seller_id).record.get("authorized_brands") or []]
+        except UnknownId:
+            return []
+
+    def pair_relation(self, a: StoredItem, b: StoredItem, blobs_a: dict[str, bytes], blobs_b: dict[str, bytes],
+                      decision: Decision) -> tuple[str, list[str]]:
+        """The relation of a decided pair (`simgov.matching.decision.relation`) and the evidence
+        lines that explain it."""
+        if not decision.match:
+            return "similar", []
+        picture = decision.same_picture
+        contradicted = self.contradictions(blobs_a, blobs_b) if picture else []
+        brand = picture and a.seller_id != b.seller_id and self.brand_picture(a, b)
+        text = same_description(a.item, b.item)
+        rel = relation(a.seller_id == b.seller_id, True, same_picture=picture, contradicted=bool(contradicted),
+                       brand_picture=brand, same_text=text)
+        said = []
+        if decision.by_picture:
+            said.append("the same picture (the image signal's own decision, geometric check included): a match on "
+                        "the picture alone, whatever the titles say")
+        if rel == "picture_reuse":
+            said.append("another seller's picture on a listing whose title names another product: "
+                        + "; ".join(contradicted))
+        elif rel == "cross_seller_copy":
+            said.append("one seller's listing reuses the other's " + " and ".join(
+                (["own photo"] if picture and not brand else []) + (["description, word for word"] if text else [])))
+        elif rel == "same_product":
+            said.append("the same product, not a copy: " + ("the shared picture is the brand's (a reference listing "
+                                                            "or a reseller authorised for the brand)" if brand
+                                                            else "each seller shows its own photos"))
+        return rel, said
 
     @staticmethod
     def _best_in_seller(vec_id: int, pairs) -> bool:
@@ -445,6 +531,10 @@ class SimIndex:
         # candidate's own list is walked in ascending vec_id, the order the per-candidate SQLite
         # read returned, so ties in `mutual_best` resolve as before.
         heads = [(other_seller, v) for other_seller, (_, v) in best.items()]
+        # within the query's own seller every candidate's best counts (mutual_best's rule there)
+        own = sorted(((score, v) for _, v, _, other_seller, score in pairs
+                      if other_seller == seller_id and (seller_id, v) not in heads), reverse=True)
+        heads += [(seller_id, v) for _, v in own[:OWN_SELLER_HEADS]]
         head_blobs = self.item_blobs([v for _, v in heads])
         found = self._candidates_many([head_blobs[v] for _, v in heads], fetch)
         owners = self.store.sellers_by_vec(set().union(*found)) if found else {}
@@ -505,6 +595,10 @@ class SimIndex:
                     continue
                 scores = {n: v for n, v in zip(names, row[6:]) if v == v}  # v == v: not NaN
                 decision = self.matcher.decide_ranked(scores, mutual if flag else rank)
+                if decision.by_picture and s_a == s_b:
+                    blobs = self.item_blobs([int(a), int(b)])
+                    if self.contradictions(blobs[int(a)], blobs[int(b)]):  # one seller's photo, two products
+                        decision = self.matcher.decide_ranked(scores, mutual if flag else rank, picture_alone=False)
                 if decision.score < min_score:
                     continue
                 id_a, id_b = item_ids[int(a)], item_ids[int(b)]

@@ -5,7 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Relation = Literal["same_seller_duplicate", "cross_seller_copy", "counterfeit_suspect", "similar"]
+Relation = Literal["same_seller_duplicate", "cross_seller_copy", "picture_reuse", "same_product", "counterfeit_suspect",
+                   "similar"]
 
 
 class Neighbour(BaseModel):

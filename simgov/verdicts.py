@@ -17,6 +17,7 @@ from .accounts.index import LinkSession
 from .banks import brand_bank, brand_of, item_pdq_entries
 from .errors import BadInput, UnknownId
 from .matching.combine import agreeing
+from .matching.decision import Decision
 from .records import LinkEvidence, Verdict
 from .storage.verdicts import VerdictTables
 
@@ -183,16 +184,27 @@ class Verdicts:
             new = new_evidence(v, agreeing_signals(n.signals))
             if v.decision == "rejected" and not new and n.match:
                 n.match, n.relation = False, "similar"
+            elif v.decision == "confirmed" and not n.match:  # a confirmed pair is a match again
+                n.match, n.relation = True, self._confirmed_relation(item_id, n)
             n.evidence.append(self._note(v, new))
         return out
 
+    def _confirmed_relation(self, item_id: str, n: "Neighbour") -> str:
+        a, b = self.index.item(item_id), self.index.item(n.item_id)
+        blobs = self.index.item_blobs([a.vec_id, b.vec_id])
+        decision = Decision(score=n.score, match=True, same_picture=self.index.matcher.same_picture(n.signals))
+        return self.index.pair_relation(a, b, blobs[a.vec_id], blobs[b.vec_id], decision)[0]
+
     def review_pairs(self, pairs: Iterable["Pair"]) -> Iterator["Pair"]:
-        """Pairs with rejected ones (and no new evidence) no longer a match (the self-join, duplicates)."""
-        rejected = {key(v.ids): v for v in self.list(kind="pair", decision="rejected", latest_only=True)}
+        """Pairs with rejected ones (and no new evidence) no longer a match, and confirmed ones a
+        match again (the self-join, duplicates)."""
+        latest = {key(v.ids): v for v in self.list(kind="pair", latest_only=True)}
         for p in pairs:
-            v = rejected.get(key([p.item_a, p.item_b])) if rejected else None
-            if v is not None and p.match and not new_evidence(v, agreeing_signals(p.signals)):
-                p.match = False
+            v = latest.get(key([p.item_a, p.item_b])) if latest else None
+            if v is not None and v.decision == "confirmed":
+                p.match = True
+            elif v is not None and p.match and not new_evidence(v, agreeing_signals(p.signals)):
+                p.match = False  # rejected, and nothing new agrees
             yield p
 
     def _pair_signals(self, a: str, b: str) -> dict[str, float]:

@@ -2,7 +2,9 @@
 
 Matched pairs from the self-join are grouped without chaining: a plain connected-components pass
 would join A and C through B even when A and C look nothing alike, so components are re-clustered
-by average linkage over all their pairs' exact scores (`simgov.matching.grouping`).
+by average linkage over all their pairs' exact scores (`simgov.matching.grouping`). Only pairs whose
+relation is a copy or a re-listing link (`SimIndex.pair_relation`): honest sellers of one product,
+each with their own photos or the brand's (`same_product`), are a match but not duplicated merchandise.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Iterable
 
 from ..matching.grouping import group_links, grow_component
 from ..index import SimIndex
+from ..matching.decision import Decision
 from ..records import Group, Pair
 from ..verdicts import MAX_GROUP, Verdicts, key
 
@@ -24,11 +27,12 @@ def duplicate_groups(index: SimIndex, pairs: Iterable[Pair] | None = None) -> li
     `pairs`: the self-join's pairs when the caller already made it (the findings scan)."""
     verdicts = Verdicts(index)
     pairs = [p for p in verdicts.review_pairs(index.pairs() if pairs is None else pairs) if p.match]
+    stored = {item_id: index.item(item_id) for item_id in sorted({i for p in pairs for i in (p.item_a, p.item_b)})}
+    blobs = index.item_blobs([s.vec_id for s in stored.values()])
+    pairs = [p for p in pairs if _duplicated(index, p, stored, blobs)]
     ids = sorted({i for p in pairs for i in (p.item_a, p.item_b)})
     number = {item_id: n for n, item_id in enumerate(ids)}
     links = {(number[p.item_a], number[p.item_b]): p.score for p in pairs}
-    stored = {item_id: index.item(item_id) for item_id in ids}
-    blobs = index.item_blobs([s.vec_id for s in stored.values()])
     pair_score = _pair_scorer(index, ids, stored, blobs)
     groups = []
     for members in group_links(len(ids), links, pair_score, threshold=index.matcher.threshold):
@@ -38,6 +42,14 @@ def duplicate_groups(index: SimIndex, pairs: Iterable[Pair] | None = None) -> li
     for n, group in enumerate(sorted(groups, key=lambda g: (-len(g.members), -g.score, g.members[0])), start=1):
         group.group_id = f"dup-{n:05d}"
     return sorted(groups, key=lambda g: g.group_id)
+
+
+def _duplicated(index: SimIndex, p: Pair, stored, blobs) -> bool:
+    """Is a matched pair duplicated merchandise (a re-listing, a copy, a reused picture)? Honest
+    sellers of one product (`same_product`: their own photos, or the brand's) are not."""
+    a, b = stored[p.item_a], stored[p.item_b]
+    decision = Decision(score=p.score, match=True, same_picture=index.matcher.same_picture(p.signals))
+    return index.pair_relation(a, b, blobs[a.vec_id], blobs[b.vec_id], decision)[0] != "same_product"
 
 
 @dataclass
@@ -65,7 +77,7 @@ def item_group(index: SimIndex, item_id: str, *, max_members: int = MAX_GROUP) -
     def matches(node: str) -> list[tuple[str, float]]:
         neighbours = index.similar(node, k=k)
         verdicts.review_neighbours(node, neighbours)
-        return [(n.item_id, n.score) for n in neighbours if n.match]
+        return [(n.item_id, n.score) for n in neighbours if n.match and n.relation != "same_product"]
 
     ids, found, truncated = grow_component(item_id, matches, max_members=max_members)
     number = {i: n for n, i in enumerate(ids)}
