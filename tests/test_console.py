@@ -312,6 +312,21 @@ def test_console_in_a_browser(demo):
             page.locator("#item-card .seller").click()
             page.locator("#account-card").wait_for()
             assert seller in page.locator("#account-card").inner_text()
+
+            # the two listings side by side: fields, zoomable pictures, each signal's score
+            page.goto(f"{url}/ui#/item/{query}")
+            link = page.locator(f"#neighbours article.neighbour[data-item='{first_copy}'] a.compare-link")
+            link.wait_for()
+            before = shown_token(page)
+            link.click()
+            timings["comparison"] = view_shown(page, before)
+            compare = page.locator("#compare-card")
+            assert compare.locator(".compare-fields tr").count() >= 3
+            assert compare.locator(".compare-bars .score-row").count() >= 2
+            wait_pictures(page)
+            compare.locator(".compare-side .pic.loaded").first.click()
+            compare.locator(".compare-side .pic.zoomed").wait_for()
+            page.screenshot(path=str(ARTIFACTS / "console-compare.png"), full_page=True)
         finally:
             browser.close()
     print("\nconsole views, data shown after (ms): " + ", ".join(f"{name} {ms}" for name, ms in timings.items()))

@@ -159,6 +159,7 @@
       state.textContent = "saving…";
       try {
         const body = { kind, ids, decision, reason: reason.value || `${decision} in the console` };
+        if (reason.value) sessionStorage.setItem(`${REASON_STORE}.${decision}`, reason.value); // the queue's c/r reuse it
         if (note.value.trim()) body.note = note.value.trim();
         show(await api("/v1/verdicts", { method: "POST", headers: { "Content-Type": "application/json" },
           body: JSON.stringify(body) }));
@@ -205,6 +206,7 @@
     search: (view) => searchView(view),
     item: (view, id) => itemView(view, id),
     account: (view, id) => accountView(view, id),
+    compare: (view, arg) => compareView(view, arg),
   };
 
   // How long the last view took to show its data (ms), for the browser test and the footer.
@@ -217,11 +219,11 @@
   }
 
   async function route() {
-    const match = /^#\/(item|account|queue|sellers|search)(?:\/(.*))?$/.exec(location.hash);
+    const match = /^#\/(item|account|queue|sellers|search|compare)(?:\/(.*))?$/.exec(location.hash);
     resetView();
     const view = $("view");
     const [, kind, raw] = match || [null, "queue", ""];
-    const id = raw ? decodeURIComponent(raw) : "";
+    const id = raw ? (kind === "compare" ? raw : decodeURIComponent(raw)) : "";
     for (const tab of ["queue", "sellers", "search"]) $(`tab-${tab}`).classList.toggle("active", tab === kind);
     if (kind === "item" || kind === "account") {
       $("lookup-kind").value = kind;
@@ -371,7 +373,9 @@
         el("span", { class: `badge rel rel-${neighbour.relation}`, text: relLabel }),
         fake ? el("span", { class: "badge rel rel-counterfeit_suspect", title: "this listing is a suspected counterfeit of that reference",
           text: "counterfeit suspect" }) : null,
-        neighbour.match ? el("span", { class: "badge match", text: "match" }) : null),
+        neighbour.match ? el("span", { class: "badge match", text: "match" }) : null,
+        el("a", { class: "compare-link small", href: `#/compare/${encodeURIComponent(query.item_id)}/${encodeURIComponent(neighbour.item_id)}`,
+          text: "compare" })),
       el("div", { class: "muted small" }, "seller ", sellerLink(neighbour.seller_id)),
       listingFacts(neighbour.item_id),
       bars,
@@ -531,9 +535,10 @@
       "aria-label": `accounts linked to ${accountId}` });
     for (const node of nodes) {
       root.append(svg("line", { x1: c, y1: c, x2: node.x, y2: node.y,
-        class: node.link.match ? "edge match" : "edge", "stroke-width": 1 + 5 * node.link.score }));
+        class: node.link.ring ? "edge ring" : node.link.match ? "edge match" : "edge",
+        "stroke-width": node.link.ring ? 2 : 1 + 5 * node.link.score }));
       root.append(svg("text", { x: (c + node.x) / 2, y: (c + node.y) / 2 - 4, class: "edge-label",
-        "text-anchor": "middle", text: fmt(node.link.score) }));
+        "text-anchor": "middle", text: node.link.ring ? "same ring" : fmt(node.link.score) }));
     }
     const nodeGroup = (id, x, y, centre) => svg("g", { class: centre ? "node centre" : "node",
       onclick: centre ? undefined : () => go("account", id) },
@@ -568,10 +573,12 @@
         el("div", { class: "small", text: item.title }))))));
     const caseData = { kind: "account", account_id: accountId, risk, items: listings.items, linked: null, linked_error: null };
     setCase(`account ${accountId}`, caseData);
-    linkedAccounts(accountId, linkedSection, caseData, token, started);
+    linkedAccounts(accountId, linkedSection, caseData, token, started, risk ? risk.linked_accounts : []);
   }
 
-  async function linkedAccounts(accountId, section, caseData, token, started) {
+  // `ring`: the other members of the account's rings; those no direct link reaches are drawn too
+  // (dashed), so that the graph shows the whole ring, not one hop.
+  async function linkedAccounts(accountId, section, caseData, token, started, ring) {
     let linked = null;
     try {
       linked = await api(`/v1/accounts/${encodeURIComponent(accountId)}/linked`);
@@ -595,8 +602,11 @@
     // the graph and the cards show the links; weak candidates stay folded away
     const strong = linked.linked.filter((l) => l.match || l.score >= WEAK_LINK);
     const weak = linked.linked.filter((l) => !strong.includes(l));
-    section.append(strong.length
-      ? el("div", { class: "linked-body" }, graph(accountId, strong), el("div", { class: "links" }, strong.map(linkCard)))
+    const reached = new Set(strong.map((l) => l.account_id));
+    const rest = ring.filter((a) => !reached.has(a)).map((a) => ({ account_id: a, score: 0, match: false, ring: true }));
+    section.append(strong.length || rest.length
+      ? el("div", { class: "linked-body" }, graph(accountId, [...strong, ...rest]),
+        el("div", { class: "links" }, strong.map(linkCard)))
       : el("p", { class: "muted", text: "no linked accounts found" }));
     if (weak.length) {
       section.append(el("details", { class: "weak" },
@@ -606,6 +616,42 @@
     caseData.linked = linked.linked;
     section.dataset.loaded = "true";
     $("view").dataset.linkedMs = String(Math.round(performance.now() - started));
+  }
+
+  // -- comparison of two listings -------------------------------------------------------------
+  // Field by field, pictures side by side (click one to zoom), and each signal's score for the pair.
+  async function compareView(view, arg) {
+    const [a, b] = arg.split("/").map(decodeURIComponent);
+    if (!a || !b) throw new ApiError(404, "not_found", "compare needs two item ids: #/compare/A/B");
+    const token = viewToken;
+    const [left, right, near] = await Promise.all([api(`/v1/items/${encodeURIComponent(a)}`),
+      api(`/v1/items/${encodeURIComponent(b)}`), api(`/v1/items/${encodeURIComponent(a)}/similar?k=20`)]);
+    if (token !== viewToken) return;
+    const pair = near.neighbours.find((n) => n.item_id === b);
+    const rowsOf = (item) => new Map([["title", item.title], ["seller", item.seller_id], ...fieldRows(item)]);
+    const ra = rowsOf(left.item);
+    const rb = rowsOf(right.item);
+    const names = [...new Set([...ra.keys(), ...rb.keys()])];
+    const zoomable = (id, n) => {
+      const frame = picture(id, n, `${id}, picture ${n + 1}`, 640);
+      frame.classList.add("zoomable");
+      frame.addEventListener("click", () => frame.classList.toggle("zoomed"));
+      return frame;
+    };
+    const side = (item) => el("div", { class: "compare-side", "data-item": item.item_id },
+      el("button", { type: "button", class: "link item-link", onclick: () => go("item", item.item_id), text: item.item_id }),
+      el("div", { class: "pictures" }, (item.images || []).map((_, n) => zoomable(item.item_id, n))));
+    view.replaceChildren(el("section", { class: "card compare", id: "compare-card" },
+      el("h2", { text: `Comparing ${a} and ${b}` }),
+      el("div", { class: "compare-pics" }, side(left.item), side(right.item)),
+      el("table", { class: "fields compare-fields" }, el("tr", {}, el("th", {}), el("th", { text: a }), el("th", { text: b })),
+        names.map((name) => el("tr", { class: ra.get(name) === rb.get(name) ? "same" : "differs" },
+          el("th", { text: name }), el("td", { text: ra.get(name) ?? "" }), el("td", { text: rb.get(name) ?? "" })))),
+      pair ? el("div", { class: "bars compare-bars" }, scoreBar("score", pair.score),
+        ...Object.entries(pair.signals).map(([name, value]) => scoreBar(name, value)),
+        el("ul", { class: "evidence" }, pair.evidence.map((line) => el("li", { text: line }))))
+        : el("p", { class: "muted", text: `${b} is not among the 20 nearest listings of ${a}: no signal scores` })));
+    setCase(`compare ${a} / ${b}`, { kind: "compare", item_id: a, other_item_id: b, a: left.item, b: right.item, pair });
   }
 
   // -- findings queue -------------------------------------------------------------------------
@@ -673,7 +719,8 @@
         el("span", { class: "muted small", text: `score ${fmt(f.score)}` }),
         f.brand ? el("span", { class: "muted small", text: f.brand }) : null),
       el("div", { class: "summary", text: f.summary }),
-      el("div", { class: "muted small" }, "sellers ", f.sellers.length ? f.sellers.map((x) => sellerLink(x)) : "none blamed"),
+      el("div", { class: "muted small" }, "sellers ",
+        f.sellers.length ? f.sellers.flatMap((x, n) => (n ? [", ", sellerLink(x)] : [sellerLink(x)])) : "none blamed"),
       el("details", { class: "small" }, el("summary", { text: "evidence" }),
         el("ul", { class: "evidence" }, f.evidence.map((line) => el("li", { text: line })))),
       state),
@@ -757,11 +804,15 @@
         setCase(`findings: ${queue.rows.length} of ${first.total}`, { kind: "queue", filters: params.toString(), findings: queue.rows });
       } });
     const bulk = (decision) => async () => decideFindings(selected(), decision);
+    const remembered = sessionStorage.getItem(`${REASON_STORE}.confirmed`) || "";
     const reasonPick = el("select", { id: "queue-reason", "aria-label": "reason for c and r" },
-      REASONS.map((r) => el("option", { value: r, text: r })));
+      el("option", { value: "", text: "confirmed / rejected in the queue" }),
+      REASONS.map((r) => el("option", { value: r, text: r, selected: r === remembered })));
     reasonPick.addEventListener("change", () => {
-      sessionStorage.setItem(`${REASON_STORE}.confirmed`, reasonPick.value);
-      sessionStorage.setItem(`${REASON_STORE}.rejected`, reasonPick.value);
+      for (const decision of ["confirmed", "rejected"]) {
+        if (reasonPick.value) sessionStorage.setItem(`${REASON_STORE}.${decision}`, reasonPick.value);
+        else sessionStorage.removeItem(`${REASON_STORE}.${decision}`);
+      }
     });
     view.replaceChildren(
       el("section", { class: "card queue-head" },
@@ -901,6 +952,11 @@
       return [["seller_id", "risk", "listings", "flagged_listings", "reasons"],
         ...c.sellers.map((r) => [r.seller_id, r.risk, r.counts.listings || 0, r.counts.flagged_listings || 0,
           r.reasons.map((x) => `${x.kind}: ${x.detail} (${x.weight})`).join(" | ")])];
+    }
+    if (c.kind === "compare") {
+      return [["field", c.item_id, c.other_item_id], ...["title", "seller_id", "brand", "price", "currency", "category"]
+        .map((f) => [f, c.a[f] ?? "", c.b[f] ?? ""]),
+      ...Object.entries((c.pair && c.pair.signals) || {}).map(([name, v]) => [`signal_${name}`, v, ""])];
     }
     if (c.kind === "search") {
       return [["item_id", "seller_id", "score", "match", "relation"],
