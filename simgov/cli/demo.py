@@ -36,6 +36,18 @@ def _command_args(register, argv: list[str]) -> argparse.Namespace:
     return ap.parse_args(argv)
 
 
+def _examples(planted: dict) -> list[tuple[str, list[str], str]]:
+    """The lookups the demo shows: the first planted cross-seller copy's and re-listing's original,
+    with the listings planted as its copies (which the lookup must find)."""
+    out = []
+    for key, what in (("cross_seller_copies", "copies"), ("same_seller_duplicates", "re-listings")):
+        groups = planted.get(key) or []
+        if groups:
+            first, *others = groups[0]["item_ids"]
+            out.append((first, others, what))
+    return out
+
+
 def cmd_demo(args) -> int:
     out = folder_out(args.out)
     if not args.no_serve:  # before a minute of work, not after it
@@ -48,15 +60,13 @@ def cmd_demo(args) -> int:
         raise SimgovError(f"the demo marketplace in {out} could not be built (see above)")
     index = open_index(out / "index")
     planted = json.loads(Path(market.planted_file).read_text())
-    examples = []
-    for key in ("cross_seller_copies", "same_seller_duplicates"):
-        groups = planted.get(key) or []
-        if groups:
-            first = groups[0]
-            examples.append(first[0] if isinstance(first, list) else (first.get("members") or first.get("item_ids"))[0])
-    for item_id in examples:
+    for item_id, wanted, what in _examples(planted):
         print(f"\n$ simgov similar {item_id} --index {out / 'index'} -k 5")
         cmd_similar(_command_args(register_lookups, ["similar", item_id, "--index", str(out / "index"), "-k", "5"]))
+        found = {n.item_id for n in index.similar(item_id, k=5) if n.match}
+        missed = [i for i in wanted if i not in found]
+        print(f"planted {what} of {item_id}: {len(wanted) - len(missed)} of {len(wanted)} found as matches"
+              + (f" (missed: {', '.join(missed)})" if missed else ""), file=sys.stderr)
     print(f"\nplanted cases: {market.planted_file}\nnext: simgov pairs --index {out / 'index'} --cross-seller-only "
           f"--out pairs.jsonl", file=sys.stderr)
     current_queue(index, rescan=True, quiet=False)  # the console opens on the findings queue: ready at once
