@@ -170,3 +170,23 @@ def test_names_differing_in_case_or_spelling_never_replace_each_other():
     assert account.identifiers == {"email": "verified@x.org", "email_2": "decoy@x.org", "email_3": "decoy2@x.org"}
     with pytest.raises(ValueError, match="identifier email: value must be a string"):
         Account.model_validate({"account_id": "a", "identifiers": {"email": {"x": 1}}})
+
+
+def test_the_store_is_readable_by_its_owner_only(tmp_path):
+    import os
+
+    from simgov.storage.items import Store
+
+    (tmp_path / "old").mkdir()
+    old = tmp_path / "old" / Store.FILE
+    old.touch(mode=0o644)
+    old.chmod(0o644)  # as earlier versions left it
+    for folder in (tmp_path / "new", tmp_path / "old"):
+        folder.mkdir(exist_ok=True)
+        store = Store(folder)
+        with store.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('probe', '1')")
+        for name in (Store.FILE, Store.FILE + "-wal"):  # the WAL exists while the store is open
+            mode = os.stat(folder / name).st_mode & 0o777
+            assert mode == 0o600, (folder / name, oct(mode))
+        store.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -182,6 +183,7 @@ class Store:
         self.path = Path(folder) / self.FILE
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        self._owner_only()
         try:
             with self.connection() as db:
                 db.executescript(SCHEMA)
@@ -190,6 +192,17 @@ class Store:
             self.close()
             raise SimgovError(f"cannot open the store {self.path}: {exc} (is the folder writable and the disk "
                               "not full?)") from exc
+
+    def _owner_only(self) -> None:
+        """The store readable by its owner only (mode 0600): made so, or made so again (stores of
+        earlier versions were 0644). SQLite gives its -wal and -shm files the store's mode."""
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            for path in (self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm"))):
+                if path.exists() and path.stat().st_mode & 0o077:
+                    path.chmod(0o600)
+        except OSError:  # a read-only folder: opening says so below
+            pass
 
     def connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
