@@ -23,7 +23,7 @@ two different videos: the calibration of the signal's MATCH_THRESHOLD) and the h
 seconds of video per CPU second on one core at the default sampling rate (decode, sample,
 fingerprint: `fingerprint_video` in this process, after a warm-up).
 
-    .venv/bin/python -m benchmarks.video_edits            # about a minute on 2 cores
+    .venv/bin/python -m benchmarks.video_edits            # 3-5 minutes on 2 busy cores (the build loads the text model)
 """
 from __future__ import annotations
 
