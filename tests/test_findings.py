@@ -158,3 +158,23 @@ def test_findings_of_a_broken_file_are_scanned_again(market):
         answer = httpx.get(f"{url}/v1/findings", headers={"Authorization": f"Bearer {reader}"}, timeout=60)
         assert answer.status_code == 200 and answer.json()["total"] >= 4
     assert json.loads((index_dir / "findings.json").read_text())["format"] == 1
+
+
+def test_a_new_reference_listing_is_checked_against_the_listings_that_copy_it(market, tmp_path):
+    index_dir, _, _ = market
+    assert run_cli("findings", "--index", str(index_dir), "--out", str(tmp_path / "before.jsonl"))[0] == 0
+    before = json.loads((index_dir / "findings.json").read_text())
+    market_dir = index_dir.parent
+    draw_picture(2).save(market_dir / "images" / "bag-ref.jpg", quality=90)
+    extra = market_dir / "more.jsonl"
+    extra.write_text(json.dumps({"item_id": "bag-ref", "seller_id": "seller-c", "brand": "Maison Ore",
+                                 "title": "Brown leather handbag, gold buckle", "price": 400.0, "reference": True,
+                                 "images": ["images/bag-ref.jpg"]}) + "\n")
+    assert run_cli("build", "--items", str(extra), "--index", str(index_dir), "--quiet")[0] == 0
+    # not a rescan: only the new listing is checked (the file's sequence number moves on, found_at is kept)
+    code, _ = run_cli("findings", "--index", str(index_dir), "--kind", "counterfeit", "--out", str(tmp_path / "f.jsonl"))
+    assert code == 0
+    after = json.loads((index_dir / "findings.json").read_text())
+    assert after["seq"] > before["seq"] and after["computed_at"] == before["computed_at"]
+    fakes = {tuple(json.loads(line)["items"]) for line in (tmp_path / "f.jsonl").read_text().splitlines()}
+    assert fakes == {("bag-2", "bag-1"), ("bag-2", "bag-ref")}

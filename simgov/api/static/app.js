@@ -519,7 +519,7 @@
 
     setCase(`item ${item.item_id}: ${similar.neighbours.length} neighbours`,
       { kind: "item", item_id: item.item_id, item, signals: detail.signals, problems: detail.problems,
-        counterfeit, group, neighbours: similar.neighbours });
+        counterfeit, group, neighbours: similar.neighbours, verdicts: similar.verdicts || {} });
   }
 
   // -- account view ---------------------------------------------------------------------------
