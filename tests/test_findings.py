@@ -172,7 +172,8 @@ def test_a_new_reference_listing_is_checked_against_the_listings_that_copy_it(ma
                                  "images": ["images/bag-ref.jpg"]}) + "\n")
     assert run_cli("build", "--items", str(extra), "--index", str(index_dir), "--quiet")[0] == 0
     # not a rescan: only the new listing is checked (the file's sequence number moves on, found_at is kept)
-    code, _ = run_cli("findings", "--index", str(index_dir), "--kind", "counterfeit", "--out", str(tmp_path / "f.jsonl"))
+    code, _ = run_cli("findings", "--index", str(index_dir), "--kind", "counterfeit",
+                      "--out", str(tmp_path / "f.jsonl"))
     assert code == 0
     after = json.loads((index_dir / "findings.json").read_text())
     assert after["seq"] > before["seq"] and after["computed_at"] == before["computed_at"]
