@@ -99,6 +99,7 @@ def test_api_pages_filters_and_verdicts(market):
                              json={"decision": "confirmed", "reason": "same bag, fake"})
         assert answer.status_code == 200, answer.text
         assert answer.json()["status"] == "confirmed" and answer.json()["verdict"]["reason"] == "same bag, fake"
+        assert answer.json()["decided_by"] == "test investigator"  # the label of the key that decided
         rejected = client.post(f"/v1/findings/{ring['finding_id']}/verdict",
                                json={"decision": "rejected", "reason": "different people"}).json()
         assert rejected["status"] == "rejected"

@@ -21,6 +21,7 @@ from typing import Callable
 from ..errors import BadInput, SimgovError, UnknownId
 from ..generations import write_json_atomic
 from ..index import SimIndex
+from ..keys import KeyStore
 from ..records import Verdict
 from ..storage.findings import changed_items
 from ..verdicts import Verdicts, key
@@ -119,7 +120,8 @@ class FindingsQueue:
 
     def _save(self) -> None:
         write_json_atomic(self.path, {"format": FORMAT, "seq": self.seq, "computed_at": self.computed_at,
-                                      "findings": [f.model_dump(mode="json", exclude={"verdict", "status"})
+                                      "findings": [f.model_dump(mode="json",
+                                                                exclude={"verdict", "status", "decided_by"})
                                                    for f in self.findings.values()]})
 
     # -- computing ------------------------------------------------------------------------------
@@ -217,9 +219,11 @@ class FindingsQueue:
         with self.lock:
             findings = [f.model_copy() for f in self.findings.values()]
         reviewed = self._verdicts(findings)
+        holders = {k.key_id: k.label for k in KeyStore(self.index.store).list()} if reviewed else {}
         for f in findings:
             f.verdict = reviewed.get(f.finding_id)
             f.status = f.verdict.decision if f.verdict else "open"
+            f.decided_by = holders.get(f.verdict.key_id) if f.verdict else None
         return findings
 
     def page(self, filters: Filters, sort: str = "severity", limit: int = 50, cursor: str | None = None) -> FindingPage:

@@ -698,6 +698,9 @@
     return form;
   }
 
+  // A finding's verdict, naming the holder of the key that gave it when the key has a label.
+  const findingVerdictText = (f) => verdictText(f.verdict) + (f.decided_by ? ` — ${f.decided_by}` : "");
+
   function findingThumbs(f) {
     if (f.kind === "ring") {
       return el("div", { class: "thumbs accounts" }, f.accounts.slice(0, 4).map((a) => el("button", { type: "button",
@@ -708,7 +711,7 @@
   }
 
   function findingRow(f, index) {
-    const state = el("span", { class: "state", text: f.verdict ? verdictText(f.verdict) : "open" });
+    const state = el("span", { class: "state", text: f.verdict ? findingVerdictText(f) : "open" });
     const row = el("article", { class: `finding sev-${f.severity} status-${f.status}`, "data-finding": f.finding_id,
       "data-kind": f.kind, "data-status": f.status, tabindex: -1, onclick: () => focusRow(index) },
     el("input", { type: "checkbox", class: "pick", "aria-label": `select ${f.finding_id}` }),
@@ -762,7 +765,7 @@
         row.dataset.status = updated.status;
         row.classList.remove("status-open", "status-confirmed", "status-rejected");
         row.classList.add(`status-${updated.status}`);
-        state.textContent = verdictText(updated.verdict);
+        state.textContent = findingVerdictText(updated);
       } catch (err) {
         state.textContent = `not saved: ${err.message}`;
       }
