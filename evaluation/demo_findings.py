@@ -51,6 +51,7 @@ def main() -> None:
     ap.add_argument("--market", type=Path, required=True, help="the demo folder (planted.json)")
     ap.add_argument("--url", default="http://127.0.0.1:8000")
     ap.add_argument("--key", required=True, help="an investigator key")
+    ap.add_argument("--browser", action="store_true", help="also time each console view in Chromium (playwright)")
     args = ap.parse_args()
     planted = json.loads((args.market / "planted.json").read_text())
     with httpx.Client(base_url=args.url, headers={"Authorization": f"Bearer {args.key}"}, timeout=300) as client:
@@ -89,9 +90,9 @@ def main() -> None:
             "sellers by risk (GET /v1/sellers?limit=50)": ["/v1/sellers?sort=risk&limit=50"],
             f"item {item} (item, similar k=10, findings of the item)":
                 [f"/v1/items/{item}", f"/v1/items/{item}/similar?k=10", f"/v1/findings?item_id={item}&limit=50"],
-            f"account {account} (items, risk, linked)":
-                [f"/v1/accounts/{account}/items?limit=60", f"/v1/sellers/{account}/risk",
-                 f"/v1/accounts/{account}/linked"],
+            f"account {account} (items, risk; linked accounts follow)":
+                [f"/v1/accounts/{account}/items?limit=60", f"/v1/sellers/{account}/risk"],
+            f"linked accounts of {account}": [f"/v1/accounts/{account}/linked"],
             f"one finding ({first['finding_id']})": [f"/v1/findings/{first['finding_id']}"],
             f"item {item} as the console asked before (item, similar, counterfeit, group)":
                 [f"/v1/items/{item}", f"/v1/items/{item}/similar?k=10", f"/v1/items/{item}/counterfeit",
@@ -100,6 +101,38 @@ def main() -> None:
         for name, paths in views.items():
             once, median = timed(client, paths)
             print(f"view {name}: first {once:.0f} ms, median of 3 {median:.0f} ms (calls one after another)")
+        if args.browser:
+            in_browser(args.url, args.key, item, account)
+
+
+def in_browser(url: str, key: str, item: str, account: str) -> None:
+    """Each console view in Chromium, timed by the page itself (data shown, pictures may still load)."""
+    from playwright.sync_api import sync_playwright  # optional: only for --browser
+
+    def shown(page, before: str | None) -> int:
+        page.wait_for_function("b => { const v = document.getElementById('view'); "
+                               "return v.dataset.shown && v.dataset.shown !== b; }", arg=before or "", timeout=120_000)
+        return int(page.get_attribute("#view", "data-ms"))
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/ui")
+        page.fill("#key-input", key)
+        page.click("#key-form button")
+        times = {"queue": shown(page, None)}
+        rows = page.locator("#queue-list article.finding").count()
+        for name, hash_ in (("sellers by risk", "#/sellers"), (f"item {item}", f"#/item/{item}"),
+                            (f"account {account}", f"#/account/{account}"), ("search", "#/search")):
+            before = page.get_attribute("#view", "data-shown")
+            page.evaluate("h => { location.hash = h; }", hash_)
+            times[name] = shown(page, before)
+            if name.startswith("account"):
+                page.locator("section.linked[data-loaded]").wait_for(timeout=120_000)
+                times["its linked accounts"] = int(page.get_attribute("#view", "data-linked-ms"))
+        browser.close()
+    print(f"browser: the queue shows {rows} findings right after the key; views shown after (ms): "
+          + ", ".join(f"{name} {ms}" for name, ms in times.items()))
 
 
 if __name__ == "__main__":
