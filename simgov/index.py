@@ -462,14 +462,14 @@ class SimIndex:
 
     def brand_picture(self, a: StoredItem, b: StoredItem) -> bool:
         """Is the picture two sellers' listings share the brand's own, shown by an honest seller?
-        It is when one listing is a brand-verified reference listing or is sold by a seller
-        authorised for its brand (the brand's stock photo), and the other is not priced like a
-        counterfeit of it (at or below `counterfeit_max_price_ratio` of its price, same currency):
-        such a copy stays a copy, and the counterfeit detector judges it further."""
+        It is when one listing is sold by a seller authorised for its brand (the brand's stock
+        photo; a reference listing counts only from such a seller, so a listing that calls itself
+        one does not), and the other is not priced like a counterfeit of it (at or below
+        `counterfeit_max_price_ratio` of its price, same currency): such a copy stays a copy, and
+        the counterfeit detector judges it further."""
         for owner, other in ((a, b), (b, a)):
             brand = brand_of(owner.item)
-            if not (owner.item.reference or (brand and brand.casefold() in
-                                             {x.casefold() for x in self._authorized_brands(owner.seller_id)})):
+            if not (brand and brand.casefold() in {x.casefold() for x in self._authorized_brands(owner.seller_id)}):
                 continue
             ratio = price_ratio(other.item, owner.item)
             if ratio is None or ratio > self.matcher.counterfeit_price_ratio:

@@ -266,8 +266,8 @@ def test_a_seller_cannot_make_its_own_listing_a_reference(api):
 
 
 def test_reads_and_detectors_survive_rows_that_no_longer_read_back(tmp_path):
-    """Rows stored before the depth limit (210 deep) still read; a damaged one is a 404
-    `unreadable_record` for itself and left out everywhere else."""
+    """Rows stored before the depth limit (210 deep) still read; a damaged one (lamp-1, and shoe-2,
+    which is in a matched pair) is a 404 `unreadable_record` for itself and left out everywhere else."""
     import json
     import sqlite3
 
@@ -279,7 +279,7 @@ def test_reads_and_detectors_survive_rows_that_no_longer_read_back(tmp_path):
     db = sqlite3.connect(index_dir / "store.sqlite")
     with db:
         db.execute("UPDATE items SET record=? WHERE item_id='mug-1'", (json.dumps(deep),))
-        db.execute("UPDATE items SET record='{\"item_id\": ' WHERE item_id='lamp-1'")
+        db.execute("UPDATE items SET record='{\"item_id\": ' WHERE item_id IN ('lamp-1', 'shoe-2')")
     db.close()
     key = make_key(index_dir, "investigator")
     with thread_server(index_dir) as url, httpx.Client(base_url=url, timeout=60,
@@ -291,6 +291,8 @@ def test_reads_and_detectors_survive_rows_that_no_longer_read_back(tmp_path):
                      "/v1/items/shoe-1/group", "/v1/accounts/seller-f/items"):
             assert client.get(path).status_code == 200, path
         assert [i["item_id"] for i in client.get("/v1/accounts/seller-f/items").json()["items"]] == ["mug-1"]
+        members = [m["item_id"] for m in client.get("/v1/items/shoe-1/group").json()["members"]]
+        assert "shoe-2" not in members  # its record is damaged: left out of shoe-1's group
     for command in ("counterfeits", "duplicates", "findings"):
         run_simgov(command, "--index", str(index_dir), "--out", str(tmp_path / f"{command}.jsonl"))
 

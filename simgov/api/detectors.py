@@ -5,7 +5,7 @@ Kept apart from the routers so that the routers only deal with HTTP (auth, audit
 """
 from __future__ import annotations
 
-from simgov.detectors.counterfeits import assess_item
+from simgov.detectors.counterfeits import assess_item, authorizations
 from simgov.detectors.duplicates import item_group
 from simgov.index import SimIndex
 from simgov.records import CounterfeitAssessment
@@ -14,15 +14,9 @@ from simgov.verdicts import MAX_GROUP, Verdicts
 from .models import GroupMember, ItemGroupResponse, LinkedAccounts
 
 
-def authorized_brands(index: SimIndex, seller_id: str) -> set[str]:
-    """The brands an account may sell (`authorized_brands` of its record; none if unknown)."""
-    stored = index.accounts.store.get(seller_id)
-    return set(stored.record.get("authorized_brands") or []) if stored else set()
-
-
 def counterfeit(index: SimIndex, item_id: str) -> CounterfeitAssessment:
     """The counterfeit assessment of one indexed item (unknown item: UnknownId)."""
-    return assess_item(index, item_id, lambda seller_id: authorized_brands(index, seller_id))
+    return assess_item(index, item_id, authorizations(index))
 
 
 def linked(index: SimIndex, account_id: str, k: int, min_score: float) -> LinkedAccounts:

@@ -4,22 +4,39 @@ Matched pairs from the self-join are grouped without chaining: a plain connected
 would join A and C through B even when A and C look nothing alike, so components are re-clustered
 by average linkage over all their pairs' exact scores (`simgov.matching.grouping`). Only pairs whose
 relation is a copy or a re-listing link (`SimIndex.pair_relation`): honest sellers of one product,
-each with their own photos or the brand's (`same_product`), are a match but not duplicated merchandise.
+each with their own photos or the brand's (`same_product`), are a match but not duplicated
+merchandise, and neither is another seller's photo on another product (`picture_reuse`).
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
 from ..matching.grouping import group_links, grow_component
+from ..errors import UnreadableRecord
 from ..index import SimIndex
 from ..matching.decision import Decision
 from ..records import Group, Pair
+from ..storage.items import StoredItem
 from ..verdicts import MAX_GROUP, Verdicts, key
 
 MAX_EVIDENCE_PAIRS = 3
+log = logging.getLogger(__name__)
+
+
+def _readable(index: SimIndex, item_ids: Iterable[str]) -> dict[str, StoredItem]:
+    """The stored items, without those whose record cannot be read back (logged): one damaged row
+    must not stop the grouping of every other."""
+    out = {}
+    for item_id in item_ids:
+        try:
+            out[item_id] = index.item(item_id)
+        except UnreadableRecord as exc:
+            log.warning("%s; left out of the duplicate groups", exc)
+    return out
 
 
 def duplicate_groups(index: SimIndex, pairs: Iterable[Pair] | None = None) -> list[Group]:
@@ -27,7 +44,8 @@ def duplicate_groups(index: SimIndex, pairs: Iterable[Pair] | None = None) -> li
     `pairs`: the self-join's pairs when the caller already made it (the findings scan)."""
     verdicts = Verdicts(index)
     pairs = [p for p in verdicts.review_pairs(index.pairs() if pairs is None else pairs) if p.match]
-    stored = {item_id: index.item(item_id) for item_id in sorted({i for p in pairs for i in (p.item_a, p.item_b)})}
+    stored = _readable(index, sorted({i for p in pairs for i in (p.item_a, p.item_b)}))
+    pairs = [p for p in pairs if p.item_a in stored and p.item_b in stored]
     blobs = index.item_blobs([s.vec_id for s in stored.values()])
     pairs = [p for p in pairs if _duplicated(index, p, stored, blobs)]
     ids = sorted({i for p in pairs for i in (p.item_a, p.item_b)})
@@ -44,12 +62,17 @@ def duplicate_groups(index: SimIndex, pairs: Iterable[Pair] | None = None) -> li
     return sorted(groups, key=lambda g: g.group_id)
 
 
+#: The relations of duplicated merchandise. Not `same_product` (honest sellers of one product, with
+#: their own photos or the brand's) nor `picture_reuse` (another seller's photo on another product:
+#: a finding of its own, not the same merchandise).
+DUPLICATED = ("same_seller_duplicate", "cross_seller_copy")
+
+
 def _duplicated(index: SimIndex, p: Pair, stored, blobs) -> bool:
-    """Is a matched pair duplicated merchandise (a re-listing, a copy, a reused picture)? Honest
-    sellers of one product (`same_product`: their own photos, or the brand's) are not."""
+    """Is a matched pair duplicated merchandise: a re-listing or a copy?"""
     a, b = stored[p.item_a], stored[p.item_b]
     decision = Decision(score=p.score, match=True, same_picture=index.matcher.same_picture(p.signals))
-    return index.pair_relation(a, b, blobs[a.vec_id], blobs[b.vec_id], decision)[0] != "same_product"
+    return index.pair_relation(a, b, blobs[a.vec_id], blobs[b.vec_id], decision)[0] in DUPLICATED
 
 
 @dataclass
@@ -75,14 +98,19 @@ def item_group(index: SimIndex, item_id: str, *, max_members: int = MAX_GROUP) -
     k = index.config.search.pairs_k * len(index.signals)  # as far as the self-join looks from one item
 
     def matches(node: str) -> list[tuple[str, float]]:
-        neighbours = index.similar(node, k=k)
+        try:
+            neighbours = index.similar(node, k=k)
+        except UnreadableRecord:  # a neighbour whose record cannot be read back leads nowhere
+            return []
         verdicts.review_neighbours(node, neighbours)
-        return [(n.item_id, n.score) for n in neighbours if n.match and n.relation != "same_product"]
+        return [(n.item_id, n.score) for n in neighbours if n.match and n.relation in DUPLICATED]
 
     ids, found, truncated = grow_component(item_id, matches, max_members=max_members)
+    stored = _readable(index, ids)
+    ids = [i for i in ids if i in stored]
     number = {i: n for n, i in enumerate(ids)}
-    links = {tuple(sorted((number[a], number[b]))): score for (a, b), score in found.items()}
-    stored = {i: index.item(i) for i in ids}
+    links = {tuple(sorted((number[a], number[b]))): score for (a, b), score in found.items()
+             if a in stored and b in stored}
     blobs = index.item_blobs([s.vec_id for s in stored.values()])
     pair_score = _pair_scorer(index, ids, stored, blobs)
     for members in group_links(len(ids), links, pair_score, threshold=index.matcher.threshold):
