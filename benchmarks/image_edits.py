@@ -26,6 +26,9 @@ verified pair, blob bytes per picture) and the calibration of ``MATCH_THRESHOLD`
 score any distinct picture reached (edited copies against the gallery, and distractors looked up
 against the gallery), to which the threshold adds a margin.
 
+The same edits on real photographs, as listings through the product's decision (empty and
+unrelated titles, development and held-out photos apart): ``benchmarks/image_listings.py``.
+
     .venv/bin/python -m benchmarks.image_edits            # about 5 minutes on 2 cores
     .venv/bin/python -m benchmarks.image_edits --small    # about 1 minute
 """
