@@ -7,21 +7,22 @@ or the bundled exact model without one. Word weights (IDF) are the index's, or w
 those of the listings compared together (every listing of a pairs file; all words alike for a
 single pair).
 
-Pictures count on their own: two listings whose pictures the image signal calls the same
-(its `image_same_picture` decision, geometric check included) are a match whatever their titles,
-and the relation then says whether the titles contradict it (`picture_reuse`: the same photo for a
-listing that names another product).
+Pictures count on their own, as in the index (`simgov.matching.decision`): two listings whose
+pictures the image signal calls the same (its `image_same_picture` decision, geometric check
+included) are a match whatever their titles, and `decision.relation` says what that means
+(`picture_reuse`: another seller's photo on a listing whose title names another product).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import field_validator
 
 from .config import Config
+from .index import SimIndex, same_description
+from .matching.decision import relation
 from .matching.levels import MatchModel, Step, bundled_model, title_level
 from .schema import Item, _clean_id, canonical_json
 from .signals.base import BuildContext
@@ -29,9 +30,6 @@ from .signals.image import ImageSignal
 from .signals.text.idf import IdfTable
 from .signals.text.levels import ListingText, idf_tables, listing_text, text_levels
 from .signals.title import TitleSignal
-
-if TYPE_CHECKING:
-    from .index import SimIndex
 
 #: The posterior at or above which a pair is a match.
 MATCH_POSTERIOR = 0.5
@@ -77,21 +75,6 @@ class Comparison:
         return out
 
 
-def relation(a: Listing, b: Listing, match: bool, same_picture: bool, contradicted: bool) -> str:
-    """What a decision means for governance. Only copies are accusations: a re-listing by one seller
-    (`same_seller_duplicate`), another seller's picture (`cross_seller_copy`, or `picture_reuse`
-    when the titles name different products); two sellers' own listings of one product are
-    `same_product`. Sellers left out count as different sellers."""
-    same_seller = a.seller_id is not None and a.seller_id == b.seller_id
-    if same_picture and contradicted and not same_seller:
-        return "picture_reuse"
-    if not match:
-        return "similar"
-    if same_seller:
-        return "same_seller_duplicate"
-    return "cross_seller_copy" if same_picture else "same_product"
-
-
 class Comparer:
     """Decides pairs of listings with one match model, title encoder, picture signal and IDF source."""
 
@@ -109,7 +92,7 @@ class Comparer:
         return cls(TitleSignal(config), ImageSignal(config), bundled_model())
 
     @classmethod
-    def for_index(cls, index: "SimIndex") -> "Comparer":
+    def for_index(cls, index: SimIndex) -> "Comparer":
         """With an index: its title encoder and its catalogue's word weights."""
         title = index.signals.get("title")
         if not isinstance(title, TitleSignal):
@@ -181,17 +164,22 @@ class Comparer:
                 signals["image"] = picture_score
                 same_picture = ImageSignal.is_match(picture_score)
                 evidence += self.picture.explain(pa, pb)
-        contradicted = levels["code"] in (2, 3) or levels["brand"] == 3 or levels["mw"] == 1
-        score = round(p, 4)
-        if same_picture:
-            score = max(score, signals["image"])
-        match = p >= MATCH_POSTERIOR or same_picture
+        # as the index decides: the titles contradict a pair when their codes or given brands
+        # conflict; one seller's own photo on two products proves nothing
+        same_seller = a.seller_id is not None and a.seller_id == b.seller_id
+        contradicted = levels["code"] in (2, 3) or levels["brand"] == 3
+        by_picture = same_picture and p < MATCH_POSTERIOR and not (same_seller and contradicted)
+        match = p >= MATCH_POSTERIOR or by_picture
+        score = max(round(p, 4), signals["image"]) if by_picture else round(p, 4)
         evidence.append(_model_line(p, steps))
-        if same_picture and p < MATCH_POSTERIOR:
-            evidence.append("the same picture: a match on the picture alone")
-        return Comparison(score=score, match=match, relation=relation(a, b, match, same_picture, contradicted),
-                          signals=signals, evidence=evidence, waterfall=steps, posterior=round(p, 4),
-                          levels=levels, problems=problems)
+        if by_picture:
+            evidence.append("the same picture (the image signal's own decision, geometric check included): a match "
+                            "on the picture alone, whatever the titles say")
+        # no accounts here: no shared picture is known to be the brand's own
+        rel = relation(same_seller, match, same_picture=same_picture, contradicted=contradicted, brand_picture=False,
+                       same_text=same_description(a, b))
+        return Comparison(score=score, match=match, relation=rel, signals=signals, evidence=evidence, waterfall=steps,
+                          posterior=round(p, 4), levels=levels, problems=problems)
 
 
 def _distinct_texts(listings: list[Listing]) -> dict[tuple, ListingText]:
