@@ -3,6 +3,7 @@ through next_cursor, filters, verdicts on findings, and a counterfeit written th
 appears without a rebuild. Real index, real HTTP server."""
 from __future__ import annotations
 
+import base64
 import contextlib
 import io
 import json
@@ -90,8 +91,10 @@ def test_api_pages_filters_and_verdicts(market):
         assert all("seller-d" in f["sellers"] + f["accounts"] for f in of_d)
         assert client.get("/v1/findings", params={"brand": "maison ore", "kind": "counterfeit"}).json()["total"] == 1
         assert all(f["score"] >= 0.9 for f in client.get("/v1/findings", params={"min_score": 0.9}).json()["findings"])
-        bad = client.get("/v1/findings", params={"cursor": "not-a-cursor"})
-        assert bad.status_code == 422 and "cursor" in bad.json()["error"]["message"]
+        forged = base64.urlsafe_b64encode(json.dumps(["severity", "high", 1, 2]).encode()).decode()
+        for cursor in ("not-a-cursor", forged):
+            bad = client.get("/v1/findings", params={"cursor": cursor})
+            assert bad.status_code == 422 and "cursor" in bad.json()["error"]["message"]
         assert client.get("/v1/findings/nope").status_code == 404
 
         # verdicts: a counterfeit confirmed, a ring rejected (recorded as the ring's links)

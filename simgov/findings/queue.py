@@ -71,10 +71,18 @@ def encode_cursor(sort: str, last: tuple) -> str:
     return base64.urlsafe_b64encode(json.dumps([sort, *last]).encode("utf-8")).decode("ascii").rstrip("=")
 
 
+def _same_shape(value, probe) -> bool:
+    if isinstance(probe, str):
+        return isinstance(value, str)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def decode_cursor(cursor: str, sort: str) -> tuple:
+    probe = sort_key(sort)(_PROBE)
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        ok = isinstance(raw, list) and raw and raw[0] == sort and len(raw) == len(sort_key(sort)(_PROBE)) + 1
+        ok = (isinstance(raw, list) and len(raw) == len(probe) + 1 and raw[0] == sort
+              and all(_same_shape(v, p) for v, p in zip(raw[1:], probe)))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         ok = False
     if not ok:
