@@ -48,8 +48,8 @@ class ItemDetail(BaseModel):
 class SimilarResponse(BaseModel):
     item_id: str
     neighbours: list[Neighbour]
-    verdicts: dict[str, Verdict] = Field(default_factory=dict,
-                                         description="investigator verdicts on (this item, neighbour) pairs, by neighbour id")
+    verdicts: dict[str, Verdict] = Field(
+        default_factory=dict, description="investigator verdicts on (this item, neighbour) pairs, by neighbour id")
 
 
 class GroupMember(BaseModel):
