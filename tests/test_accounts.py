@@ -162,7 +162,8 @@ def test_secret_key_file_and_stored_record(market):
         assert rows[0] == len(R1_IDS)
         manifest = json.loads((index / "manifest.json").read_text())
         assert manifest["counts"]["accounts"] == len(ACCOUNTS)
-        assert set(manifest["accounts"]["signals"]) == {"profile", "identifiers", "avatar", "listing_overlap"}
+        assert set(manifest["accounts"]["signals"]) == {"profile", "identifiers", "avatar", "listing_overlap",
+                                                        "videos"}
     finally:
         ix.close()
 
