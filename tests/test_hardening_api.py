@@ -321,3 +321,28 @@ def test_no_bank_takes_the_pictures_of_a_reference_listing(api):
     assert added["added"] == 1  # only mug-1's picture: bag-1 is seller-c's reference listing for Maison Ore
     client.post("/v1/bank-hits/scan", headers=keys["admin"])
     assert client.get("/v1/items/bag-1", headers=keys["investigator"]).json()["bank_hits"] == []
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
+def test_the_console_shows_direction_overrides_as_visible_marks(market):
+    from playwright.sync_api import sync_playwright
+
+    index_dir, keys = market
+    item = {"item_id": "bidi-title", "seller_id": "seller-x", "title": "Leather bag \u202eevil"}
+    with thread_server(index_dir) as url, sync_playwright() as pw:
+        assert httpx.put(f"{url}/v1/items", json={"items": [item]},
+                         headers={"Authorization": f"Bearer {keys['ingest']}"}).status_code == 200
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.goto(f"{url}/ui")
+            page.locator("#key-gate").wait_for(state="visible")
+            page.fill("#key-input", keys["investigator"])
+            page.click("#key-form button")
+            page.evaluate("() => { location.hash = '#/item/bidi-title'; }")
+            heading = page.locator("#item-card[data-item='bidi-title'] h2")
+            heading.wait_for()
+            assert heading.inner_text() == "Leather bag <U+202E>evil"
+        finally:
+            browser.close()
