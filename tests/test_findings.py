@@ -155,6 +155,36 @@ def test_a_counterfeit_written_through_the_api_appears_without_a_rebuild(market,
             time.sleep(0.5)
 
 
+def test_another_sellers_picture_on_another_product_is_a_picture_reuse_finding(market, tmp_path):
+    index_dir, reader, admin = market
+    picture = tmp_path / "market" / "images" / "kettle.jpg"
+    draw_picture(1).save(picture, quality=88)  # the red shoe's picture (shoe-1, -2, -3), on a kettle of another brand
+    with thread_server(index_dir) as url, httpx.Client(base_url=url, timeout=60) as client:
+        auth = {"Authorization": f"Bearer {reader}"}
+        assert client.get("/v1/findings", params={"kind": "picture_reuse"}, headers=auth).json()["total"] == 0
+        item = {"item_id": "kettle-1", "seller_id": "seller-e", "title": "Stainless steel electric kettle 1.7 l",
+                "brand": "Boilwell", "price": 35.0, "images": ["images/kettle.jpg"]}
+        written = client.put("/v1/items", json={"items": [item]}, headers={"Authorization": f"Bearer {admin}"})
+        assert written.status_code == 200, written.text
+        deadline = time.monotonic() + 120
+        while True:
+            found = client.get("/v1/findings", params={"kind": "picture_reuse"}, headers=auth).json()["findings"]
+            if found:
+                break
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert sorted(f["items"] for f in found) == [["kettle-1", f"shoe-{n}"] for n in (1, 2, 3)]
+        assert all(f["sellers"] == [] and f["severity"] == "low" and f["review"]["kind"] == "pair" for f in found)
+        assert {a for f in found for a in f["accounts"]} == {"seller-a", "seller-b", "seller-e"}
+        everything = client.get("/v1/findings", params={"limit": 500}, headers=auth).json()["findings"]
+        assert not any("kettle-1" in f["items"] for f in everything if f["kind"] != "picture_reuse")
+    # a full scan finds the same picture reuse, with the same ids
+    code, _ = run_cli("findings", "--index", str(index_dir), "--rescan", "--kind", "picture_reuse",
+                      "--out", str(tmp_path / "reuse.jsonl"))
+    scanned = [json.loads(line) for line in (tmp_path / "reuse.jsonl").read_text().splitlines()]
+    assert code == 0 and sorted(f["finding_id"] for f in scanned) == sorted(f["finding_id"] for f in found)
+
+
 def test_findings_of_a_broken_file_are_scanned_again(market):
     index_dir, reader, _ = market
     (index_dir / "findings.json").write_text("{not json")

@@ -2,7 +2,8 @@
 listings a write changed.
 
 Kinds and their severity: a counterfeit suspect, a bank hit and a ring of three or more accounts are
-high; a cross-seller copy group and a ring of two are medium; a seller's own re-listings are low.
+high; a cross-seller copy group and a ring of two are medium; a seller's own re-listings and another
+seller's picture on another product (picture reuse) are low.
 A finding names the sellers it blames: never the seller of a brand-verified reference listing, nor a
 seller authorised for the brand of the listings in question.
 """
@@ -19,6 +20,7 @@ from ..detectors.counterfeits import (NEIGHBOURS_CHECKED, AuthorizedBrands, Coun
 from ..detectors.duplicates import duplicate_groups, item_group
 from ..errors import UnknownId
 from ..index import SimIndex
+from ..matching.decision import Decision
 from ..records import BankHit, CounterfeitSuspect, Group, Neighbour, Pair
 from ..verdicts import MAX_GROUP, Verdicts
 from .model import Finding, Review, finding_id
@@ -26,6 +28,8 @@ from .model import Finding, Review, finding_id
 Progress = Callable[[str], None]
 #: Bank hits read per full scan (newest first); more than this many hit listings is a bank problem.
 MAX_BANK_HITS = 100_000
+#: Neighbours of a written listing checked for picture reuse.
+REUSE_NEIGHBOURS = 20
 
 
 def counterfeit_finding(s: CounterfeitSuspect, at: float) -> Finding:
@@ -73,6 +77,38 @@ def ring_finding(g: Group, at: float) -> Finding:
         summary=f"{len(members)} accounts look like one operator ({', '.join(members[:4])}"
                 f"{', …' if len(members) > 4 else ''})",
         evidence=g.evidence, found_at=at, review=Review(kind="link", ids=members))
+
+
+def picture_reuse_finding(a: str, seller_a: str, b: str, seller_b: str, score: float, evidence: list[str],
+                          at: float) -> Finding:
+    """Another seller's picture on a listing whose title names another product: shown, blaming no
+    one (which of the two took the other's photo the data cannot say)."""
+    items = sorted([a, b])
+    return Finding(
+        finding_id=finding_id("picture_reuse", items), kind="picture_reuse", severity="low", score=round(score, 4),
+        items=items, accounts=sorted({seller_a, seller_b}), sellers=[],
+        summary=f"{a} ({seller_a}) and {b} ({seller_b}) show the same picture for different products",
+        evidence=evidence, found_at=at, review=Review(kind="pair", ids=items))
+
+
+def picture_reuses(index: SimIndex, pairs: list[Pair], at: float) -> list[Finding]:
+    """Matched pairs of two sellers that the index calls picture reuse (`SimIndex.pair_relation`)."""
+    out = []
+    for p in pairs:
+        if not p.match:
+            continue
+        try:
+            a, b = index.item(p.item_a), index.item(p.item_b)
+        except UnknownId:
+            continue
+        if a.seller_id == b.seller_id or not index.matcher.same_picture(p.signals):
+            continue
+        blobs = index.item_blobs([a.vec_id, b.vec_id])
+        decision = Decision(score=p.score, match=True, same_picture=True)
+        rel, said = index.pair_relation(a, b, blobs[a.vec_id], blobs[b.vec_id], decision)
+        if rel == "picture_reuse":
+            out.append(picture_reuse_finding(a.item_id, a.seller_id, b.item_id, b.seller_id, p.score, said, at))
+    return out
 
 
 def bank_finding(item_id: str, seller_id: str, hits: list[BankHit], at: float) -> Finding:
@@ -139,7 +175,9 @@ def scan(index: SimIndex, progress: Progress | None = None) -> list[Finding]:
     say(f"counterfeit suspects among {sum(p.item_a in references or p.item_b in references for p in pairs)} "
         "pairs with a reference listing")
     found = [counterfeit_finding(s, at) for s in suspects_from_pairs(index, pairs, authorized)]
-    say(f"duplicate groups from {sum(p.match for p in pairs)} matched pairs")
+    say(f"picture reuse among {sum(p.match for p in pairs)} matched pairs")
+    found += picture_reuses(index, pairs, at)
+    say("duplicate groups")
     found += [group_finding(index, g, authorized, at) for g in duplicate_groups(index, pairs)]
     say("rings of linked accounts")
     found += [ring_finding(g, at) for g in index.accounts.rings().groups]
@@ -173,6 +211,10 @@ def recheck(index: SimIndex, item_ids: list[str]) -> list[Finding]:
         else:
             for s in assess_item(index, item_id, authorized).suspects:
                 f = counterfeit_finding(s, at)
+                out[f.finding_id] = f
+        for n in index.similar(item_id, k=REUSE_NEIGHBOURS):
+            if n.relation == "picture_reuse":
+                f = picture_reuse_finding(item_id, stored.seller_id, n.item_id, n.seller_id, n.score, n.evidence, at)
                 out[f.finding_id] = f
         hits = index.banks.hits(item_ids=[item_id])
         if hits:

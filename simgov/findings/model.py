@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 
 from ..records import Verdict
 
-Kind = Literal["counterfeit", "cross_seller_copy", "relisting", "ring", "bank_hit"]
-KINDS: tuple[str, ...] = ("counterfeit", "cross_seller_copy", "relisting", "ring", "bank_hit")
+Kind = Literal["counterfeit", "cross_seller_copy", "relisting", "picture_reuse", "ring", "bank_hit"]
+KINDS: tuple[str, ...] = ("counterfeit", "cross_seller_copy", "relisting", "picture_reuse", "ring", "bank_hit")
 Severity = Literal["high", "medium", "low"]
 #: Order of severities, most severe first.
 SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
@@ -32,7 +32,7 @@ class Review(BaseModel):
     """What a verdict on this finding is recorded as (`POST /v1/verdicts`): its kind and ids.
     A ring is reviewed as the links of its first member to each other member."""
 
-    kind: Literal["counterfeit", "group", "link"]
+    kind: Literal["counterfeit", "group", "pair", "link"]
     ids: list[str]
 
 

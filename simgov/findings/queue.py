@@ -206,7 +206,7 @@ class FindingsQueue:
     def _verdicts(self, findings: list[Finding]) -> dict[str, Verdict]:
         """The latest verdict of each finding that has one, by finding id."""
         verdicts = Verdicts(self.index)
-        subjects: dict[str, list[list[str]]] = {"counterfeit": [], "group": [], "link": []}
+        subjects: dict[str, list[list[str]]] = {"counterfeit": [], "group": [], "pair": [], "link": []}
         for f in findings:
             if f.review is not None:
                 subjects[f.review.kind] += ring_pairs(f.review.ids) if f.kind == "ring" else [f.review.ids]

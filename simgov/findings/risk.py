@@ -17,7 +17,8 @@ from ..storage.findings import listing_counts
 from .model import Finding, RiskReason, SellerRisk
 
 #: What one finding of each kind adds at score 1, before calibration.
-BASE_WEIGHT = {"counterfeit": 0.45, "bank_hit": 0.45, "ring": 0.6, "cross_seller_copy": 0.08, "relisting": 0.03}
+BASE_WEIGHT = {"counterfeit": 0.45, "bank_hit": 0.45, "ring": 0.6, "cross_seller_copy": 0.08, "relisting": 0.03,
+               "picture_reuse": 0.0}
 #: Share of the worst linked account's own risk that each ring member carries.
 LINKED_SHARE = 0.5
 #: Pseudo-verdicts of each decision added to a kind's tally (smoothing towards an even share).

@@ -40,8 +40,8 @@ Queue = Annotated[FindingsQueue, Depends(get_queue)]
 
 @router.get("/v1/findings", response_model=FindingPage, responses=responses(503))
 def findings(queue: Queue, _: Lookup,
-             kind: Annotated[Literal["counterfeit", "cross_seller_copy", "relisting", "ring", "bank_hit"] | None,
-                             Query()] = None,
+             kind: Annotated[Literal["counterfeit", "cross_seller_copy", "relisting", "picture_reuse", "ring",
+                                     "bank_hit"] | None, Query()] = None,
              status: Annotated[Literal["open", "confirmed", "rejected"] | None, Query()] = None,
              seller_id: Annotated[str | None, Query(max_length=256,
                                                     description="findings that blame or involve this account")] = None,

@@ -658,7 +658,7 @@
   // The console's home: open findings, most severe first, filtered by the API's parameters.
   // Keyboard: j/k move, x selects, o (or Enter) opens, c/r confirm/reject with the last reason.
   const FINDING_KINDS = { counterfeit: "counterfeit suspect", cross_seller_copy: "cross-seller copy",
-    relisting: "re-listing", ring: "ring of accounts", bank_hit: "bank hit" };
+    relisting: "re-listing", picture_reuse: "picture reuse", ring: "ring of accounts", bank_hit: "bank hit" };
   const FILTERS = ["kind", "status", "seller_id", "brand", "min_score", "sort"];
   const REASON_STORE = "simgov.lastReason";
   const queue = { rows: [], focus: -1, cursor: null, filters: null };
