@@ -3,9 +3,10 @@ unauthorised seller.
 
 A listing X is a suspect of reference R when all of these hold, and the evidence says which did:
 1. X resembles R: a near-copy of R's picture (image score at least `image_match`), or strong
-   title and picture agreement (the item pair is a match and both have pictures), and X's title
-   does not name another product: conflicting model codes or different brands mean X shows a
-   look-alike picture of a sibling product (brand photos of one range look alike), not R's;
+   title and picture agreement (the item pair is a match, not on the picture alone, and both have
+   pictures), and X's title does not name another product: conflicting model codes or different
+   brands mean X shows a look-alike picture of a sibling product (brand photos of one range look
+   alike), not R's;
 2. X's seller is neither R's seller nor authorised for R's brand (`authorized_brands`);
 3. X is priced well below R: price ratio at most `max_price_ratio` (same currency).
 
@@ -15,12 +16,13 @@ A listing's `reference: true` is honoured only when its seller is authorised for
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from ..banks import brand_of
 from ..errors import UnknownId, UnreadableRecord
 from ..index import SimIndex
+from ..matching.decision import Matcher
 from ..matching.thresholds import threshold
 from ..records import CounterfeitAssessment, CounterfeitSuspect, Neighbour
 from ..signals import Signal, signal_of_kind
@@ -38,12 +40,22 @@ PICTURE = signal_of_kind("picture")
 class CounterfeitPolicy:
     max_price_ratio: float
     image_match: float
+    #: the item decision; a match on the picture alone (below `image_match`) is no agreement here
+    matcher: Matcher = field(default_factory=Matcher)
 
     @classmethod
     def from_index(cls, index: SimIndex) -> "CounterfeitPolicy":
         overrides = index.config.thresholds
         return cls(max_price_ratio=threshold("counterfeit_max_price_ratio", overrides),
-                   image_match=threshold("image_match", overrides))
+                   image_match=threshold("image_match", overrides), matcher=index.matcher)
+
+    def agrees(self, neighbour: Neighbour) -> bool:
+        """Title and picture agree: the pair is a match, and not on the picture alone (a picture
+        below `image_match` is no accusation by itself; a same-picture pair counts when its other
+        signals would match with the mutual-best bonus, as a reference's copy has it)."""
+        signals = neighbour.signals
+        return neighbour.match and not (self.matcher.same_picture(signals) and not self.matcher.decide(
+            signals, mutual_best=True, picture_alone=False).match)
 
 
 def price_ratio(candidate, reference) -> float | None:
@@ -76,7 +88,7 @@ def assess_pair(candidate: StoredItem, reference: StoredItem, neighbour: Neighbo
     image = neighbour.signals.get(PICTURE)
     look_alike = image is not None and image >= policy.image_match
     copy_picture = look_alike and not conflicts
-    agreement = neighbour.match and image is not None and not conflicts
+    agreement = policy.agrees(neighbour) and image is not None and not conflicts
     if conflicts:
         notes.append(f"the title names another product than reference {ref.item_id}: {'; '.join(conflicts)}"
                      + (f" (the pictures look alike, image {image:.2f})" if look_alike else ""))
