@@ -55,7 +55,7 @@ def test_console_is_static_and_csp_clean():
         parser = _Inline()
         parser.feed((STATIC / page).read_text(encoding="utf-8"))
         assert parser.problems == [], page
-    for name in ("app.js", "docs.js"):
+    for name in ("app.js", "workbench.js", "docs.js"):
         assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function",
                              (STATIC / name).read_text(encoding="utf-8")), name
     script = (STATIC / "app.js").read_text(encoding="utf-8")
