@@ -17,6 +17,8 @@ import cv2
 import httpx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from api_support import make_key, thread_server
@@ -27,7 +29,8 @@ from simgov.errors import BadInput
 from simgov.signals.base import BuildContext
 from simgov.signals.video import MATCH_THRESHOLD, VideoSignal, fingerprint_video
 from simgov.signals.video_match import compare, compare_videos, hamming, read_videos
-from simgov.signals.video_vpdq import VpdqFrame, format_vpdq, parse_vpdq, video_from_vpdq, vpdq_from_video
+from simgov.signals.video_vpdq import (VPDQ_FILE_PATTERN, VpdqFrame, format_vpdq, parse_vpdq, video_from_vpdq,
+                                      vpdq_from_video)
 from simgov.videoio import sample_frames
 
 PDQ = SHARED / "pdq"
@@ -267,6 +270,19 @@ def test_vpdq_file_format_is_read_whole_or_not_at_all():
         parse_vpdq(text.splitlines()[0] + "\n25,87,abc,1.0\n3,101," + "0" * 64 + ",2.0\n")
     with pytest.raises(BadInput, match="no frame hash"):
         parse_vpdq("# nothing\n\n")
+    # A timestamp that overflows to infinity made the sampling interval NaN when the bank was matched.
+    with pytest.raises(BadInput, match="line 2: timestamp 99999999999999999999 is not under 100000 seconds"):
+        parse_vpdq(text.splitlines()[0] + f"\n1,90,{'ab' * 32},{'9' * 400}\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(VPDQ_FILE_PATTERN))
+def test_every_file_the_api_description_allows_is_read(text):
+    """The pattern POST /v1/banks/{name}/videos publishes (schemathesis sends files made from it)
+    describes files the parser takes whole, and whose video the bank matcher can build."""
+    frames = parse_vpdq(text)
+    assert len(frames) == len([line for line in text.splitlines() if line])
+    assert video_from_vpdq(frames).samples >= 1
 
 
 def test_vpdq_files_round_trip_with_the_vpdq_package(videos):

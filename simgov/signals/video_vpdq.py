@@ -25,6 +25,12 @@ from .video_match import Segment, Video
 _LINE = re.compile(r"^\s*(\d{1,10})\s*,\s*(\d{1,3})\s*,\s*([0-9A-Fa-f]{64})\s*,\s*([0-9]+(?:\.[0-9]*)?)\s*$")
 MAX_REPORTED = 20
 MAX_FRAMES = 200_000
+#: Timestamps at or past this many seconds are refused (an overflowing one made a NaN sampling interval).
+MAX_SECONDS = 100_000
+_SPEC_LINE = r"[0-9]{1,10},(100|[1-9]?[0-9]),[0-9A-Fa-f]{64},[0-9]{1,5}(\.[0-9]{0,3})?"
+#: The vPDQ files this parser takes, as a JSON Schema pattern for the API's description: one or more
+#: frame lines (a subset of what it takes: no blank lines, comments or spaces).
+VPDQ_FILE_PATTERN = rf"^({_SPEC_LINE}\r?\n)*{_SPEC_LINE}(\r?\n)?$"
 
 
 @dataclass(frozen=True)
@@ -46,11 +52,14 @@ def parse_vpdq(text: str) -> list[VpdqFrame]:
         if m is None:
             bad.append(f"line {number}: not 'frame_number,quality,64 hex digit PDQ hash,timestamp'")
             continue
-        quality = int(m[2])
+        quality, timestamp = int(m[2]), float(m[4])
         if quality > 100:
             bad.append(f"line {number}: quality {quality} is over 100")
             continue
-        frames.append(VpdqFrame(int(m[1]), quality, m[3].lower(), float(m[4])))
+        if timestamp >= MAX_SECONDS:
+            bad.append(f"line {number}: timestamp {m[4][:20]} is not under {MAX_SECONDS} seconds")
+            continue
+        frames.append(VpdqFrame(int(m[1]), quality, m[3].lower(), timestamp))
     if bad:
         more = f" (and {len(bad) - MAX_REPORTED} more)" if len(bad) > MAX_REPORTED else ""
         raise BadInput(f"{len(bad)} malformed vPDQ line(s): " + "; ".join(bad[:MAX_REPORTED]) + more)

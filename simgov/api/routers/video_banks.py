@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from simgov.errors import BadInput
-from simgov.signals.video_vpdq import format_vpdq, parse_vpdq
+from simgov.signals.video_vpdq import VPDQ_FILE_PATTERN, format_vpdq, parse_vpdq
 
 from ..deps import BankAdmin, Index
 from ..errors import ApiError, responses
@@ -21,14 +21,18 @@ VPDQ_FILE = {200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                    "description": "the entry's vPDQ hash file: `frame_number,quality,pdq_hash,timestamp` lines"}}
 
 
+VPDQ_BODY = {"required": True, "description": "one video's vPDQ hash file",
+             "content": {"text/plain": {"schema": {"type": "string", "pattern": VPDQ_FILE_PATTERN}}}}
+
+
 @router.post("/v1/banks/{name}/videos", response_model=BankAddResult, responses=responses(404, 413),
-             openapi_extra={"requestBody": {"required": True,
-                                            "content": {"text/plain": {"schema": {"type": "string"}}}}})
+             openapi_extra={"requestBody": VPDQ_BODY})
 async def import_vpdq(name: str, request: Request, index: Index, principal: BankAdmin,
                       label: Annotated[str | None, Query(max_length=500, description="why this video is bad")] = None
                       ) -> BankAddResult:
-    """Load one video's vPDQ hash file (text/plain) as an entry of the bank. Nothing is loaded
-    when a line is malformed; the error names every bad line."""
+    """Load one video's vPDQ hash file (text/plain: `frame_number,quality,pdq_hash,timestamp`
+    lines, quality 0-100, timestamp in seconds under 100,000) as an entry of the bank. Nothing is
+    loaded when a line is malformed or no line holds a frame (422); the error names every bad line."""
     try:
         text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
