@@ -14,9 +14,11 @@ import pytest
 from PIL import Image, ImageDraw
 
 from benchmarks import image_edits  # the benchmark's edits: one definition of what a seller does to a photo
+from benchmarks.image_listings import EDITS12, photo_path
 from simgov.config import Config
 from simgov.errors import ImageRejected, ImageTooLarge
 from simgov.imageio import decode_image, load_image, to_rgb
+from simgov.matching.decision import Matcher
 from simgov.schema import Item
 from simgov.signals.base import BuildContext, Query
 from simgov.signals.image import (DRAFT_SIZE, MIN_PDQ_QUALITY, ImageSignal, compare, fingerprint, picture_features,
@@ -344,3 +346,50 @@ def test_tiny_and_extreme_pictures_do_not_break_anything(size):
     blob = picture_features(img).to_bytes()
     score = ImageSignal(Config()).score(blob, blob)
     assert 0.0 <= score <= 1.0
+
+
+# -- real photographs through the product's decision (issue 15, part 4) ---------------------------------
+REAL_PHOTOS = ("skimage/astronaut.png", "skimage/coffee.png", "pdq/bridge-mods/aaa-orig.jpg")
+
+
+@pytest.fixture(scope="module")
+def real_photo_blobs(tmp_path_factory):
+    """Each real photo as listed, and its copy under each of the 12 edits, as the signal stores them."""
+    folder = tmp_path_factory.mktemp("real")
+    signal, rng = ImageSignal(Config()), random.Random(4)
+    names, listed = [], []
+    for i, name in enumerate(REAL_PHOTOS):
+        path = photo_path(name)
+        if path is None or not path.exists():
+            continue
+        original = image_edits._open(path)
+        image_edits.save_jpeg(original, folder / f"o{i}.jpg", 92)
+        names.append(f"o{i}.jpg")
+        listed.append((name, None))
+        for combo in EDITS12:
+            copy = image_edits._open(folder / f"o{i}.jpg")
+            for step in combo:
+                copy = image_edits.edit(step, copy, rng)
+            image_edits.save_jpeg(copy, folder / f"c{i}-{'+'.join(combo)}.jpg", 30 if "jpeg30" in combo else 90)
+            names.append(f"c{i}-{'+'.join(combo)}.jpg")
+            listed.append((name, "+".join(combo)))
+    items = [Item(item_id=f"i{n}", title="", seller_id="s", images=[rel]) for n, rel in enumerate(names)]
+    blobs = [o.blob for o in signal.compute(items, BuildContext(data_roots=[folder]))]
+    return signal, listed, blobs
+
+
+def test_copies_of_real_photos_match_on_the_picture_alone(real_photo_blobs):
+    """Empty titles (no other signal) and titles that say nothing of each other (title cosine 0.1,
+    text 0): the copy of a real photo is a match under every edit; copies of different photos are not."""
+    signal, listed, blobs = real_photo_blobs
+    matcher = Matcher()
+    originals = {name: blob for (name, edit), blob in zip(listed, blobs) if edit is None}
+    assert len(originals) >= 2
+    for (name, edit), blob in zip(listed, blobs):
+        if edit is None:
+            continue
+        for other, original in originals.items():
+            image = signal.score(original, blob)
+            for signals in ({"image": image}, {"image": image, "title": 0.1, "text": 0.0}):
+                decision = matcher.decide(signals)
+                assert decision.match == (other == name), (name, edit, other, image)
