@@ -109,6 +109,13 @@ def test_model_prints_levels_and_plots(capsys, tmp_path):
     assert (tmp_path / "weights.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_compare_with_an_index(capsys, tmp_path, built_index):
+    """With --index: the index's title model and word weights decide (the same model)."""
+    decided = compare_json(capsys, tmp_path, *SAME, "--index", str(built_index))
+    assert decided["match"] and decided["relation"] == "same_product"
+    assert any(s["level"] == "code=exact" for s in decided["waterfall"])
+
+
 def test_model_counts_an_index_candidate_pairs(capsys, built_index):
     assert main(["model", "--index", str(built_index)]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()[3:]]
