@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 from pydantic import field_validator
@@ -24,6 +25,7 @@ from .config import Config
 from .index import SimIndex, same_description
 from .matching.decision import relation
 from .matching.levels import MatchModel, Step, bundled_model, title_level
+from .matching.thresholds import threshold
 from .schema import Item, _clean_id, canonical_json
 from .signals.base import BuildContext
 from .signals.image import ImageSignal
@@ -31,8 +33,6 @@ from .signals.text.idf import IdfTable
 from .signals.text.levels import ListingText, idf_tables, listing_text, text_levels
 from .signals.title import TitleSignal
 
-#: The posterior at or above which a pair is a match.
-MATCH_POSTERIOR = 0.5
 #: Fewer distinct listings than this give no word weights (IDF): in two listings every shared word
 #: would weigh less than every other, which is the opposite of what IDF means; all words weigh alike.
 MIN_IDF_LISTINGS = 100
@@ -79,17 +79,18 @@ class Comparer:
     """Decides pairs of listings with one match model, title encoder, picture signal and IDF source."""
 
     def __init__(self, title: TitleSignal, picture: ImageSignal | None, model: MatchModel,
-                 idf: tuple[IdfTable, IdfTable] | None = None):
+                 idf: tuple[IdfTable, IdfTable] | None = None, overrides: Mapping[str, float] | None = None):
         self.title = title
         self.picture = picture
         self.model = model
+        self.match_posterior = threshold("level_match", overrides)  # calibration.json, or the index's override
         self.idf = idf  # None: IDF over the listings of each call (`population_idf`)
 
     @classmethod
     def bundled(cls, config: Config | None = None) -> "Comparer":
         """Without an index: the bundled match model and the configured (default: exact) title model."""
         config = config or Config()
-        return cls(TitleSignal(config), ImageSignal(config), bundled_model())
+        return cls(TitleSignal(config), ImageSignal(config), bundled_model(), overrides=config.thresholds)
 
     @classmethod
     def for_index(cls, index: SimIndex) -> "Comparer":
@@ -101,7 +102,7 @@ class Comparer:
         idf = (text.idf(), text.idf()) if text is not None else None
         picture = index.signals.get("image")
         return cls(title, picture if isinstance(picture, ImageSignal) else ImageSignal(index.config),
-                   bundled_model(), idf)
+                   bundled_model(), idf, index.config.thresholds)
 
     @staticmethod
     def population_idf(listings: list[Listing]) -> tuple[IdfTable | None, IdfTable | None]:
@@ -168,8 +169,8 @@ class Comparer:
         # conflict; one seller's own photo on two products proves nothing
         same_seller = a.seller_id is not None and a.seller_id == b.seller_id
         contradicted = levels["code"] in (2, 3) or levels["brand"] == 3
-        by_picture = same_picture and p < MATCH_POSTERIOR and not (same_seller and contradicted)
-        match = p >= MATCH_POSTERIOR or by_picture
+        by_picture = same_picture and p < self.match_posterior and not (same_seller and contradicted)
+        match = p >= self.match_posterior or by_picture
         score = max(round(p, 4), signals["image"]) if by_picture else round(p, 4)
         evidence.append(_model_line(p, steps))
         if by_picture:

@@ -13,6 +13,9 @@ from api_support import copy_market, make_key, thread_server
 from conftest import SHARED, SIMGOV, draw_picture
 from evaluation.product_pairs import load_pairs, prf
 from simgov.cli import main
+from simgov.compare import Comparer, Listing
+from simgov.config import Config
+from simgov.matching import thresholds
 
 SAME = ({"title": "Sony Bravia KDL-46V3000 46\" LCD HDTV", "seller_id": "s1"},
         {"title": "Sony KDL46V3000 46 inch Bravia V series LCD TV", "seller_id": "s2"})
@@ -45,6 +48,13 @@ def test_compare_two_files(capsys, tmp_path):
     assert main(["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 0
     text = capsys.readouterr().out
     assert text.startswith("score ") and "relation same_seller_duplicate" in text and "code=exact" in text
+
+
+def test_the_threshold_comes_from_calibration_json_or_the_index(tmp_path):
+    a, b = (Listing.model_validate(x) for x in SAME)
+    assert Comparer.bundled().match_posterior == thresholds.default("level_match") == 0.5
+    strict = Comparer.bundled(Config(thresholds={"level_match": 0.99})).compare(a, b, [tmp_path])
+    assert not strict.match and strict.relation == "similar" and 0.5 <= strict.score < 0.99
 
 
 def test_compare_pictures_count_on_their_own(capsys, tmp_path):
