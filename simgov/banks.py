@@ -202,7 +202,7 @@ class Banks:
         """The keyed hash an account identifier is stored as (the index's identifier secret)."""
         if not name.strip() or not value.strip():
             raise BadInput("an identifier entry needs the identifier's name and value")
-        return keyed_hash(identifier_secret(self.index.config, self.index.folder), name, value)
+        return keyed_hash(identifier_secret(self.index.config, self.index.folder, self.index.store), name, value)
 
     def entries(self, name: str, kind: str | None = None) -> list[BankEntry]:
         self.get(name)

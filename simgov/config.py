@@ -20,8 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 INDEX_ENV = "SIMGOV_INDEX"
 #: Where distilled title models are kept (default $XDG_CACHE_HOME/simgov, else ~/.cache/simgov).
 CACHE_ENV = "SIMGOV_CACHE"
-#: The key of the keyed hashes of account identifiers (else identifier_secret_file, else INDEX/secret.key).
+#: The key of the keyed hashes of account identifiers (else identifier_secret_file, else the key store).
 IDENTIFIER_SECRET_ENV = "SIMGOV_IDENTIFIER_SECRET"
+#: The key store: one identifier secret per index, outside every index folder (simgov/accounts/secret.py).
+SECRETS_DIR_ENV = "SIMGOV_SECRETS_DIR"
 #: Override the index's dense_backend (faiss or milvus) and milvus_uri.
 BACKEND_ENV, MILVUS_URI_ENV = "SIMGOV_DENSE_BACKEND", "SIMGOV_MILVUS_URI"
 #: The Milvus token, never written into a settings file.
@@ -50,6 +52,15 @@ def env_path(name: str) -> Path | None:
 def index_folder_from_env() -> Path | None:
     """$SIMGOV_INDEX, or None."""
     return env_path(INDEX_ENV)
+
+
+def secrets_folder() -> Path:
+    """The key store: $SIMGOV_SECRETS_DIR, else $XDG_CONFIG_HOME/simgov/secrets, else
+    ~/.config/simgov/secrets (per user, never inside an index folder)."""
+    if env_path(SECRETS_DIR_ENV):
+        return env_path(SECRETS_DIR_ENV)
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "simgov" / "secrets"
 
 
 
@@ -146,8 +157,9 @@ class Config(BaseModel):
     identifier_secret_file: str | None = Field(
         None,
         description="file holding the key of the keyed hashes of account identifiers (HMAC-SHA256); "
-                    "default: $SIMGOV_IDENTIFIER_SECRET, else secret.key in the index folder, made "
-                    "on the first account build (32 random bytes, mode 0600)",
+                    "default: $SIMGOV_IDENTIFIER_SECRET, else the index's file in the key store "
+                    "($SIMGOV_SECRETS_DIR, else ~/.config/simgov/secrets), made on the first account "
+                    "build (32 random bytes, mode 0600)",
     )
     dense_backend: Literal["faiss", "milvus"] = Field(
         "faiss", description="where dense vectors are searched: FAISS in this process, or a Milvus server "

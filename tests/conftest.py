@@ -67,6 +67,15 @@ def write_catalogue(folder: Path) -> Path:
     return items
 
 
+@pytest.fixture(scope="session", autouse=True)
+def secrets_dir(tmp_path_factory) -> Path:
+    """The key store of identifier secrets for the whole suite (its CLI and server subprocesses
+    inherit it), so that no test writes keys into the real ~/.config."""
+    folder = tmp_path_factory.mktemp("secrets")
+    os.environ["SIMGOV_SECRETS_DIR"] = str(folder)
+    return folder
+
+
 def run_simgov(*args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
     proc = subprocess.run([SIMGOV, *args], capture_output=True, text=True, **kw)
     if check and proc.returncode != 0:

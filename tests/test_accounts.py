@@ -132,7 +132,7 @@ def linked_json(index: Path, account_id: str, k: int = 20) -> dict[str, dict]:
 
 def test_no_raw_identifier_reaches_the_index_folder(market):
     _, _, index = market
-    files = [p for p in index.rglob("*") if p.is_file() and p.name != "secret.key"]
+    files = [p for p in index.rglob("*") if p.is_file()]
     names = {p.name for p in files}
     assert {"store.sqlite", "build_report.json", "manifest.json", "account_profile.faiss",
             "account_avatar_pdq.faiss"} <= names
@@ -144,14 +144,19 @@ def test_no_raw_identifier_reaches_the_index_folder(market):
     assert leaks == []
 
 
-def test_secret_key_file_and_stored_record(market):
+def test_secret_key_file_and_stored_record(market, secrets_dir):
     _, _, index = market
-    key = index / "secret.key"
-    assert len(key.read_bytes()) == 32 and stat.S_IMODE(key.stat().st_mode) == 0o600
     from simgov.index import SimIndex
 
     ix = SimIndex.open(index)
     try:
+        # The key lives in the key store, one file per index named by the id in the store's meta;
+        # nothing in the index folder holds it.
+        key = secrets_dir / f"{ix.store.get_meta('identifier_secret_id')}.key"
+        assert len(key.read_bytes()) == 32 and stat.S_IMODE(key.stat().st_mode) == 0o600
+        assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
+        assert not (index / "secret.key").exists()
+        assert [p.name for p in index.rglob("*") if p.is_file() and key.read_bytes() in p.read_bytes()] == []
         stored = ix.accounts.account("r1")
         assert "identifiers" not in stored.record
         assert stored.record["identifier_names"] == sorted(R1_IDS)
@@ -251,6 +256,51 @@ def test_another_secret_is_refused(market_copy):
     env = {**os.environ, "SIMGOV_IDENTIFIER_SECRET": "a-different-secret-of-enough-length"}
     proc = run_simgov("build", "--accounts", str(accounts_file), "--index", str(index), "--quiet", check=False, env=env)
     assert proc.returncode == 1 and "identifier secret differs" in proc.stderr
+
+
+def test_an_index_copied_without_its_key_refuses_account_builds(market_copy, tmp_path):
+    """A copy of the folder (a backup, a stolen disk) does not carry the key: on a machine whose key
+    store lacks it, an account build is refused with what to do, and nothing is rehashed."""
+    _, accounts_file, index = market_copy
+    before = linked_json(index, "r1")
+    elsewhere = {**os.environ, "SIMGOV_SECRETS_DIR": str(tmp_path / "other-machine")}
+    proc = run_simgov("build", "--accounts", str(accounts_file), "--index", str(index), "--quiet", check=False,
+                      env=elsewhere)
+    assert proc.returncode == 1, proc.stderr
+    assert "identifier secret of the index" in proc.stderr and "is not available" in proc.stderr
+    assert "copy the key file from the machine that built the index" in proc.stderr
+    assert not (tmp_path / "other-machine").exists() or not any((tmp_path / "other-machine").iterdir())
+    where = run_simgov("secret", "where", "--index", str(index), check=False, env=elsewhere)
+    assert where.returncode == 1 and "is not available" in where.stderr
+    assert linked_json(index, "r1") == before  # the copy still answers with the key it was built with
+
+
+def test_secret_move_out_of_an_index_built_before_the_key_store(tmp_path, secrets_dir):
+    """An index whose key an earlier simgov made in INDEX/secret.key keeps working, and
+    `simgov secret move-out` moves the key into the key store and out of the folder."""
+    items_file, accounts_file = write_marketplace(tmp_path / "data")
+    index = tmp_path / "idx"
+    run_simgov("build", "--items", str(items_file), "--index", str(index), "--quiet")
+    legacy_key = os.urandom(32)
+    (index / "secret.key").write_bytes(legacy_key)  # as simgov made it before the key store
+    os.chmod(index / "secret.key", 0o600)
+    built = run_simgov("build", "--accounts", str(accounts_file), "--index", str(index))
+    assert "simgov secret move-out --index" in built.stderr  # the operator is told
+    linked = linked_json(index, "r1")
+    assert RING - {"r1"} <= set(linked)
+    assert "INSIDE the index folder" in run_simgov("secret", "where", "--index", str(index)).stdout
+
+    moved = run_simgov("secret", "move-out", "--index", str(index))
+    assert "no longer holds it" in moved.stderr
+    assert not (index / "secret.key").exists()
+    stored = [p for p in secrets_dir.iterdir() if p.read_bytes() == legacy_key]
+    assert len(stored) == 1 and stat.S_IMODE(stored[0].stat().st_mode) == 0o600
+    assert run_simgov("secret", "where", "--index", str(index)).stdout.strip() == f"the key store: {stored[0]}"
+    # The same key from the key store: the account build is accepted (its check value) and the links stay.
+    run_simgov("build", "--accounts", str(accounts_file), "--index", str(index), "--quiet")
+    assert linked_json(index, "r1") == linked
+    again = run_simgov("secret", "move-out", "--index", str(index), check=False)
+    assert again.returncode == 1 and "nothing to move" in again.stderr
 
 
 # ----------------------------------------------------------------------------------------- linked

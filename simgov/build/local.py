@@ -27,7 +27,7 @@ import numpy as np
 from simgov.config import Config
 from simgov.errors import ImageRejected
 from simgov.imageio import file_signature, resolve_inside
-from simgov.accounts.secret import identifier_secret, verify_or_record
+from simgov.accounts.secret import identifier_secret
 from simgov.errors import SimgovError
 from simgov.generations import write_json_atomic
 from simgov.index import MAX_DEAD_SHARE, SimIndex
@@ -206,8 +206,7 @@ def ingest_accounts(index: SimIndex, accounts_file: Path, run_id: int, result: A
     the first are reported, an unchanged account (content hash over its safe record, identifier
     hashes and avatar file) is not re-encoded, and every batch is committed on its own.
     """
-    key = identifier_secret(index.config, index.folder)
-    verify_or_record(index.store, key)
+    key = identifier_secret(index.config, index.folder, index.store)
     accounts = index.accounts
     ctx = BuildContext(data_roots=[accounts_file.resolve().parent])
     batch: list[tuple[int, Account]] = []

@@ -28,12 +28,13 @@ from .findings import register as findings  # noqa: E402
 from .keys import register as keys  # noqa: E402
 from .lookups import register as lookups  # noqa: E402
 from .models import register as models  # noqa: E402
+from .secret import register as secret  # noqa: E402
 from .serve import register as serve  # noqa: E402
 from .verdicts import register as verdicts  # noqa: E402
 
 #: Every command group, in the order `simgov --help` lists them.
-COMMANDS = (build, lookups, compare, detectors, findings, evaluate, serve, keys, models, verdicts, banks, calibrate,
-            demo)
+COMMANDS = (build, lookups, compare, detectors, findings, evaluate, serve, keys, secret, models, verdicts, banks,
+            calibrate, demo)
 
 
 def package_version() -> str:
