@@ -49,9 +49,12 @@ def draw_picture(seed: int, size: int = 320) -> Image.Image:
 
 #: (item_id, seller_id, title, picture seed or None, edit, extra fields)
 ITEMS = [
-    ("shoe-1", "seller-a", "Red running shoe, size 42, breathable mesh", 1, None, {"brand": "Fleetfoot", "price": 89.0}),
-    ("shoe-2", "seller-a", "Red running shoe size 42 breathable mesh", 1, "jpeg", {"brand": "Fleetfoot", "price": 85.0}),
-    ("shoe-3", "seller-b", "Red running shoe - size 42 - breathable mesh", 1, "crop", {"brand": "Fleetfoot", "price": 30.0}),
+    ("shoe-1", "seller-a", "Red running shoe, size 42, breathable mesh", 1, None,
+     {"brand": "Fleetfoot", "price": 89.0}),
+    ("shoe-2", "seller-a", "Red running shoe size 42 breathable mesh", 1, "jpeg",
+     {"brand": "Fleetfoot", "price": 85.0}),
+    ("shoe-3", "seller-b", "Red running shoe - size 42 - breathable mesh", 1, "crop",
+     {"brand": "Fleetfoot", "price": 30.0}),
     ("bag-1", "seller-c", "Brown leather handbag with gold buckle", 2, None, {"brand": "Maison Ore", "price": 420.0,
                                                                             "reference": True}),
     ("bag-2", "seller-d", "Brown leather hand bag, gold buckle", 2, "resize", {"brand": "Maison Ore", "price": 60.0}),
@@ -169,7 +172,7 @@ def thread_server(index_dir: Path, **app_options) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # the index (and its text model) opens at startup: slow on a loaded machine
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")

@@ -210,7 +210,7 @@ def _server_with_options(index_dir: Path, **options) -> Iterator[str]:
                                            access_log=False, lifespan="on", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
