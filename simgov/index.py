@@ -6,6 +6,7 @@ are replayed at open and whenever another process has written (so API workers st
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import threading
@@ -34,6 +35,8 @@ MAX_DEAD_SHARE = 0.25
 MIN_COPIED_WORDS = 8
 #: Own-seller candidates of a lookup whose own best candidates are looked up too (the within-seller rule).
 OWN_SELLER_HEADS = 10
+#: Candidate lists kept between lookups (see SimIndex._candidates_many); the cache starts over when full.
+CANDIDATE_CACHE_SIZE = 50_000
 
 
 def price_ratio(candidate: Item, reference: Item) -> float | None:
@@ -142,6 +145,9 @@ class SimIndex:
         self.lock = threading.RLock()
         self.applied_seq = int(manifest.get("applied_seq", 0))
         self.indexed_vectors = 0
+        # (fetch, digest of the query's blobs) -> candidate vec_ids, for the structures' state; see _candidates_many
+        self._candidate_cache: dict[tuple[int, bytes], frozenset[int]] = {}
+        self._candidate_state: tuple | None = None
         self.accounts = AccountIndex(self)  # accounts: structures, `linked`, `rings`
         self.banks = Banks(self)  # known-bad banks: every written listing is checked against them
 
@@ -195,6 +201,7 @@ class SimIndex:
         """Load every structure of the manifest's generation. A publish removes the generation it
         replaces, so a reader that read the manifest just before can find it gone: it then follows
         the newer manifest, and never fails on nor mixes two generations."""
+        self._drop_candidate_cache()
         while True:
             generation = self.folder / GENERATIONS / manifest["generation"]
             try:
@@ -232,6 +239,7 @@ class SimIndex:
         self.applied_seq = seq
 
     def _add_to_indexes(self, vec_ids: list[int], skip: frozenset[str] = frozenset()) -> None:
+        self._drop_candidate_cache()
         for name, signal in self.signals.items():
             if name in skip:
                 continue
@@ -282,6 +290,7 @@ class SimIndex:
         Signals in `skip` keep the structure the caller gave them (the ray engine's IVF-PQ)."""
         live = self.store.count_items()
         with self.lock:
+            self._drop_candidate_cache()
             for name, signal in self.signals.items():
                 if name not in skip:
                     signal.reset(live)
@@ -403,7 +412,47 @@ class SimIndex:
     LOOKUP_GROUP = 16
 
     def _candidates_many(self, queries: list[dict[str, bytes]], fetch: int) -> list[set[int]]:
-        """Candidate vec_ids of each query (its signal blobs), every signal searched in batches."""
+        """Candidate vec_ids of each query (its signal blobs), every signal searched in batches.
+
+        Candidate lists are kept while the search structures stay as they are: one `linked` call
+        looks up the best candidates of each of an account's listings in turn (the mutual-best
+        test), hundreds of picture searches, many of them of the same listings, and the next
+        lookups repeat them. A query's candidates depend only on its blobs, `fetch` and the
+        structures (each query is searched as a 1-vector search would, see LOOKUP_GROUP), so a
+        kept list is the list a search would give; any change of the structures drops them all."""
+        with self.lock:
+            self._check_candidate_cache()
+            keys = [(fetch, self._query_digest(q)) for q in queries]
+            todo = {key: i for i, key in enumerate(keys) if key not in self._candidate_cache}  # repeats searched once
+            found = self._search_candidates([queries[i] for i in todo.values()], fetch)
+            if len(self._candidate_cache) + len(found) > CANDIDATE_CACHE_SIZE:
+                self._candidate_cache.clear()
+            fresh = {key: frozenset(cands) for key, cands in zip(todo, found)}
+            self._candidate_cache.update(fresh)
+            return [set(fresh[key] if key in fresh else self._candidate_cache[key]) for key in keys]
+
+    def _check_candidate_cache(self) -> None:
+        """Drop kept candidate lists when the structures changed under this object (the bulk build
+        adds to the signals directly); SimIndex's own changes drop them where they happen."""
+        state = (self.applied_seq, self.indexed_vectors, tuple(s.size() for s in self.signals.values()))
+        if state != self._candidate_state:
+            self._candidate_cache.clear()
+            self._candidate_state = state
+
+    def _drop_candidate_cache(self) -> None:
+        self._candidate_cache.clear()
+        self._candidate_state = None
+
+    @staticmethod
+    def _query_digest(query: dict[str, bytes]) -> bytes:
+        h = hashlib.blake2b(digest_size=20)
+        for name in sorted(query):
+            blob = query[name]
+            h.update(f"{name}:{len(blob)}:".encode("utf-8"))
+            h.update(blob)
+        return h.digest()
+
+    def _search_candidates(self, queries: list[dict[str, bytes]], fetch: int) -> list[set[int]]:
         found: list[set[int]] = [set() for _ in queries]
         with self.lock, _faiss_threads(1):
             for name, signal in self.signals.items():
