@@ -12,6 +12,7 @@ from fastapi import UploadFile
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simgov.records import Bank, BankEntry, BankHit, Group, LinkedAccount, Neighbour, Verdict
+from simgov.compare import Listing
 from simgov.schema import ID_PATTERN, MAX_ID_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Item, json_shape_problem
 
 MAX_BATCH = 1000
@@ -110,6 +111,13 @@ class ItemIn(Item):
         if problem:
             raise ValueError(problem)
         return data
+
+
+class ListingIn(ItemIn, Listing):
+    """A listing to compare (`POST /v1/compare`): an item record whose id and seller may be left out."""
+
+    item_id: str | None = Field(None, json_schema_extra=_ID)  # type: ignore[assignment]
+    seller_id: str | None = Field(None, json_schema_extra=_ID)  # type: ignore[assignment]
 
 
 class UpsertRequest(BaseModel):

@@ -4,22 +4,22 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from simgov.compare import Comparer, Listing
-from simgov.errors import BadInput
+from simgov.compare import Comparer
 
 from ..deps import Index, Investigator, Keys, endpoint_name
 from ..errors import responses
+from ..models import ListingIn
 
-router = APIRouter(tags=["compare"], responses=responses(401, 403, 422))
+router = APIRouter(tags=["compare"], responses=responses(400, 401, 403, 413, 422))
 
 
 class CompareRequest(BaseModel):
-    """Two item records (CONTRACT.md section 1; `item_id` and `seller_id` may be left out). Picture
-    paths must lie inside the index's data folders."""
+    """Two item records (CONTRACT.md section 1; `item_id` and `seller_id` may be left out). A picture
+    path outside the index's data folders, missing or unreadable is left out and named in `problems`."""
 
     model_config = ConfigDict(extra="forbid")
-    a: Listing
-    b: Listing
+    a: ListingIn
+    b: ListingIn
 
 
 class WaterfallStep(BaseModel):
@@ -35,6 +35,8 @@ class CompareResponse(BaseModel):
     signals: dict[str, float] = Field(description="each signal's score in [0, 1]; one either listing lacks is absent")
     evidence: list[str]
     waterfall: list[WaterfallStep] = Field(description="the level model's prior and each level's weight")
+    problems: list[str] = Field(default_factory=list, description="pictures left out of the decision and why "
+                                "(missing, unreadable, or outside the index's data folders)")
 
 
 @router.post("/v1/compare", response_model=CompareResponse)
@@ -45,6 +47,4 @@ def compare(request: Request, body: CompareRequest, index: Index, keys: Keys,
     ids = [x.item_id for x in (body.a, body.b) if x.item_id]
     keys.record(principal, endpoint_name(request), ids, {"titles": [body.a.title[:100], body.b.title[:100]]})
     result = Comparer.for_index(index).compare(body.a, body.b, index.data_roots())
-    if result.problems:
-        raise BadInput("; ".join(result.problems))
     return CompareResponse.model_validate(result.record())

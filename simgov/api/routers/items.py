@@ -82,7 +82,8 @@ def upsert(body: UpsertRequest, index: Index, _: Writer) -> UpsertResponse:
         try:  # JSON escapes can carry lone surrogates, which no UTF-8 store can hold
             canonical_json(item.model_dump(mode="json")).encode("utf-8")
         except UnicodeEncodeError:
-            raise ApiError(422, "validation_error", f"item {item.item_id!r} holds text that is not valid Unicode") from None
+            raise ApiError(422, "validation_error",
+                           f"item {item.item_id!r} holds text that is not valid Unicode") from None
     writes = index.compute(list(latest.values()), BuildContext(data_roots=index.data_roots()))
     index.write(writes, live=True)  # also checks every item against the known-bad banks
     hits = Counter(h.item_id for h in index.banks.hits(item_ids=list(latest)))  # a count: banks are admins' to name
