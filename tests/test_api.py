@@ -238,10 +238,12 @@ def test_search_by_text_image_and_both(server):
     by_image = client.post("/v1/search", files={"image": ("q.jpg", picture, "image/jpeg")}, headers=h).json()
     assert by_image["query"]["image"] == {"width": 320, "height": 320}
     assert by_image["neighbours"][0]["item_id"] == "phones-1"
-    assert set(by_image["neighbours"][0]["signals"]) == {"image"} and by_image["neighbours"][0]["signals"]["image"] > 0.9
+    first = by_image["neighbours"][0]
+    assert set(first["signals"]) == {"image"} and first["signals"]["image"] > 0.9
     both = client.post("/v1/search", data={"text": "over-ear headphones"}, files={"image": ("q.jpg", picture)},
                        headers=h).json()
-    assert both["neighbours"][0]["item_id"] == "phones-1" and {"title", "image"} <= set(both["neighbours"][0]["signals"])
+    first = both["neighbours"][0]
+    assert first["item_id"] == "phones-1" and {"title", "image"} <= set(first["signals"])
 
 
 def test_search_errors(server):
@@ -276,7 +278,8 @@ def test_oversized_upload_is_refused(server):
         for _ in range(8):
             yield b"{" * (MAX_BODY // 4)
 
-    response = client.put("/v1/items", content=chunks(), headers={**auth(keys["ingest"]), "content-type": "application/json"})
+    response = client.put("/v1/items", content=chunks(),
+                          headers={**auth(keys["ingest"]), "content-type": "application/json"})
     assert_error(response, 413, "too_large")
 
 
@@ -293,8 +296,10 @@ def test_every_error_is_json(server):
     missing = assert_error(client.put("/v1/items", json={"items": [{"item_id": "x", "title": "t"}]}, headers=h), 422)
     assert "seller_id" in missing["message"]
     lone_surrogate = b'{"items": [{"item_id": "x", "seller_id": "s", "title": "\\ud800"}]}'
-    assert_error(client.put("/v1/items", content=lone_surrogate, headers={**h, "content-type": "application/json"}), 422)
-    assert_error(client.put("/v1/items", json={"items": [{"item_id": "", "seller_id": "s", "title": "t"}]}, headers=h), 422)
+    json_h = {**h, "content-type": "application/json"}
+    assert_error(client.put("/v1/items", content=lone_surrogate, headers=json_h), 422)
+    blank_id = {"items": [{"item_id": "", "seller_id": "s", "title": "t"}]}
+    assert_error(client.put("/v1/items", json=blank_id, headers=h), 422)
 
 
 def test_unexpected_failure_is_a_json_500_without_stack_trace(server, monkeypatch):

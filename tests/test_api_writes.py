@@ -107,14 +107,17 @@ def test_writes_survive_a_restart_and_workers_stay_in_step(market, tmp_path):
                 "images": ["images/shoe-3.jpg"]}
         assert httpx.put(url + "/v1/items", json={"items": [item]}, headers=auth(writer), timeout=60).status_code == 200
         for _ in range(12):
-            assert "worker-item" in [n["item_id"] for n in fresh_get("/v1/items/shoe-1/similar?k=5").json()["neighbours"]]
+            found = fresh_get("/v1/items/shoe-1/similar?k=5").json()["neighbours"]
+            assert "worker-item" in [n["item_id"] for n in found]
         assert httpx.delete(url + "/v1/items/worker-item", headers=auth(writer), timeout=60).status_code == 200
         for _ in range(12):
-            assert "worker-item" not in [n["item_id"] for n in fresh_get("/v1/items/shoe-1/similar?k=20").json()["neighbours"]]
+            found = fresh_get("/v1/items/shoe-1/similar?k=20").json()["neighbours"]
+            assert "worker-item" not in [n["item_id"] for n in found]
         admin = make_key(index_dir, "admin")
         metrics = httpx.get(url + "/metrics", headers=auth(admin), timeout=60).text
         served = sum(float(v) for v in re.findall(
-            r'simgov_http_requests_total\{method="GET",route="/v1/items/\{item_id\}/similar",status="200"\} (\S+)', metrics))
+            r'simgov_http_requests_total\{method="GET",route="/v1/items/\{item_id\}/similar",status="200"\} (\S+)',
+            metrics))
         assert served == 24  # summed over both workers
 
 

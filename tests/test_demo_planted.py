@@ -27,7 +27,8 @@ def demo_findings(tmp_path_factory):
         out[command] = [json.loads(line) for line in path.read_text().splitlines()]
     planted = json.loads(market.planted_file.read_text())
     report = evaluate_planted(planted, [Group(**g) for g in out["duplicates"]],
-                              [CounterfeitSuspect(**s) for s in out["counterfeits"]], [Group(**g) for g in out["rings"]])
+                              [CounterfeitSuspect(**s) for s in out["counterfeits"]],
+                              [Group(**g) for g in out["rings"]])
     print(json.dumps(report, indent=1))
     items = [json.loads(line) for line in market.items_file.read_text().splitlines()]
     report["planted"] = dict(planted, item_seller={i["item_id"]: i["seller_id"] for i in items})

@@ -57,7 +57,8 @@ def _neighbours(folder) -> dict:
 
 def _store_rows(folder) -> list[tuple]:
     with sqlite3.connect(folder / "store.sqlite") as db:
-        return db.execute("SELECT item_id, vec_id, seller_id, content_hash, record FROM items ORDER BY vec_id").fetchall()
+        return db.execute(
+            "SELECT item_id, vec_id, seller_id, content_hash, record FROM items ORDER BY vec_id").fetchall()
 
 
 def _skipped(folder) -> list[tuple]:

@@ -96,7 +96,8 @@ def relation(same_seller: bool, match: bool, *, same_picture: bool = False, cont
       (`contradicted`: the signals' `contradictions` say so);
     * ``cross_seller_copy``: one seller's listing reuses another seller's own photo (`same_picture`
       and not `brand_picture`: the brand's stock photo, from a reference listing or a reseller
-      authorised for the brand, shown by a seller not priced like a counterfeit) or text (`same_text`: the same description, word for word);
+      authorised for the brand, shown by a seller not priced like a counterfeit) or text (`same_text`: the same
+      description, word for word);
     * ``same_product``: honest sellers selling the same product, each with their own photos or
       with the brand's: a match, not a copy;
     * ``similar``: not a match.
