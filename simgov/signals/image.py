@@ -42,7 +42,6 @@ tiny pictures): they are stored but not indexed or compared; local features stil
 """
 from __future__ import annotations
 
-import json
 import math
 import threading
 from dataclasses import dataclass
@@ -65,11 +64,12 @@ from ..matching.evidence import MatchPart
 from ..schema import Item
 from ..vectors import BinaryIndex
 from .base import BankIndex, BankMatch, BuildContext, Candidate, Query, Signal, SignalOutput
+from .pdq_orb_index import PDQ_BITS, HashEntries, PdqOrbIndex
 
 cv2.setNumThreads(1)  # pictures are processed in parallel by the build, not inside OpenCV
 
 MIN_PDQ_QUALITY = 50
-PDQ_BITS, PHASH_BITS = 256, 64
+PHASH_BITS = 64
 # Distances at which a hash pair counts as unrelated: about half the bits of random pairs' mean
 # distance (128 of 256 for PDQ, 32 of 64 for pHash); similarity falls linearly to 0 there.
 PDQ_ZERO_AT, PHASH_ZERO_AT = 128, 32
@@ -125,7 +125,6 @@ MATCH_THRESHOLD = thresholds.threshold("image_same_picture")
 
 ID_SHIFT = 8  # PDQ index ids are vec_id << 8 | picture number
 KP_SHIFT = 16  # descriptor index ids are vec_id << 16 | picture number << 8 | keypoint number
-PDQ_FILE, ORB_FILE, META_FILE = "image_pdq.faiss", "image_orb.faiss", "image_meta.json"
 
 #: pdqhash.compute_dihedral order, and how the second picture relates to the first when the
 #: first one's hash in that orientation is close to the second one's plain hash.
@@ -714,9 +713,7 @@ class ImageSignal(Signal):
 
     def __init__(self, config):
         super().__init__(config)
-        self.pdq_index: BinaryIndex | None = None
-        self.orb_index: BinaryIndex | None = None
-        self.pictures = 0
+        self.hash_index = PdqOrbIndex("image", "pictures", ORB_INDEX_FLAT_MAX)
 
     def bank_index(self, entries: list[tuple[int, str]]) -> PdqBankIndex | None:
         return PdqBankIndex(entries) if entries else None
@@ -766,58 +763,37 @@ class ImageSignal(Signal):
 
     # -- index --------------------------------------------------------------------------------
     def reset(self, expected: int) -> None:
-        self.pdq_index = BinaryIndex.create(PDQ_BITS, expected, self.config.binary_index)
-        self.orb_index = BinaryIndex.create(256, expected * INDEXED_KEYPOINTS, self._orb_config())
-        self.pictures = 0
+        self.hash_index.reset(expected, expected * INDEXED_KEYPOINTS, self.config.binary_index)
 
     @staticmethod
-    def _orb_config() -> BinaryIndexConfig:
-        return BinaryIndexConfig(kind="ivf", flat_max=ORB_INDEX_FLAT_MAX)
-
-    @staticmethod
-    def _entries(vec_ids, blobs):
-        pdq_ids, pdq_codes, orb_ids, orb_codes = [], [], [], []
+    def _entries(vec_ids, blobs) -> HashEntries:
+        entries = HashEntries([], [], [], [])
         for vec_id, blob in zip(vec_ids, blobs):
             for pic in _pictures(blob):
                 ident = (int(vec_id) << ID_SHIFT) | pic.image
                 if pic.pdq_usable:
-                    pdq_ids.append(ident)
-                    pdq_codes.append(pic.pdq[0])
+                    entries.pdq_ids.append(ident)
+                    entries.pdq_codes.append(pic.pdq[0])
                 n = min(INDEXED_KEYPOINTS, len(pic.desc))
                 if n:
-                    orb_ids.append((int(vec_id) << KP_SHIFT) | (pic.image << 8) | np.arange(n, dtype=np.int64))
-                    orb_codes.append(pic.desc[:n])
-        return pdq_ids, pdq_codes, orb_ids, orb_codes
+                    entries.orb_ids.append((int(vec_id) << KP_SHIFT) | (pic.image << 8) | np.arange(n, dtype=np.int64))
+                    entries.orb_codes.append(pic.desc[:n])
+        return entries
 
     def add(self, vec_ids, blobs) -> None:
-        pdq_ids, pdq_codes, orb_ids, orb_codes = self._entries(vec_ids.tolist(), blobs)
-        self.pictures += sum(len(_pictures(b)) for b in blobs)
-        if pdq_ids:
-            self.pdq_index.add(np.array(pdq_ids, dtype=np.int64), np.stack(pdq_codes))
-        if orb_ids:
-            self.orb_index.add(np.concatenate(orb_ids), np.concatenate(orb_codes))
+        self.hash_index.add(self._entries(vec_ids.tolist(), blobs), sum(len(_pictures(b)) for b in blobs))
 
     def remove(self, vec_ids, blobs) -> None:
-        pdq_ids, _, orb_ids, _ = self._entries(vec_ids.tolist(), blobs)
-        if pdq_ids:
-            self.pdq_index.remove(np.array(pdq_ids, dtype=np.int64))
-        if orb_ids:
-            self.orb_index.remove(np.concatenate(orb_ids))
+        self.hash_index.remove(self._entries(vec_ids.tolist(), blobs))
 
     def save(self, folder: Path) -> list[str]:
-        self.pdq_index.save(folder / PDQ_FILE)
-        self.orb_index.save(folder / ORB_FILE)
-        (folder / META_FILE).write_text(json.dumps({"pictures": self.pictures}), encoding="utf-8")
-        return [PDQ_FILE, ORB_FILE, META_FILE]
+        return self.hash_index.save(folder)
 
     def load(self, folder: Path) -> None:
-        self.pdq_index = BinaryIndex.load(folder / PDQ_FILE)
-        self.orb_index = BinaryIndex.load(folder / ORB_FILE, self._orb_config())
-        meta = folder / META_FILE
-        self.pictures = int(json.loads(meta.read_text(encoding="utf-8"))["pictures"]) if meta.exists() else 0
+        self.hash_index.load(folder)
 
     def size(self) -> int:
-        return self.pictures
+        return self.hash_index.count
 
     def search(self, blobs: list[bytes], k: int) -> list[list[Candidate]]:
         return [self._search_one(blob, k) for blob in blobs]
@@ -829,21 +805,21 @@ class ImageSignal(Signal):
         pics = _pictures(blob)
         pdq_best: dict[int, int] = {}
         usable = [p.pdq for p in pics if p.pdq_usable]
-        if usable and self.pdq_index is not None and self.pdq_index.ntotal:
+        if usable and self.hash_index.has_pdq():
             with _single_thread():  # eight orientations per picture
-                dist, ids = self.pdq_index.search(np.concatenate(usable), k)
+                dist, ids = self.hash_index.pdq.search(np.concatenate(usable), k)
             for ident, d in zip(ids.ravel().tolist(), dist.ravel().tolist()):
                 if ident >= 0 and d < pdq_best.get(ident >> ID_SHIFT, PDQ_BITS + 1):
                     pdq_best[ident >> ID_SHIFT] = d
         votes: dict[int, int] = {}
         with_kp = [p for p in pics if len(p.desc)]
-        if with_kp and self.orb_index is not None and self.orb_index.ntotal:
+        if with_kp and self.hash_index.has_orb():
             # every keypoint of every picture, as is and mirrored, in one search; a query keypoint
             # votes once for each item it lands on (counted per picture and orientation)
             queries = np.concatenate([d for p in with_kp for d in (p.desc, p.mdesc)])
             group = np.concatenate([np.full(len(p.desc), 2 * i + m) for i, p in enumerate(with_kp) for m in (0, 1)])
             with _single_thread():
-                dist, ids = self.orb_index.search(queries, 2)
+                dist, ids = self.hash_index.orb.search(queries, 2)
             ok = (ids >= 0) & (dist <= INDEX_MATCH_BITS)
             rows = np.broadcast_to(np.arange(len(queries))[:, None], ids.shape)[ok]
             items = ids[ok] >> KP_SHIFT

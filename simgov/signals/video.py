@@ -20,7 +20,6 @@ product are common and say nothing against it.
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from ..vectors import BinaryIndex
 from ..videoio import VideoRejected, sample_frames
 from .base import BankIndex, BankMatch, BuildContext, Candidate, Signal, SignalOutput
 from .image import PDQ_BITS, PDQ_SIZE, PDQ_UNRELATED, picture_features
+from .pdq_orb_index import HashEntries, PdqOrbIndex
 from .video_match import (DUP_BITS, KEYPOINTS, MIN_MATCH_SECONDS, VOTE_BITS, Segment, Video, VideoMatch, clock,
                           compare, compare_videos, same_segment, trimmed, videos_of)
 from .video_vpdq import parse_vpdq, video_from_vpdq
@@ -62,7 +62,6 @@ ORB_INDEX_FLAT_MAX = 50_000
 SEARCH_PDQ_BITS = 48
 SEARCH_VOTES = 3
 SEGMENT_SHIFT = 24  # index ids: vec_id << 24 | video number << 16 | segment number (wrapped)
-PDQ_FILE, ORB_FILE, META_FILE = "video_pdq.faiss", "video_orb.faiss", "video_meta.json"
 
 
 @dataclass(frozen=True)
@@ -173,9 +172,7 @@ class VideoSignal(Signal):
 
     def __init__(self, config):
         super().__init__(config)
-        self.pdq_index: BinaryIndex | None = None
-        self.orb_index: BinaryIndex | None = None
-        self.videos = 0
+        self.hash_index = PdqOrbIndex("video", "videos", ORB_INDEX_FLAT_MAX)
 
     def bank_index(self, entries: list[tuple[int, str]]) -> VpdqBankIndex | None:
         return VpdqBankIndex(entries) if entries else None
@@ -214,59 +211,38 @@ class VideoSignal(Signal):
 
     # -- index --------------------------------------------------------------------------------
     def reset(self, expected: int) -> None:
-        self.pdq_index = BinaryIndex.create(PDQ_BITS, expected * 8, self.config.binary_index)
-        self.orb_index = BinaryIndex.create(256, expected * 8 * INDEXED_KEYPOINTS, self._orb_config())
-        self.videos = 0
+        self.hash_index.reset(expected * 8, expected * 8 * INDEXED_KEYPOINTS, self.config.binary_index)
 
     @staticmethod
-    def _orb_config() -> BinaryIndexConfig:
-        return BinaryIndexConfig(kind="ivf", flat_max=ORB_INDEX_FLAT_MAX)
-
-    @staticmethod
-    def _entries(vec_ids, blobs):
-        pdq_ids, pdq_codes, orb_ids, orb_codes = [], [], [], []
+    def _entries(vec_ids, blobs) -> HashEntries:
+        entries = HashEntries([], [], [], [])
         for vec_id, blob in zip(vec_ids, blobs):
             for video in videos_of(blob):
                 for number, seg in enumerate(video.segments):
                     ident = (int(vec_id) << SEGMENT_SHIFT) | (video.number << 16) | (number & 0xFFFF)
                     if seg.picture.pdq_usable:
-                        pdq_ids.append(ident)
-                        pdq_codes.append(seg.picture.pdq[0])
+                        entries.pdq_ids.append(ident)
+                        entries.pdq_codes.append(seg.picture.pdq[0])
                     n = min(INDEXED_KEYPOINTS, len(seg.picture.desc))
                     if n:
-                        orb_ids.append(np.full(n, ident, dtype=np.int64))
-                        orb_codes.append(seg.picture.desc[:n])
-        return pdq_ids, pdq_codes, orb_ids, orb_codes
+                        entries.orb_ids.append(np.full(n, ident, dtype=np.int64))
+                        entries.orb_codes.append(seg.picture.desc[:n])
+        return entries
 
     def add(self, vec_ids, blobs) -> None:
-        pdq_ids, pdq_codes, orb_ids, orb_codes = self._entries(vec_ids.tolist(), blobs)
-        self.videos += sum(len(videos_of(b)) for b in blobs)
-        if pdq_ids:
-            self.pdq_index.add(np.array(pdq_ids, dtype=np.int64), np.stack(pdq_codes))
-        if orb_ids:
-            self.orb_index.add(np.concatenate(orb_ids), np.concatenate(orb_codes))
+        self.hash_index.add(self._entries(vec_ids.tolist(), blobs), sum(len(videos_of(b)) for b in blobs))
 
     def remove(self, vec_ids, blobs) -> None:
-        pdq_ids, _, orb_ids, _ = self._entries(vec_ids.tolist(), blobs)
-        if pdq_ids:
-            self.pdq_index.remove(np.array(pdq_ids, dtype=np.int64))
-        if orb_ids:
-            self.orb_index.remove(np.unique(np.concatenate(orb_ids)))
+        self.hash_index.remove(self._entries(vec_ids.tolist(), blobs))
 
     def save(self, folder: Path) -> list[str]:
-        self.pdq_index.save(folder / PDQ_FILE)
-        self.orb_index.save(folder / ORB_FILE)
-        (folder / META_FILE).write_text(json.dumps({"videos": self.videos}), encoding="utf-8")
-        return [PDQ_FILE, ORB_FILE, META_FILE]
+        return self.hash_index.save(folder)
 
     def load(self, folder: Path) -> None:
-        self.pdq_index = BinaryIndex.load(folder / PDQ_FILE)
-        self.orb_index = BinaryIndex.load(folder / ORB_FILE, self._orb_config())
-        meta = folder / META_FILE
-        self.videos = int(json.loads(meta.read_text(encoding="utf-8"))["videos"]) if meta.exists() else 0
+        self.hash_index.load(folder)
 
     def size(self) -> int:
-        return self.videos
+        return self.hash_index.count
 
     def search(self, blobs: list[bytes], k: int) -> list[list[Candidate]]:
         return [self._search_one(blob, k) for blob in blobs]
@@ -281,9 +257,9 @@ class VideoSignal(Signal):
         nearest: dict[int, int] = {}
         wide = max(4 * k, 32)  # one item holds many segments: look past them to other items
         usable = [(n, s) for n, s in enumerate(segments) if s.picture.pdq_usable]
-        if usable and self.pdq_index is not None and self.pdq_index.ntotal:
+        if usable and self.hash_index.has_pdq():
             codes = np.concatenate([s.picture.pdq for _, s in usable])  # eight orientations each
-            dist, ids = self.pdq_index.search(codes, min(wide, self.pdq_index.ntotal))
+            dist, ids = self.hash_index.pdq.search(codes, min(wide, self.hash_index.pdq.ntotal))
             owner = np.repeat([n for n, _ in usable], 8)
             for row, query in enumerate(owner.tolist()):
                 for ident, d in zip(ids[row].tolist(), dist[row].tolist()):
@@ -293,10 +269,10 @@ class VideoSignal(Signal):
                     found.setdefault(item, set()).add(query)
                     nearest[item] = min(nearest.get(item, PDQ_BITS + 1), d)
         with_kp = [(n, s) for n, s in enumerate(segments) if len(s.picture.desc)]
-        if with_kp and self.orb_index is not None and self.orb_index.ntotal:
+        if with_kp and self.hash_index.has_orb():
             codes = np.concatenate([d for _, s in with_kp for d in (s.picture.desc, s.picture.mdesc)])
             owner = np.concatenate([np.full(2 * len(s.picture.desc), n) for n, s in with_kp])
-            dist, ids = self.orb_index.search(codes, 2)
+            dist, ids = self.hash_index.orb.search(codes, 2)
             ok = (ids >= 0) & (dist <= VOTE_BITS)
             rows = np.broadcast_to(np.arange(len(codes))[:, None], ids.shape)[ok]
             items = ids[ok] >> SEGMENT_SHIFT
