@@ -64,6 +64,7 @@ from ..matching.evidence import MatchPart
 from ..schema import Item
 from ..vectors import BinaryIndex
 from .base import BankIndex, BankMatch, BuildContext, Candidate, Query, Signal, SignalOutput
+from .hashes import oriented
 from .pdq_orb_index import PDQ_BITS, HashEntries, PdqOrbIndex
 
 cv2.setNumThreads(1)  # pictures are processed in parallel by the build, not inside OpenCV
@@ -443,21 +444,6 @@ def _agreement_one_way(pa: Picture, pb: Picture, m: np.ndarray, mirrored: bool) 
     return overlap, agreement(pa.thumb.astype(np.float32), tb, inside.reshape(THUMB, THUMB))
 
 
-def _oriented(thumb: np.ndarray, orientation: int) -> np.ndarray:
-    """The thumbnail turned as pdqhash.compute_dihedral turns the picture for its hash number `orientation`."""
-    if orientation in (1, 2, 3):
-        return np.rot90(thumb, orientation)
-    if orientation == 4:
-        return thumb[::-1]
-    if orientation == 5:
-        return thumb[:, ::-1]
-    if orientation == 6:
-        return thumb.transpose(1, 0, 2)
-    if orientation == 7:
-        return np.rot90(thumb, 2).transpose(1, 0, 2)
-    return thumb
-
-
 def agreement(ta: np.ndarray, tb: np.ndarray, inside: np.ndarray | None = None) -> float:
     """Share of two aligned colour thumbnails (THUMB, THUMB, 3) that agrees, where `inside`.
 
@@ -516,7 +502,8 @@ def _gradient(t: np.ndarray) -> np.ndarray:
     return np.maximum(np.abs(gx), np.abs(gy))
 
 
-def _photometric(agree: float) -> float:
+def photometric(agree: float) -> float:
+    """Photometric agreement of two aligned thumbnails mapped onto a confidence in [0, 1]."""
     return min(1.0, max(0.0, (agree - AGREE_LOW) / (AGREE_HIGH - AGREE_LOW)))
 
 
@@ -530,7 +517,7 @@ def _extent(points: np.ndarray, width: int, height: int) -> float:
 def _feature_score(inliers: int, agreement: float, spread: float) -> float:
     if inliers < MIN_INLIERS or spread < MIN_SPREAD:
         return 0.0
-    return (1.0 - math.exp(-(inliers - MIN_INLIERS + 1) / INLIER_SCALE)) * _photometric(agreement)
+    return (1.0 - math.exp(-(inliers - MIN_INLIERS + 1) / INLIER_SCALE)) * photometric(agreement)
 
 
 def verify_features(pa: Picture, pb: Picture) -> FeatureMatch | None:
@@ -600,8 +587,8 @@ def _compare_ordered(a: bytes, b: bytes) -> PictureEvidence | None:
         pdq_score = 0.0 if dist is None else float(pdq_copy_score(dist))
         pdq_agreement = None
         if pdq_score > 0:  # close hashes of simple pictures (a blob on white) happen: the thumbnails must agree
-            pdq_agreement = agreement(_oriented(pa.thumb, t).astype(np.float32), pb.thumb.astype(np.float32))
-            pdq_score *= _photometric(pdq_agreement)
+            pdq_agreement = agreement(oriented(pa.thumb, t).astype(np.float32), pb.thumb.astype(np.float32))
+            pdq_score *= photometric(pdq_agreement)
         features = None
         if rank < MAX_VERIFIED_PAIRS and pdq_score < PDQ_SURE:
             features = verify_features(pa, pb)

@@ -35,8 +35,9 @@ from functools import lru_cache
 import faiss
 import numpy as np
 
-from .image import (AGREE_HIGH, AGREE_LOW, MIN_INLIERS, PDQ_NEAR, Picture, agreement,
-                    pdq_copy_score, read_pictures, verify_features)
+from .hashes import oriented
+from .image import (MIN_INLIERS, PDQ_NEAR, Picture, agreement, pdq_copy_score, photometric, read_pictures,
+                    verify_features)
 
 #: ORB keypoints kept per segment (the picture signal keeps 160 of a picture; the first ones
 #: spread over the frame, so the first 64 still cover it): the blob's size is mostly these.
@@ -210,25 +211,6 @@ class VideoMatch:
 _INVERSE_ORIENTATION = (0, 3, 2, 1, 4, 5, 6, 7)
 
 
-def _photometric(agree: float) -> float:
-    return min(1.0, max(0.0, (agree - AGREE_LOW) / (AGREE_HIGH - AGREE_LOW)))
-
-
-def _oriented(thumb: np.ndarray, orientation: int) -> np.ndarray:
-    """The thumbnail turned as pdqhash.compute_dihedral turns a picture for hash number `orientation`."""
-    if orientation in (1, 2, 3):
-        return np.rot90(thumb, orientation)
-    if orientation == 4:
-        return thumb[::-1]
-    if orientation == 5:
-        return thumb[:, ::-1]
-    if orientation == 6:
-        return thumb.transpose(1, 0, 2)
-    if orientation == 7:
-        return np.rot90(thumb, 2).transpose(1, 0, 2)
-    return thumb
-
-
 def _pdq_pairs(va: Video, vb: Video) -> list[FramePair]:
     """Frame pairs by PDQ: va's eight orientations against vb's plain hashes (a video made of
     hashes alone has one orientation: the other side turns, or nothing does)."""
@@ -256,7 +238,7 @@ def _pdq_pairs(va: Video, vb: Video) -> list[FramePair]:
             sa, sb = va.segments[usable_a[row]].picture, vb.segments[usable_b[col]].picture
             score = float(pdq_copy_score(d))
             if not (va.hash_only or vb.hash_only):  # simple frames have close hashes by chance: colours must agree
-                score *= _photometric(agreement(_oriented(sa.thumb, t).astype(np.float32), sb.thumb.astype(np.float32)))
+                score *= photometric(agreement(oriented(sa.thumb, t).astype(np.float32), sb.thumb.astype(np.float32)))
             if score >= FRAME_MATCH:
                 out.append(FramePair(usable_a[row], usable_b[col], score, "pdq", t in (4, 5, 6, 7), t, False))
     return out
