@@ -8,25 +8,23 @@ platform default or a stock picture and is not counted.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import ImageRejected
-from ..imageio import file_signature, load_image, resolve_inside
+from ..imageio import load_image, resolve_inside
 from ..matching import thresholds
 from ..schema import Account
 from ..signals.base import BuildContext, SignalOutput
 from ..signals.hashes import hamming
 from ..signals.image import MIN_PDQ_QUALITY, fingerprint, pdq_similarity
-from ..vectors import BinaryIndex
-from .base import AccountRecord, AccountSignal
+from ..signals.pdq_orb_index import PDQ_BITS
+from .base import AccountRecord
+from .pdq_indexed import PdqIndexedSignal, path_signature
 from .scoring import LinkTerm
 
 RECORD = np.dtype([("quality", "u1"), ("pdq", "u1", 32), ("phash", "u1", 8)])
-INDEX_FILE = "account_avatar_pdq.faiss"
-PDQ_BITS = 256
 #: PDQ distance at or below which two avatars are the same picture (re-encoded, resized): the
 #: customary PDQ match threshold of 31 of 256 bits (`avatar_match_distance`, calibration.json).
 MATCH_DISTANCE = int(thresholds.default("avatar_match_distance"))
@@ -42,26 +40,18 @@ def _record(blob: bytes) -> np.void:
     return np.frombuffer(blob, dtype=RECORD)[0]
 
 
-class AvatarSignal(AccountSignal):
+class AvatarSignal(PdqIndexedSignal):
     name = "avatar"
     version = 1
     description = "avatar picture (PDQ perceptual hash, Hamming distance)"
-
-    def __init__(self, config):
-        super().__init__(config)
-        self.index: BinaryIndex | None = None
+    index_file = "account_avatar_pdq.faiss"
 
     def identity(self) -> dict[str, Any]:
         return {"version": self.version, "min_pdq_quality": MIN_PDQ_QUALITY, "match_distance": MATCH_DISTANCE}
 
     # -- computing ----------------------------------------------------------------------------
     def signature(self, account: Account, ctx: BuildContext) -> str:
-        if not account.avatar:
-            return ""
-        try:
-            return file_signature(resolve_inside(account.avatar, ctx.data_roots))
-        except (ImageRejected, OSError):
-            return "unusable"
+        return path_signature(account.avatar, ctx) if account.avatar else ""
 
     def compute(self, accounts: list[Account], ctx: BuildContext) -> list[SignalOutput]:
         limits = self.config.images
@@ -86,28 +76,14 @@ class AvatarSignal(AccountSignal):
         return out
 
     # -- index --------------------------------------------------------------------------------
-    def reset(self, expected: int) -> None:
-        self.index = BinaryIndex.create(PDQ_BITS, max(1, expected), self.config.binary_index)
-
-    def add(self, records: list[AccountRecord]) -> None:
+    def pdq_entries(self, records: list[AccountRecord]) -> tuple[list[int], list[np.ndarray]]:
         ids, codes = [], []
         for r in records:
             blob = r.blobs.get(self.name)
             if blob is not None and (rec := _record(blob))["quality"] >= MIN_PDQ_QUALITY:
                 ids.append(r.acc_id)
                 codes.append(rec["pdq"])
-        if ids:
-            self.index.add(np.array(ids, dtype=np.int64), np.stack(codes))
-
-    def save(self, folder: Path) -> list[str]:
-        self.index.save(folder / INDEX_FILE)
-        return [INDEX_FILE]
-
-    def load(self, folder: Path) -> None:
-        self.index = BinaryIndex.load(folder / INDEX_FILE)
-
-    def size(self) -> int:
-        return self.index.ntotal if self.index else 0
+        return ids, codes
 
     # -- linking ------------------------------------------------------------------------------
     def _near(self, session, records: list[AccountRecord], k: int) -> list[dict[str, int]]:

@@ -9,23 +9,18 @@ is reposted by others more often than a face picture is reused, and a video post
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import ImageRejected
-from ..imageio import file_signature, resolve_inside
 from ..schema import Account
 from ..signals.base import BuildContext, SignalOutput
-from ..signals.image import PDQ_BITS
 from ..signals.video import MATCH_THRESHOLD, SEARCH_PDQ_BITS, VideoSignal, describe_match
 from ..signals.video_match import compare, videos_of
-from ..vectors import BinaryIndex
-from .base import AccountRecord, AccountSignal
+from .base import AccountRecord
+from .pdq_indexed import PdqIndexedSignal, path_signature
 from .scoring import LinkTerm
 
-INDEX_FILE = "account_video_pdq.faiss"
 SEGMENT_SHIFT = 24  # index ids: acc_id << 24 | video number << 16 | segment number (wrapped)
 #: Log-likelihood ratio of the same video on two accounts (less than the same avatar's 3.0).
 AGREE = 2.0
@@ -34,14 +29,14 @@ COMMON_USERS = 5
 NEIGHBOURS = 32  # nearest segment hashes looked at per segment and orientation
 
 
-class CreatorVideoSignal(AccountSignal):
+class CreatorVideoSignal(PdqIndexedSignal):
     name = "videos"
     version = 1
     description = "creators' videos (the listing video signal's fingerprints and comparison)"
+    index_file = "account_video_pdq.faiss"
 
     def __init__(self, config):
         super().__init__(config)
-        self.index: BinaryIndex | None = None
         self.videos = VideoSignal(config)
 
     def identity(self) -> dict[str, Any]:
@@ -49,22 +44,13 @@ class CreatorVideoSignal(AccountSignal):
 
     # -- computing ----------------------------------------------------------------------------
     def signature(self, account: Account, ctx: BuildContext) -> str:
-        parts = []
-        for path_text in account.videos:
-            try:
-                parts.append(file_signature(resolve_inside(path_text, ctx.data_roots)))
-            except (ImageRejected, OSError):
-                parts.append("unusable")
-        return "|".join(parts)
+        return "|".join(path_signature(path_text, ctx) for path_text in account.videos)
 
     def compute(self, accounts: list[Account], ctx: BuildContext) -> list[SignalOutput]:
         return [self.videos.fingerprint_paths(a.videos, ctx) if a.videos else SignalOutput(None) for a in accounts]
 
     # -- index --------------------------------------------------------------------------------
-    def reset(self, expected: int) -> None:
-        self.index = BinaryIndex.create(PDQ_BITS, max(1, expected), self.config.binary_index)
-
-    def add(self, records: list[AccountRecord]) -> None:
+    def pdq_entries(self, records: list[AccountRecord]) -> tuple[list[int], list[np.ndarray]]:
         ids, codes = [], []
         for r in records:
             blob = r.blobs.get(self.name)
@@ -73,18 +59,7 @@ class CreatorVideoSignal(AccountSignal):
                     if seg.picture.pdq_usable:
                         ids.append((r.acc_id << SEGMENT_SHIFT) | (video.number << 16) | (number & 0xFFFF))
                         codes.append(seg.picture.pdq[0])
-        if ids:
-            self.index.add(np.array(ids, dtype=np.int64), np.stack(codes))
-
-    def save(self, folder: Path) -> list[str]:
-        self.index.save(folder / INDEX_FILE)
-        return [INDEX_FILE]
-
-    def load(self, folder: Path) -> None:
-        self.index = BinaryIndex.load(folder / INDEX_FILE)
-
-    def size(self) -> int:
-        return self.index.ntotal if self.index else 0
+        return ids, codes
 
     # -- linking ------------------------------------------------------------------------------
     def _found(self, session, rec: AccountRecord) -> set[str]:
