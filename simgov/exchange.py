@@ -10,41 +10,31 @@ from __future__ import annotations
 
 import re
 
-from .errors import BadInput
 from .banks import HEX64_RE, MAX_LABEL
+from .hashlines import BadLine, read_lines
 
 SIGNAL_TYPE = "pdq"
 _LINE = re.compile(r"^(?:(?P<type>[A-Za-z][A-Za-z0-9_]*)\s+)?(?P<hash>[0-9A-Fa-f]+)(?:\s*[,\s]\s*(?P<label>.*))?$")
-MAX_REPORTED = 20
 
 
 def parse_hash_list(text: str) -> list[tuple[str, str | None]]:
     """(hash as lower-case hex, label or None) for every hash line; BadInput naming the bad lines."""
-    out, bad = [], []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip().lstrip("\ufeff")
-        if not line or line.startswith("#"):
-            continue
-        m = _LINE.match(line)
-        if m is None:
-            bad.append(f"line {number}: not a PDQ hash line")
-            continue
-        if m["type"] and m["type"].lower() != SIGNAL_TYPE:
-            bad.append(f"line {number}: signal type {m['type']!r}, only {SIGNAL_TYPE} is read")
-            continue
-        value = m["hash"].lower()
-        if not HEX64_RE.match(value):
-            bad.append(f"line {number}: a PDQ hash is 64 hex digits, this one has {len(value)}")
-            continue
-        label = (m["label"] or "").strip() or None
-        if label is not None and len(label) > MAX_LABEL:
-            bad.append(f"line {number}: label longer than {MAX_LABEL} characters")
-            continue
-        out.append((value, label))
-    if bad:
-        more = f" (and {len(bad) - MAX_REPORTED} more)" if len(bad) > MAX_REPORTED else ""
-        raise BadInput(f"{len(bad)} malformed hash line(s): " + "; ".join(bad[:MAX_REPORTED]) + more)
-    return out
+    return read_lines(text, _hash_line, "hash")
+
+
+def _hash_line(line: str) -> tuple[str, str | None]:
+    m = _LINE.match(line)
+    if m is None:
+        raise BadLine("not a PDQ hash line")
+    if m["type"] and m["type"].lower() != SIGNAL_TYPE:
+        raise BadLine(f"signal type {m['type']!r}, only {SIGNAL_TYPE} is read")
+    value = m["hash"].lower()
+    if not HEX64_RE.match(value):
+        raise BadLine(f"a PDQ hash is 64 hex digits, this one has {len(value)}")
+    label = (m["label"] or "").strip() or None
+    if label is not None and len(label) > MAX_LABEL:
+        raise BadLine(f"label longer than {MAX_LABEL} characters")
+    return value, label
 
 
 def format_hash_list(entries: list[tuple[str, str | None]], *, labels: bool = False) -> str:

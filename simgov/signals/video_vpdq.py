@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import BadInput
+from ..hashlines import BadLine, read_lines
 from .image import THUMB, Picture
 from .video_match import Segment, Video
 
 _LINE = re.compile(r"^\s*(\d{1,10})\s*,\s*(\d{1,3})\s*,\s*([0-9A-Fa-f]{64})\s*,\s*([0-9]+(?:\.[0-9]*)?)\s*$")
-MAX_REPORTED = 20
 MAX_FRAMES = 200_000
 #: Timestamps at or past this many seconds are refused (an overflowing one made a NaN sampling interval).
 MAX_SECONDS = 100_000
@@ -43,31 +43,24 @@ class VpdqFrame:
 
 def parse_vpdq(text: str) -> list[VpdqFrame]:
     """The frames of a vPDQ hash file; BadInput naming every bad line (nothing is half-read)."""
-    frames, bad = [], []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip().lstrip("\ufeff")
-        if not line or line.startswith("#"):
-            continue
-        m = _LINE.match(line)
-        if m is None:
-            bad.append(f"line {number}: not 'frame_number,quality,64 hex digit PDQ hash,timestamp'")
-            continue
-        quality, timestamp = int(m[2]), float(m[4])
-        if quality > 100:
-            bad.append(f"line {number}: quality {quality} is over 100")
-            continue
-        if timestamp >= MAX_SECONDS:
-            bad.append(f"line {number}: timestamp {m[4][:20]} is not under {MAX_SECONDS} seconds")
-            continue
-        frames.append(VpdqFrame(int(m[1]), quality, m[3].lower(), timestamp))
-    if bad:
-        more = f" (and {len(bad) - MAX_REPORTED} more)" if len(bad) > MAX_REPORTED else ""
-        raise BadInput(f"{len(bad)} malformed vPDQ line(s): " + "; ".join(bad[:MAX_REPORTED]) + more)
+    frames = read_lines(text, _vpdq_line, "vPDQ")
     if not frames:
         raise BadInput("the vPDQ file holds no frame hash")
     if len(frames) > MAX_FRAMES:
         raise BadInput(f"the vPDQ file holds {len(frames)} frame hashes, over the limit of {MAX_FRAMES}")
     return frames
+
+
+def _vpdq_line(line: str) -> VpdqFrame:
+    m = _LINE.match(line)
+    if m is None:
+        raise BadLine("not 'frame_number,quality,64 hex digit PDQ hash,timestamp'")
+    quality, timestamp = int(m[2]), float(m[4])
+    if quality > 100:
+        raise BadLine(f"quality {quality} is over 100")
+    if timestamp >= MAX_SECONDS:
+        raise BadLine(f"timestamp {m[4][:20]} is not under {MAX_SECONDS} seconds")
+    return VpdqFrame(int(m[1]), quality, m[3].lower(), timestamp)
 
 
 def format_vpdq(frames: list[VpdqFrame]) -> str:
