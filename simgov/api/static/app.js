@@ -105,13 +105,14 @@
     return options.raw ? response : response.json();
   }
 
-  // A picture of an item: fetched with the key, shown through a blob URL.
-  function picture(itemId, n, label, size = 320) {
-    const frame = el("div", { class: "pic loading", title: label || "" });
-    const img = el("img", { alt: label || `picture ${n + 1} of ${itemId}`, "data-item": itemId, "data-n": n });
+  // A picture the API serves (an item's picture, a frame of its video): fetched with the key, shown
+  // through a blob URL; `missing(err)` says what stands in its place when it cannot be fetched.
+  function fetchedPicture(path, title, imgAttrs, missing) {
+    const frame = el("div", { class: "pic loading", title });
+    const img = el("img", imgAttrs);
     frame.append(img);
     const token = viewToken;
-    api(`/v1/items/${encodeURIComponent(itemId)}/images/${n}?size=${size}`, { raw: true })
+    api(path, { raw: true })
       .then((r) => r.blob())
       .then((blob) => {
         if (token !== viewToken) return;
@@ -124,10 +125,17 @@
       .catch((err) => {
         frame.classList.remove("loading");
         frame.classList.add("missing");
-        frame.replaceChildren(el("span", { text: err.status === 404 ? "no picture" : "picture unavailable" }));
+        frame.replaceChildren(el("span", { text: missing(err) }));
         frame.title = err.message;
       });
     return frame;
+  }
+
+  // A picture of an item.
+  function picture(itemId, n, label, size = 320) {
+    return fetchedPicture(`/v1/items/${encodeURIComponent(itemId)}/images/${n}?size=${size}`, label || "",
+      { alt: label || `picture ${n + 1} of ${itemId}`, "data-item": itemId, "data-n": n },
+      (err) => (err.status === 404 ? "no picture" : "picture unavailable"));
   }
 
   // -- verdicts ------------------------------------------------------------------------------
@@ -292,29 +300,10 @@
     return [0, 0];
   }
 
-  // A frame of an item's video at a time (seconds), fetched with the key like a picture.
+  // A frame of an item's video at a time (seconds).
   function videoFrame(itemId, n, t, label) {
-    const frame = el("div", { class: "pic loading", title: label });
-    const img = el("img", { alt: label });
-    frame.append(img);
-    const token = viewToken;
-    api(`/v1/items/${encodeURIComponent(itemId)}/videos/${n}/frame?t=${t}&size=240`, { raw: true })
-      .then((r) => r.blob())
-      .then((blob) => {
-        if (token !== viewToken) return;
-        const url = URL.createObjectURL(blob);
-        blobUrls.push(url);
-        img.src = url;
-        frame.classList.remove("loading");
-        frame.classList.add("loaded");
-      })
-      .catch((err) => {
-        frame.classList.remove("loading");
-        frame.classList.add("missing");
-        frame.replaceChildren(el("span", { text: "frame unavailable" }));
-        frame.title = err.message;
-      });
-    return frame;
+    return fetchedPicture(`/v1/items/${encodeURIComponent(itemId)}/videos/${n}/frame?t=${t}&size=240`, label,
+      { alt: label }, () => "frame unavailable");
   }
 
   // A video match: the matching keyframes of the two listings' videos side by side, with their
