@@ -17,6 +17,7 @@ RGB. Skipping such frames everywhere would sample a later frame than vPDQ does.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -129,7 +130,7 @@ def _rgb(frame, longest: int) -> np.ndarray:
 
 def _frames(container, stream, interval: float, longest: int, max_seconds: float,
             max_pixels: int) -> Iterator[SampledFrame]:
-    try:
+    with _decoding(container):
         start = None
         next_sample = 0
         context, skipping = stream.codec_context, False
@@ -151,18 +152,10 @@ def _frames(container, stream, interval: float, longest: int, max_seconds: float
                     raise VideoRejected(f"video runs past the limit of {max_seconds:g} s")
                 if t + 1e-6 < next_sample * interval:
                     continue
-                if frame.width * frame.height > max_pixels:
-                    raise VideoRejected(f"a frame is {frame.width}x{frame.height} pixels, over the limit of "
-                                        f"{max_pixels}")
+                _check_pixels(frame, max_pixels)
                 sample = max(next_sample, int(math.floor(t / interval + 1e-6)))
                 yield SampledFrame(sample, t, _rgb(frame, longest))
                 next_sample = sample + 1
-    except VideoRejected:
-        raise
-    except (av.FFmpegError, ValueError, MemoryError) as exc:
-        raise VideoRejected(f"corrupt or truncated video ({_reason(exc)})") from None
-    finally:
-        container.close()
 
 
 def frame_at(path: Path, seconds: float, *, longest: int, max_bytes: int, max_seconds: float,
@@ -171,7 +164,7 @@ def frame_at(path: Path, seconds: float, *, longest: int, max_bytes: int, max_se
     when past the end), longest side at most `longest`: a keyframe for the console. Seeks to the
     key frame before it, so the cost is one group of pictures, not the video up to there."""
     container, stream, _ = _open(path, max_bytes=max_bytes, max_seconds=max_seconds, max_pixels=max_pixels)
-    try:
+    with _decoding(container):
         start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         if seconds > 0 and stream.time_base is not None:
             container.seek(int((start + seconds) / stream.time_base), stream=stream, backward=True)
@@ -179,20 +172,31 @@ def frame_at(path: Path, seconds: float, *, longest: int, max_bytes: int, max_se
         for frame in container.decode(stream):
             if frame.time is None:
                 continue
-            if frame.width * frame.height > max_pixels:
-                raise VideoRejected(f"a frame is {frame.width}x{frame.height} pixels, over the limit of {max_pixels}")
+            _check_pixels(frame, max_pixels)
             last = frame
             if frame.time - start + 1e-6 >= seconds:
                 break
         if last is None:
             raise VideoRejected("no frame could be decoded")
         return _rgb(last, longest)
+
+
+@contextmanager
+def _decoding(container) -> Iterator[None]:
+    """Decoder failures inside become VideoRejected; the file is closed however the block ends."""
+    try:
+        yield
     except VideoRejected:
         raise
     except (av.FFmpegError, ValueError, MemoryError) as exc:
         raise VideoRejected(f"corrupt or truncated video ({_reason(exc)})") from None
     finally:
         container.close()
+
+
+def _check_pixels(frame, max_pixels: int) -> None:
+    if frame.width * frame.height > max_pixels:
+        raise VideoRejected(f"a frame is {frame.width}x{frame.height} pixels, over the limit of {max_pixels}")
 
 
 def _reason(exc: BaseException) -> str:
