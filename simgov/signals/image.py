@@ -63,9 +63,9 @@ from ..matching import thresholds
 from ..matching.evidence import MatchPart
 from ..schema import Item
 from ..vectors import BinaryIndex
-from .base import BankIndex, BankMatch, BuildContext, Candidate, Query, Signal, SignalOutput
+from .base import BankIndex, BankMatch, BuildContext, Candidate, Query, SignalOutput
 from .hashes import oriented
-from .pdq_orb_index import PDQ_BITS, HashEntries, PdqOrbIndex
+from .pdq_orb_index import PDQ_BITS, HashEntries, PdqOrbIndex, PdqOrbSignal
 
 cv2.setNumThreads(1)  # pictures are processed in parallel by the build, not inside OpenCV
 
@@ -686,7 +686,7 @@ class PdqBankIndex(BankIndex):
         return found
 
 
-class ImageSignal(Signal):
+class ImageSignal(PdqOrbSignal):
     name = "image"
     version = 2
     parallel = True
@@ -752,8 +752,7 @@ class ImageSignal(Signal):
     def reset(self, expected: int) -> None:
         self.hash_index.reset(expected, expected * INDEXED_KEYPOINTS, self.config.binary_index)
 
-    @staticmethod
-    def _entries(vec_ids, blobs) -> HashEntries:
+    def index_entries(self, vec_ids: list[int], blobs: list[bytes]) -> HashEntries:
         entries = HashEntries([], [], [], [])
         for vec_id, blob in zip(vec_ids, blobs):
             for pic in _pictures(blob):
@@ -767,25 +766,10 @@ class ImageSignal(Signal):
                     entries.orb_codes.append(pic.desc[:n])
         return entries
 
-    def add(self, vec_ids, blobs) -> None:
-        self.hash_index.add(self._entries(vec_ids.tolist(), blobs), sum(len(_pictures(b)) for b in blobs))
+    def units(self, blob: bytes) -> int:
+        return len(_pictures(blob))
 
-    def remove(self, vec_ids, blobs) -> None:
-        self.hash_index.remove(self._entries(vec_ids.tolist(), blobs))
-
-    def save(self, folder: Path) -> list[str]:
-        return self.hash_index.save(folder)
-
-    def load(self, folder: Path) -> None:
-        self.hash_index.load(folder)
-
-    def size(self) -> int:
-        return self.hash_index.count
-
-    def search(self, blobs: list[bytes], k: int) -> list[list[Candidate]]:
-        return [self._search_one(blob, k) for blob in blobs]
-
-    def _search_one(self, blob: bytes, k: int) -> list[Candidate]:
+    def search_one(self, blob: bytes, k: int) -> list[Candidate]:
         """Candidates from both routes: PDQ neighbours (near-copies in any orientation, and always
         the few nearest, for pictures with little texture) and local-feature votes (crops, small
         rotations, banners)."""

@@ -1,10 +1,12 @@
 """The first-stage search structure of the picture and video signals: a FAISS binary index of PDQ
 hashes, a FAISS binary index of ORB descriptors, and how many pictures (videos) they were given,
 kept as three files of an index folder (``<prefix>_pdq.faiss``, ``<prefix>_orb.faiss``,
-``<prefix>_meta.json``). Each signal decides which ids and codes go in and how to search them."""
+``<prefix>_meta.json``). Each signal decides which ids and codes go in and how to search them
+(`PdqOrbSignal`)."""
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from pathlib import Path
 from typing import NamedTuple
 
@@ -12,6 +14,7 @@ import numpy as np
 
 from ..config import BinaryIndexConfig
 from ..vectors import BinaryIndex
+from .base import Candidate, Signal
 
 PDQ_BITS = 256
 ORB_BITS = 256
@@ -78,3 +81,41 @@ class PdqOrbIndex:
         self.orb = BinaryIndex.load(folder / self.orb_file, self.orb_config)
         meta = folder / self.meta_file
         self.count = int(json.loads(meta.read_text(encoding="utf-8"))[self.counted]) if meta.exists() else 0
+
+
+class PdqOrbSignal(Signal):
+    """A signal whose first stage is a PdqOrbIndex (`hash_index`, made by the subclass): it says
+    what a batch of items puts in (`index_entries`), how many pictures (videos) a blob holds
+    (`units`) and how one blob searches (`search_one`)."""
+
+    hash_index: PdqOrbIndex
+
+    @abstractmethod
+    def index_entries(self, vec_ids: list[int], blobs: list[bytes]) -> HashEntries:
+        """The index entries of these items."""
+
+    @abstractmethod
+    def units(self, blob: bytes) -> int:
+        """Pictures (videos) in one blob, for the count that `size` reports."""
+
+    @abstractmethod
+    def search_one(self, blob: bytes, k: int) -> list[Candidate]:
+        """One blob's candidates, most similar first."""
+
+    def add(self, vec_ids: np.ndarray, blobs: list[bytes]) -> None:
+        self.hash_index.add(self.index_entries(vec_ids.tolist(), blobs), sum(self.units(b) for b in blobs))
+
+    def remove(self, vec_ids: np.ndarray, blobs: list[bytes]) -> None:
+        self.hash_index.remove(self.index_entries(vec_ids.tolist(), blobs))
+
+    def save(self, folder: Path) -> list[str]:
+        return self.hash_index.save(folder)
+
+    def load(self, folder: Path) -> None:
+        self.hash_index.load(folder)
+
+    def size(self) -> int:
+        return self.hash_index.count
+
+    def search(self, blobs: list[bytes], k: int) -> list[list[Candidate]]:
+        return [self.search_one(blob, k) for blob in blobs]

@@ -37,9 +37,9 @@ from ..matching.evidence import MatchPart
 from ..schema import Item
 from ..vectors import BinaryIndex
 from ..videoio import VideoRejected, sample_frames
-from .base import BankIndex, BankMatch, BuildContext, Candidate, Signal, SignalOutput
+from .base import BankIndex, BankMatch, BuildContext, Candidate, SignalOutput
 from .image import PDQ_BITS, PDQ_SIZE, PDQ_UNRELATED, picture_features
-from .pdq_orb_index import HashEntries, PdqOrbIndex
+from .pdq_orb_index import HashEntries, PdqOrbIndex, PdqOrbSignal
 from .video_match import (DUP_BITS, KEYPOINTS, MIN_MATCH_SECONDS, VOTE_BITS, Segment, Video, VideoMatch, clock,
                           compare, compare_videos, same_segment, trimmed, videos_of)
 from .video_vpdq import parse_vpdq, video_from_vpdq
@@ -158,7 +158,7 @@ class VpdqBankIndex(BankIndex):
         return sorted(found.values(), key=lambda f: -f.score)
 
 
-class VideoSignal(Signal):
+class VideoSignal(PdqOrbSignal):
     name = "video"
     version = 1
     parallel = True
@@ -213,8 +213,7 @@ class VideoSignal(Signal):
     def reset(self, expected: int) -> None:
         self.hash_index.reset(expected * 8, expected * 8 * INDEXED_KEYPOINTS, self.config.binary_index)
 
-    @staticmethod
-    def _entries(vec_ids, blobs) -> HashEntries:
+    def index_entries(self, vec_ids: list[int], blobs: list[bytes]) -> HashEntries:
         entries = HashEntries([], [], [], [])
         for vec_id, blob in zip(vec_ids, blobs):
             for video in videos_of(blob):
@@ -229,25 +228,10 @@ class VideoSignal(Signal):
                         entries.orb_codes.append(seg.picture.desc[:n])
         return entries
 
-    def add(self, vec_ids, blobs) -> None:
-        self.hash_index.add(self._entries(vec_ids.tolist(), blobs), sum(len(videos_of(b)) for b in blobs))
+    def units(self, blob: bytes) -> int:
+        return len(videos_of(blob))
 
-    def remove(self, vec_ids, blobs) -> None:
-        self.hash_index.remove(self._entries(vec_ids.tolist(), blobs))
-
-    def save(self, folder: Path) -> list[str]:
-        return self.hash_index.save(folder)
-
-    def load(self, folder: Path) -> None:
-        self.hash_index.load(folder)
-
-    def size(self) -> int:
-        return self.hash_index.count
-
-    def search(self, blobs: list[bytes], k: int) -> list[list[Candidate]]:
-        return [self._search_one(blob, k) for blob in blobs]
-
-    def _search_one(self, blob: bytes, k: int) -> list[Candidate]:
+    def search_one(self, blob: bytes, k: int) -> list[Candidate]:
         """Items ranked by the share of the query's segments that find them (by PDQ in any
         orientation, or by local-feature votes), the nearest PDQ hashes first on a tie."""
         segments = [seg for video in videos_of(blob) for seg in video.segments if not seg.blank]
