@@ -28,12 +28,14 @@ ACCOUNTS = [
      "bio": "Best deals on shoes bottles and phones, fast shipping from London", "avatar": "images/av_ring.jpg",
      "address": "12 Baker Street, London NW1 6XE", "identifiers": R1_IDS, "registered_at": "2024-01-02T10:00:00Z"},
     # same mailbox (gmail ignores dots and +tags), same avatar re-encoded; nothing else alike
-    {"account_id": "r2", "display_name": "Silver Outlet", "handle": "silver.outlet", "avatar": "images/av_ring_copy.jpg",
+    {"account_id": "r2", "display_name": "Silver Outlet", "handle": "silver.outlet",
+     "avatar": "images/av_ring_copy.jpg",
      "address": "4 Elm Road, Leeds LS1 4AP",
      "identifiers": {"email": "GoldDeals+shop@googlemail.com", "phone": "+44 113 496 0999", "device_id": "dev-r2-01",
                      "payout_account": "GB94BARC10201530093459", "ip": "86.1.2.3"}},
     # same device and payout account (written another way), and near-duplicate listings of r1's
-    {"account_id": "r3", "display_name": "Bronze Bazaar", "handle": "bronze_bazaar", "address": "77 Kings Road, Bristol",
+    {"account_id": "r3", "display_name": "Bronze Bazaar", "handle": "bronze_bazaar",
+     "address": "77 Kings Road, Bristol",
      "identifiers": {"email": "bronze@example.org", "phone": "+44 117 496 0123", "device_id": "9F1C-AAAA-77",
                      "payout_account": "gb33 bukb 2020 1555 5555 55", "ip": "90.1.1.1"}},
     # a look-alike profile at the same address, behind the same ip; every hard identifier differs
@@ -42,10 +44,12 @@ ACCOUNTS = [
      "identifiers": {"email": "g.d.shop@yahoo.com", "phone": "+44 20 7946 0555", "device_id": "dev-r4-02",
                      "payout_account": "GB12NWBK60161331926819", "ip": "81.2.69.160"}},
     # namesakes in one city
-    {"account_id": "n1", "display_name": "John Smith", "handle": "johnsmith", "address": "5 Oak Avenue, Manchester M1 1AA",
+    {"account_id": "n1", "display_name": "John Smith", "handle": "johnsmith",
+     "address": "5 Oak Avenue, Manchester M1 1AA",
      "identifiers": {"email": "john.smith@mail.com", "phone": "+44 161 496 0001", "device_id": "dev-n1",
                      "payout_account": "GB45LOYD30963712345678", "ip": "5.5.5.5"}},
-    {"account_id": "n2", "display_name": "John Smith", "handle": "john_smith", "address": "19 Oak Avenue, Manchester M1 2AB",
+    {"account_id": "n2", "display_name": "John Smith", "handle": "john_smith",
+     "address": "19 Oak Avenue, Manchester M1 2AB",
      "identifiers": {"email": "jsmith77@outlook.com", "phone": "+44 161 496 0777", "device_id": "dev-n2",
                      "payout_account": "GB19HLFX11001000123456", "ip": "6.6.6.6"}},
     # shares only the ring's ip (a café or carrier NAT)
@@ -58,7 +62,8 @@ ACCOUNTS = [
                      "payout_account": "GB60NWBK60161331926820", "ip": "7.7.7.7"}},
 ] + [
     # six strangers with the platform's default picture
-    {"account_id": f"u{n}", "display_name": name, "handle": name.lower().replace(" ", "_"), "avatar": "images/default.jpg",
+    {"account_id": f"u{n}", "display_name": name, "handle": name.lower().replace(" ", "_"),
+     "avatar": "images/default.jpg",
      "address": f"{n + 20} {street}, Glasgow",
      "identifiers": {"email": f"user{n}@example.com", "phone": f"+44 141 496 00{n}{n}", "device_id": f"dev-u{n}",
                      "payout_account": f"GB00TEST0000000000000{n}", "ip": f"10.9.{n}.1"}}
@@ -91,7 +96,8 @@ def write_marketplace(folder: Path) -> tuple[Path, Path]:
     items = []
     for n in range(3):  # r1's listings, and r3's near-duplicates of each (same photo, reworded title)
         title = PRODUCTS[n][0]
-        items.append({"item_id": f"r1-{n}", "title": title, "seller_id": "r1", "images": [f"images/p{n}.jpg"], "price": 20.0 + n})
+        items.append({"item_id": f"r1-{n}", "title": title, "seller_id": "r1",
+                      "images": [f"images/p{n}.jpg"], "price": 20.0 + n})
         words = title.split()
         items.append({"item_id": f"r3-{n}", "title": " ".join(words[1:] + words[:1]), "seller_id": "r3",
                       "images": [f"images/p{n}.jpg"], "price": 19.0 + n})
@@ -163,7 +169,8 @@ def test_secret_key_file_and_stored_record(market, secrets_dir):
         assert stored.record["display_name"] == "Golden Deals" and stored.record["avatar"] == "images/av_ring.jpg"
         assert set(stored.profile.identifier_hashes) == set(R1_IDS)
         assert all(len(h) == 64 for h in stored.profile.identifier_hashes.values())
-        rows = ix.store.connection().execute("SELECT COUNT(*) FROM account_identifiers WHERE account_id='r1'").fetchone()
+        rows = ix.store.connection().execute(
+            "SELECT COUNT(*) FROM account_identifiers WHERE account_id='r1'").fetchone()
         assert rows[0] == len(R1_IDS)
         manifest = json.loads((index / "manifest.json").read_text())
         assert manifest["counts"]["accounts"] == len(ACCOUNTS)
@@ -379,10 +386,12 @@ def test_rings_groups_pairs_and_eval(market, tmp_path):
     assert set(ring["members"]) == RING and ring["score"] >= 0.5
     assert any("same email" in e for e in ring["evidence"]) and any("listings of" in e for e in ring["evidence"])
     pairs = [json.loads(x) for x in pairs_out.read_text().splitlines()]
-    assert all(set(p) == {"account_a", "account_b", "score", "match"} and p["account_a"] < p["account_b"] for p in pairs)
+    assert all(set(p) == {"account_a", "account_b", "score", "match"}
+               and p["account_a"] < p["account_b"] for p in pairs)
     assert {(p["account_a"], p["account_b"]) for p in pairs if p["match"]} == {
         (a, b) for a in RING for b in RING if a < b}
-    gold.write_text("account_a,account_b\n" + "".join(f"{a},{b}\n" for a in sorted(RING) for b in sorted(RING) if a < b))
+    gold.write_text("account_a,account_b\n" + "".join(
+        f"{a},{b}\n" for a in sorted(RING) for b in sorted(RING) if a < b))
     report = json.loads(run_simgov("eval", "--pairs", str(pairs_out), "--gold", str(gold), "--json").stdout)
     assert report["match_decisions"]["f1"] == 1.0
     csv_out = tmp_path / "rings.csv"
