@@ -325,10 +325,12 @@ def test_no_bank_takes_the_pictures_of_a_reference_listing(api):
 
 @pytest.mark.browser
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian's chromium is not installed")
-def test_the_console_shows_direction_overrides_as_visible_marks(market):
+def test_the_console_shows_direction_overrides_as_visible_marks(tmp_path):
     from playwright.sync_api import sync_playwright
 
-    index_dir, keys = market
+    # its own copy of the market: not a second server in this process on the index the module's serves
+    index_dir = copy_market(tmp_path / "market")
+    keys = {role: make_key(index_dir, role) for role in ("ingest", "investigator")}
     item = {"item_id": "bidi-title", "seller_id": "seller-x", "title": "Leather bag \u202eevil"}
     with thread_server(index_dir) as url, sync_playwright() as pw:
         assert httpx.put(f"{url}/v1/items", json={"items": [item]},

@@ -195,9 +195,16 @@ class Store:
 
     def _owner_only(self) -> None:
         """The store readable by its owner only (mode 0600): made so, or made so again (stores of
-        earlier versions were 0644). SQLite gives its -wal and -shm files the store's mode."""
+        earlier versions were 0644). SQLite gives its -wal and -shm files the store's mode.
+        An existing store is never opened here: closing any descriptor of the file drops every POSIX
+        lock this process holds on it, those of other open connections too (SQLite's own caveat), which
+        broke a second store opened beside a serving one with "disk I/O error"."""
         try:
-            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            if not self.path.exists():
+                try:
+                    os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                except FileExistsError:  # made by another process a moment ago
+                    pass
             for path in (self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm"))):
                 if path.exists() and path.stat().st_mode & 0o077:
                     path.chmod(0o600)
