@@ -12,7 +12,6 @@ import shutil
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import httpx
 import numpy as np
@@ -22,6 +21,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from api_support import make_key, thread_server
+from benchmarks.video_edits import write_frames
 from conftest import SHARED, run_simgov
 from simgov import cli
 from simgov.config import Config, VideoLimits
@@ -55,19 +55,8 @@ def pan(picture: Path, seconds: float, fps: int = FPS, size=SIZE) -> list[np.nda
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: int = FPS) -> Path:
-    """H.264 in MP4 with PyAV (even frame sizes, as yuv420p needs)."""
-    h, w = frames[0].shape[:2]
-    h, w = h - h % 2, w - w % 2
-    with av.open(str(path), mode="w") as out:
-        stream = out.add_stream("libx264", rate=Fraction(fps))
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"crf": "26", "preset": "veryfast"}
-        for f in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f[:h, :w]), format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+    """H.264 in MP4, written as the video-edit benchmark writes its copies."""
+    return write_frames(path, frames, Fraction(fps), options={"crf": "26", "preset": "veryfast"})
 
 
 def letterbox(f: np.ndarray) -> np.ndarray:
