@@ -28,15 +28,22 @@ WRITE_ROLES = frozenset({"ingest", "admin"})
 ADMIN_ROLES = frozenset({"admin"})
 
 PREFIX = "sgk_"
+MAX_HOLDER = 200
 _DUMMY_HASH = hashlib.sha256(b"simgov: no such key").hexdigest()
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a live key's id and role."""
+    """Who is calling: a live key's id and role, and the person behind it."""
 
     key_id: str
     role: str
     label: str | None = None
+    holder: str | None = None
+
+    @property
+    def name(self) -> str | None:
+        """Who verdicts name: the key's holder, else its label."""
+        return self.holder or self.label
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,7 @@ class KeyInfo:
     label: str | None
     created_at: float
     revoked_at: float | None
+    holder: str | None = None
 
 
 def _digest(key: str) -> str:
@@ -70,14 +78,18 @@ class KeyStore:
         self.tables = KeyTables(store)
 
     # -- keys -------------------------------------------------------------------------------------
-    def create(self, role: str, label: str | None = None) -> tuple[str, KeyInfo]:
-        """A new key of `role`: (the key text, shown only now; what the store keeps)."""
+    def create(self, role: str, label: str | None = None, holder: str | None = None) -> tuple[str, KeyInfo]:
+        """A new key of `role`: (the key text, shown only now; what the store keeps). `holder`:
+        the person the key is given to, named by the verdicts given with it."""
         if role not in ROLES:
             raise BadInput(f"unknown role: {role} (roles: {', '.join(ROLES)})")
+        holder = holder.strip() if holder else None
+        if holder is not None and (not holder or len(holder) > MAX_HOLDER or not holder.isprintable()):
+            raise BadInput(f"a key holder is a printable name of 1 to {MAX_HOLDER} characters")
         key_id = secrets.token_hex(6)
         key = f"{PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-        info = KeyInfo(key_id, role, label, time.time(), None)
-        self.tables.insert_key(key_id, _digest(key), role, label, info.created_at)
+        info = KeyInfo(key_id, role, label, time.time(), None, holder or None)
+        self.tables.insert_key(key_id, _digest(key), role, label, info.holder, info.created_at)
         return key, info
 
     def verify(self, key: str | None) -> Principal | None:
@@ -90,7 +102,7 @@ class KeyStore:
         same = hmac.compare_digest(stored.encode("ascii"), _digest(key).encode("ascii"))
         if row is None or not same or row[3] is not None:
             return None
-        return Principal(key_id, row[1], row[2])
+        return Principal(key_id, row[1], row[2], row[4])
 
     def list(self) -> list[KeyInfo]:
         return [KeyInfo(*r) for r in self.tables.keys()]

@@ -42,6 +42,9 @@ class Verdict(BaseModel):
     score: float | None = Field(description="the finding's score when the verdict was given")
     signals: dict[str, float] = Field(description="each signal's score then (accounts: each compared part)")
     agreeing: list[str] = Field(description="the signals that agreed then; a rejection holds until another one does")
+    holder: str | None = Field(None, description="the person behind the key (the key's holder name, else its label)")
+    undone_at: float | None = Field(None, description="Unix time it was undone (kept; it no longer counts)")
+    undone_by: str | None = Field(None, description="the API key that undid it")
 
 
 class Group(BaseModel):

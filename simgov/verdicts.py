@@ -2,10 +2,13 @@
 
 A finding is an item pair, a duplicate group, a counterfeit suspect (item, reference) or a linked
 account pair. A verdict confirms or rejects it, with a reason, an optional note, the key that
-decided and when. The evidence at verdict time is recorded with it (the score, each signal's
-score, and which signals agreed), because a rejection must hold only while nothing new turns up:
-a rejected finding is not shown as a match again unless a signal agrees now that did not agree
-when it was rejected. Verdicts are also the labels `simgov calibrate` sets thresholds from.
+decided, the person behind it (the key's holder) and when. The evidence at verdict time is
+recorded with it (the score, each signal's score, and which signals agreed), because a rejection
+must hold only while nothing new turns up: a rejected finding is not shown as a match again
+unless a signal agrees now that did not agree when it was rejected. Verdicts are also the labels
+`simgov calibrate` sets thresholds from.
+A verdict can be undone: it stays in the history, marked, and the finding's earlier verdict (or
+none: open again) counts.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .accounts.index import LinkSession
 from .banks import brand_bank, brand_of, item_pdq_entries
-from .errors import BadInput, UnknownId
+from .errors import BadInput, SimgovError, UnknownId
 from .matching.combine import agreeing
 from .matching.decision import Decision
 from .records import LinkEvidence, Verdict
@@ -33,6 +36,10 @@ PAIR_NEIGHBOURS = 50
 #: A part of an account comparison agrees when its similarity is at least this.
 LINK_AGREE = 0.5
 _SEP = "\x1f"  # ids cannot hold control characters (simgov.schema), so this joins them unambiguously
+
+
+class AlreadyUndone(SimgovError):
+    """The verdict was undone before."""
 
 
 @dataclass
@@ -122,16 +129,18 @@ class Verdicts:
         return Evidence(round(c.score, 4), parts, sorted(n for n, s in parts.items() if s >= LINK_AGREE))
 
     # -- recording and reading -------------------------------------------------------------------
-    def record(self, kind: str, ids: list[str], decision: str, reason: str, note: str | None, key_id: str) -> Verdict:
-        """Store a verdict with the finding's evidence now. Confirming a counterfeit also adds the
-        suspect's pictures to its brand's bank."""
+    def record(self, kind: str, ids: list[str], decision: str, reason: str, note: str | None, key_id: str,
+               holder: str | None = None) -> Verdict:
+        """Store a verdict with the finding's evidence now and who gave it (`holder`: the person
+        behind the key). Confirming a counterfeit also adds the suspect's pictures to its brand's bank."""
         ids = subject(kind, ids)
         if decision not in DECISIONS:
             raise BadInput(f"decision must be one of {', '.join(DECISIONS)}")
         if not reason or not reason.strip():
             raise BadInput("a verdict needs a reason")
         ev = self.evidence(kind, ids)
-        verdict_id = self.tables.insert(kind, key(ids), ids, decision, reason.strip(), note, key_id, ev.score,
+        verdict_id = self.tables.insert(kind, key(ids), ids, decision, reason.strip(), note, key_id,
+                                        holder.strip() if holder and holder.strip() else None, ev.score,
                                         ev.signals, ev.agreeing)
         if kind == "counterfeit" and decision == "confirmed":
             self._bank_counterfeit(ids, verdict_id, key_id)
@@ -145,6 +154,27 @@ class Verdicts:
             self.index.banks.ensure(bank, f"pictures of confirmed counterfeits of {brand_of(reference) or 'the brand'}",
                                     key_id)
             self.index.banks.add(bank, entries, source=f"verdict:{verdict_id}", by=key_id)
+
+    def undo(self, verdict_id: int, key_id: str) -> Verdict:
+        """Undo a verdict: it is kept, marked undone, and no longer counts (the finding's earlier
+        verdict does, else it is open again). Undoing a confirmed counterfeit disables the bank
+        entries that verdict added."""
+        verdict = self.get(verdict_id)
+        if not self.tables.undo(verdict_id, key_id):
+            raise AlreadyUndone(f"verdict {verdict_id} was undone already")
+        if verdict.kind == "counterfeit" and verdict.decision == "confirmed":
+            self._unbank_counterfeit(verdict)
+        return self.get(verdict_id)
+
+    def _unbank_counterfeit(self, verdict: Verdict) -> None:
+        try:
+            bank = brand_bank(brand_of(self.index.item(verdict.ids[1]).item))
+            entries = self.index.banks.entries(bank)
+        except UnknownId:  # the reference or the bank is gone, and the entries with it
+            return
+        for entry in entries:
+            if entry.source == f"verdict:{verdict.verdict_id}" and entry.enabled:
+                self.index.banks.set_entry_enabled(bank, entry.entry_id, False)
 
     def get(self, verdict_id: int) -> Verdict:
         found = self.tables.get(verdict_id)

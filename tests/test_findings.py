@@ -12,8 +12,12 @@ import time
 import httpx
 import pytest
 
-from api_support import copy_market, draw_picture, make_key, thread_server
+from api_support import ACCOUNTS, copy_market, draw_picture, make_key, thread_server
 from simgov import cli
+from simgov.accounts.listings import KEPT_FILE, KeptMatches
+from simgov.index import SimIndex
+from simgov.keys import KeyStore
+from simgov.storage.items import Store
 
 
 def run_cli(*argv: str) -> tuple[int, str]:
@@ -213,3 +217,76 @@ def test_a_new_reference_listing_is_checked_against_the_listings_that_copy_it(ma
     assert after["seq"] > before["seq"] and after["computed_at"] == before["computed_at"]
     fakes = {tuple(json.loads(line)["items"]) for line in (tmp_path / "f.jsonl").read_text().splitlines()}
     assert fakes == {("bag-2", "bag-1"), ("bag-2", "bag-ref")}
+
+
+def test_a_finding_verdict_names_the_holder_and_can_be_undone(market):
+    index_dir, reader, _ = market
+    store = Store(index_dir)
+    try:
+        ana = KeyStore(store).create("investigator", "desk 3", "Ana Silva")[0]
+    finally:
+        store.close()
+    with thread_server(index_dir) as url, httpx.Client(base_url=url, timeout=60) as client:
+        findings = by_kind(client.get("/v1/findings", params={"limit": 500},
+                                      headers={"Authorization": f"Bearer {ana}"}).json()["findings"])
+        fake, ring = findings["counterfeit"][0], findings["ring"][0]
+        for f in (fake, ring):
+            path = f"/v1/findings/{f['finding_id']}/verdict"
+            decided = client.post(path, json={"decision": "confirmed", "reason": "seen"},
+                                  headers={"Authorization": f"Bearer {ana}"}).json()
+            assert decided["status"] == "confirmed" and decided["decided_by"] == "Ana Silva"
+            assert decided["verdict"]["holder"] == "Ana Silva"
+            undone = client.delete(path, headers={"Authorization": f"Bearer {reader}"})
+            assert undone.status_code == 200, undone.text
+            assert undone.json()["status"] == "open" and undone.json()["verdict"] is None
+            again = client.delete(path, headers={"Authorization": f"Bearer {reader}"})
+            assert again.status_code == 409 and again.json()["error"]["code"] == "no_verdict"
+        history = client.get("/v1/verdicts", headers={"Authorization": f"Bearer {reader}"}).json()["verdicts"]
+        assert len(history) == 2 and all(v["undone_at"] and v["holder"] == "Ana Silva" for v in history)
+        assert client.get("/v1/findings", params={"status": "confirmed"},
+                          headers={"Authorization": f"Bearer {reader}"}).json()["total"] == 0
+
+
+def linked_of_everyone(index_dir) -> dict[str, list[dict]]:
+    index = SimIndex.open(index_dir)
+    try:
+        return {a["account_id"]: [r.model_dump() for r in index.accounts.linked(a["account_id"])] for a in ACCOUNTS}
+    finally:
+        index.close()
+
+
+def test_linked_accounts_read_the_matches_the_scan_keeps(market):
+    index_dir, reader, admin = market
+    looked_up = linked_of_everyone(index_dir)  # no kept matches yet: each listing's neighbours are looked up
+    assert any(e["kind"] == "listing_overlap" for links in looked_up.values() for r in links for e in r["evidence"])
+    code, _ = run_cli("findings", "--index", str(index_dir), "--rescan")
+    kept = KeptMatches.load(index_dir)
+    assert code == 0 and kept is not None and kept.pairs()
+    assert linked_of_everyone(index_dir) == looked_up  # the same links and evidence from the kept pairs
+    # they are read: a pair taken out of the file is gone from the evidence
+    a, b = kept.pairs()[0]
+    kept.drop(a)
+    kept.save(index_dir)
+    assert linked_of_everyone(index_dir) != looked_up
+    (index_dir / KEPT_FILE).unlink()
+    assert run_cli("findings", "--index", str(index_dir), "--rescan")[0] == 0
+    # a copy written after the scan is linked at once (its own listing is looked up), and kept after the re-check
+    copy = {"item_id": "shoe-copy", "seller_id": "seller-e", "title": "Red running shoe, size 42, breathable mesh",
+            "images": ["images/shoe-1.jpg"]}
+    with thread_server(index_dir) as url, httpx.Client(base_url=url, timeout=60) as client:
+        written = client.put("/v1/items", json={"items": [copy]}, headers={"Authorization": f"Bearer {admin}"})
+        assert written.status_code == 200, written.text
+        auth = {"Authorization": f"Bearer {reader}"}
+
+        def overlapping() -> list[str]:
+            links = client.get("/v1/accounts/seller-e/linked", headers=auth).json()["linked"]
+            return [r["account_id"] for r in links for e in r["evidence"] if e["kind"] == "listing_overlap"]
+
+        at_once = overlapping()
+        assert at_once and "shoe-copy" not in KeptMatches.load(index_dir).partners
+        client.get("/v1/findings", headers=auth)  # starts the re-check of the written listing
+        deadline = time.monotonic() + 120
+        while not KeptMatches.load(index_dir).partners.get("shoe-copy"):
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert overlapping() == at_once

@@ -208,3 +208,61 @@ def test_wilson_and_threshold_choice():
     f = est.figures(0.5)
     assert (f.true_positives, f.false_positives, f.false_negatives) == (3, 1, 0) and f.precision == 0.75
     assert f.f1 == pytest.approx(6 / 7, abs=1e-4) and f.f1_ci[0] <= f.f1 <= f.f1_ci[1]
+
+
+def test_verdicts_name_the_key_holder_and_can_be_undone(tmp_path, capsys):
+    index_dir = copy_market(tmp_path / "market")
+    assert cli.main(["keys", "create", "--index", str(index_dir), "--role", "investigator", "--label", "desk 3",
+                     "--holder", "Ana Silva"]) == 0
+    ana = capsys.readouterr().out.strip()
+    assert cli.main(["keys", "list", "--index", str(index_dir)]) == 0
+    assert "Ana Silva" in capsys.readouterr().out
+    labelled, ingest = make_key(index_dir, "investigator"), make_key(index_dir, "ingest")
+    with thread_server(index_dir) as url, httpx.Client(base_url=url, timeout=60) as client:
+        body = {"kind": "pair", "ids": ["shoe-1", "shoe-2"], "decision": "confirmed", "reason": "same shoe"}
+        confirmed = client.post("/v1/verdicts", json=body, headers=auth(ana)).json()
+        assert confirmed["holder"] == "Ana Silva" and confirmed["undone_at"] is None
+        rejected = client.post("/v1/verdicts", json={**body, "decision": "rejected", "reason": "other size"},
+                               headers=auth(labelled)).json()
+        assert rejected["holder"] == "test investigator"  # a key without a holder: its label
+        assert not neighbour(client, ana, "shoe-1", "shoe-2")[0]["match"]
+
+        # undoing the rejection: kept in the history, marked; the earlier confirmation counts again
+        assert client.delete(f"/v1/verdicts/{rejected['verdict_id']}", headers=auth(ingest)).status_code == 403
+        undone = client.delete(f"/v1/verdicts/{rejected['verdict_id']}", headers=auth(ana))
+        assert undone.status_code == 200, undone.text
+        assert undone.json()["undone_at"] is not None and undone.json()["undone_by"] == ana.split("_")[1]
+        assert "already" in error(client.delete(f"/v1/verdicts/{rejected['verdict_id']}", headers=auth(ana)), 409)
+        error(client.delete("/v1/verdicts/999999", headers=auth(ana)), 404)
+        pair, verdicts = neighbour(client, ana, "shoe-1", "shoe-2")
+        assert pair["match"] and verdicts["shoe-2"]["verdict_id"] == confirmed["verdict_id"]
+        history = client.get("/v1/verdicts", params={"kind": "pair"}, headers=auth(ana)).json()["verdicts"]
+        assert [(v["verdict_id"], v["undone_at"] is not None) for v in history] == [
+            (confirmed["verdict_id"], False), (rejected["verdict_id"], True)]
+        latest = client.get("/v1/verdicts", params={"kind": "pair", "latest": True}, headers=auth(ana)).json()
+        assert [v["verdict_id"] for v in latest["verdicts"]] == [confirmed["verdict_id"]]
+
+        # undoing a confirmed counterfeit disables the bank entries it added
+        fake = {"item_id": "bag-fake", "seller_id": "seller-q", "title": "Brown leather handbag, gold buckle",
+                "brand": "Maison Ore", "price": 40.0, "images": ["images/phones-1.jpg"]}
+        assert client.put("/v1/items", json={"items": [fake]}, headers=auth(make_key(index_dir, "ingest"))
+                          ).status_code == 200
+        banked = client.post("/v1/verdicts", headers=auth(ana), json={
+            "kind": "counterfeit", "ids": ["bag-fake", "bag-1"], "decision": "confirmed", "reason": "fake"}).json()
+        admin = auth(make_key(index_dir, "admin"))
+        entries = client.get("/v1/banks/brand:Maison Ore/entries", headers=admin).json()["entries"]
+        assert [e["enabled"] for e in entries] == [True]
+        assert client.delete(f"/v1/verdicts/{banked['verdict_id']}", headers=auth(ana)).status_code == 200
+        entries = client.get("/v1/banks/brand:Maison Ore/entries", headers=admin).json()["entries"]
+        assert [e["enabled"] for e in entries] == [False]
+
+    # the command line: verdicts name the login (or --holder), undo marks them
+    assert cli.main(["verdicts", "add", "--index", str(index_dir), "link", "seller-b", "seller-d",
+                     "--decision", "confirmed", "--reason", "same payout", "--holder", "Rui Costa", "--json"]) == 0
+    added = json.loads(capsys.readouterr().out)
+    assert added["holder"] == "Rui Costa"
+    assert cli.main(["verdicts", "undo", "--index", str(index_dir), str(added["verdict_id"])]) == 0
+    assert cli.main(["verdicts", "export", "--index", str(index_dir), "--kind", "link", "--out", "-"]) == 0
+    (exported,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert exported["holder"] == "Rui Costa" and exported["undone_at"] is not None
+    assert cli.main(["verdicts", "undo", "--index", str(index_dir), str(added["verdict_id"])]) != 0

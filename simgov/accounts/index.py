@@ -24,14 +24,14 @@ from . import REGISTRY, create_account_signals
 from .profiling import DEFAULT_K, AccountProfile, profile
 from .scoring import STRONG_IDENTIFIERS, LinkComparison, LinkTerm, combine
 from .base import AccountRecord
+from .listings import KEPT_FILE, KeptMatches, live_matches
 from .rings import group_rings
 from ..storage.accounts import AccountStore, AccountWrite, StoredAccount
 from ..storage.items import Store
 
 SECTION = "accounts"
-#: Listings of one account whose neighbours `linked` looks up, and neighbours per listing.
+#: Listings of one account whose matches `linked` reads.
 MAX_LISTINGS = 200
-LISTING_NEIGHBOURS = 10
 #: Linked pairs described in a ring's evidence, and details per pair.
 RING_EVIDENCE_PAIRS = 25
 RING_EVIDENCE_DETAILS = 4
@@ -68,8 +68,9 @@ def is_hard(term: LinkTerm) -> bool:
 class LinkSession:
     """What one `linked` or `rings` call shares between signals: loaded records and caches."""
 
-    def __init__(self, accounts: "AccountIndex"):
+    def __init__(self, accounts: "AccountIndex", given_matches: Iterable[tuple[str, str]] | None = None):
         self.accounts = accounts
+        self.given_matches = given_matches
         self.sim = accounts.sim
         self.store = accounts.store
         self.lock = accounts.sim.lock
@@ -118,22 +119,41 @@ class LinkSession:
 
     def listing_partners(self, account_id: str) -> dict[str, tuple[set[str], set[str]]]:
         """Other sellers with listings the item matcher matches to this seller's listings:
-        seller → (this seller's matching items, the other seller's matching items)."""
+        seller → (this seller's matching items, the other seller's matching items). From the
+        kept matches (:class:`KeptMatches`) where they cover a listing and its partners, else
+        from the listing's neighbours now."""
         if self._all_listings or account_id in self._partners or not self._has_items():
             return self._partners.get(account_id, {})
         self._partners[account_id] = {}
-        for item_id in self.sim.store.seller_item_ids(account_id, MAX_LISTINGS):
-            for n in self.sim.similar(item_id, k=LISTING_NEIGHBOURS):
-                if n.match and n.seller_id != account_id:
-                    self._note(account_id, item_id, n.seller_id, n.item_id)
+        items = self.sim.store.seller_item_ids(account_id, MAX_LISTINGS)
+        kept = self.accounts.kept_matches()
+        matched: dict[str, list[str]] = {}
+        if kept is not None:
+            known = {i: kept.partners.get(i, set()) for i in items}
+            vec = self.sim.store.live_vec_ids(sorted(set(items).union(*known.values())))
+            for item_id in items:  # a listing or a partner written or deleted since: its kept pairs may be stale
+                if all(vec.get(i, kept.seq + 1) <= kept.seq for i in (item_id, *known[item_id])):
+                    matched[item_id] = sorted(known[item_id])
+        for item_id in items:
+            if item_id not in matched:
+                matched[item_id] = live_matches(self.sim, item_id, account_id)
+        sellers = self.sim.store.sellers_of({o for others in matched.values() for o in others})
+        for item_id in items:
+            for other in matched[item_id]:
+                if sellers.get(other, account_id) != account_id:
+                    self._note(account_id, item_id, sellers[other], other)
         return self._partners[account_id]
 
     def all_listing_matches(self) -> Iterable[tuple[str, str]]:
-        """Seller pairs (a < b) with matching listings, from one cross-seller self-join."""
+        """Seller pairs (a < b) with matching listings, from one cross-seller self-join (or the
+        matched item pairs the caller has from one: `given_matches`)."""
         if not self._all_listings:
             self._partners = {}
             if self._has_items():
-                matched = [(p.item_a, p.item_b) for p in self.sim.pairs(cross_seller_only=True) if p.match]
+                if self.given_matches is not None:
+                    matched = list(self.given_matches)
+                else:
+                    matched = [(p.item_a, p.item_b) for p in self.sim.pairs(cross_seller_only=True) if p.match]
                 seller = self.sim.store.sellers_of({i for pair in matched for i in pair})
                 for a, b in matched:
                     if a in seller and b in seller and seller[a] != seller[b]:
@@ -167,6 +187,19 @@ class AccountIndex:
         self.signals = create_account_signals(sim.config)
         self.indexed = 0
         self.threshold = threshold("account_link", sim.config.thresholds)
+        self._kept: tuple[tuple[int, int] | None, KeptMatches | None] = (None, None)
+
+    def kept_matches(self) -> KeptMatches | None:
+        """The matched listing pairs the findings scan keeps in the index folder (re-read when the
+        file changes), or None when it keeps none."""
+        try:
+            st = (self.sim.folder / KEPT_FILE).stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        if stamp != self._kept[0]:
+            self._kept = (stamp, KeptMatches.load(self.sim.folder) if stamp else None)
+        return self._kept[1]
 
     def identity(self) -> dict:
         return {name: signal.identity() for name, signal in self.signals.items()}
@@ -284,17 +317,19 @@ class AccountIndex:
         out.sort(key=lambda r: (-r.score, r.account_id))
         return out[:k]
 
-    def rings(self, progress: Callable[[str], None] | None = None) -> Rings:
+    def rings(self, progress: Callable[[str], None] | None = None,
+              listing_matches: Iterable[tuple[str, str]] | None = None) -> Rings:
         """Groups of linked accounts over the whole index, and every scored pair.
 
         Candidates come from each signal's index lookups (never all pairs); pairs at or above the
         link threshold are grouped by :func:`simgov.accounts.rings.group_rings`: shared strong
         identifiers chain, weaker links never do. A pair's `match` says whether both accounts
         ended in one group. A ring's score is the mean over its members of each member's
-        strongest link inside the ring (how firmly every member is tied in).
+        strongest link inside the ring (how firmly every member is tied in). `listing_matches`:
+        the matched cross-seller item pairs of a self-join the caller ran (else one is run here).
         """
         self.sim.refresh()
-        session = LinkSession(self)
+        session = LinkSession(self, listing_matches)
         for batch in self.store.iter_live():
             for rec in self.records(batch):
                 session.records[rec.account_id] = rec

@@ -21,6 +21,7 @@ def register(sub) -> None:
     kp = keys_sub.choices["create"]
     kp.add_argument("--role", required=True, choices=["investigator", "ingest", "admin"])
     kp.add_argument("--label", help="a note to recognise the key by (who or what uses it)")
+    kp.add_argument("--holder", help="the person the key is given to (verdicts given with it name them)")
     keys_sub.choices["revoke"].add_argument("key_id")
 
 
@@ -35,17 +36,18 @@ def _with_keys(args, act) -> int:
 
 def cmd_keys_create(args) -> int:
     def create(keys: KeyStore) -> None:
-        key, info = keys.create(args.role, args.label)
+        key, info = keys.create(args.role, args.label, args.holder)
         print(key)
-        print(f"key {info.key_id} ({info.role}) created; the key is shown only now", file=sys.stderr)
+        held = f" for {info.holder}" if info.holder else ""
+        print(f"key {info.key_id} ({info.role}){held} created; the key is shown only now", file=sys.stderr)
     return _with_keys(args, create)
 
 
 def cmd_keys_list(args) -> int:
     def listing(keys: KeyStore) -> None:
         rows = [[k.key_id, k.role, "revoked" if k.revoked_at else "live", when(k.created_at),
-                 when(k.revoked_at), k.label or ""] for k in keys.list()]
-        print(table(rows, ["key_id", "role", "state", "created", "revoked", "label"]))
+                 when(k.revoked_at), k.holder or "", k.label or ""] for k in keys.list()]
+        print(table(rows, ["key_id", "role", "state", "created", "revoked", "holder", "label"]))
     return _with_keys(args, listing)
 
 

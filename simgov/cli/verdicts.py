@@ -1,6 +1,7 @@
-"""`simgov verdicts add|import|list|export|queue`: investigator verdicts on findings."""
+"""`simgov verdicts add|import|undo|list|export|queue`: investigator verdicts on findings."""
 from __future__ import annotations
 
+import getpass
 import json
 import random
 import sys
@@ -38,6 +39,8 @@ def register(sub) -> None:
     for name, help_text, handler in (
             ("add", "confirm or reject one finding", cmd_add),
             ("import", "record verdicts from JSON Lines {kind, ids, decision, reason, note}", cmd_import),
+            ("undo", "undo a verdict (kept in the history; the finding's earlier verdict counts, else it is open)",
+             cmd_undo),
             ("list", "the verdicts, oldest first", cmd_list),
             ("export", "the verdicts to a file (.csv or JSON Lines)", cmd_export),
             ("queue", "pick item-pair findings to judge (stratified by score, densest near the threshold)",
@@ -56,6 +59,10 @@ def register(sub) -> None:
     vp.add_argument("--reason", required=True)
     vp.add_argument("--note")
     vp.add_argument("--json", action="store_true")
+    for name in ("add", "import"):
+        verdicts_sub.choices[name].add_argument(
+            "--holder", default=getpass.getuser(), help="who gives the verdicts (default: your login name)")
+    verdicts_sub.choices["undo"].add_argument("verdict_id", type=int)
     verdicts_sub.choices["import"].add_argument("--file", required=True, type=Path)
     verdicts_sub.choices["export"].add_argument("--out", required=True, type=Path,
                                                 help=".csv or JSON Lines; - for standard output")
@@ -74,7 +81,7 @@ def _verdicts(args) -> tuple[SimIndex, Verdicts]:
 
 def cmd_add(args) -> int:
     _, verdicts = _verdicts(args)
-    v = verdicts.record(args.kind, args.ids, args.decision, args.reason, args.note, cli_key_id())
+    v = verdicts.record(args.kind, args.ids, args.decision, args.reason, args.note, cli_key_id(), args.holder)
     print(json.dumps(v.model_dump(), ensure_ascii=False) if args.json else
           f"verdict {v.verdict_id}: {v.kind} {' '.join(v.ids)} {v.decision} ({v.reason}); "
           f"score {v.score}, agreeing: {', '.join(v.agreeing) or 'none'}")
@@ -91,7 +98,7 @@ def cmd_import(args) -> int:
             try:
                 row = json.loads(line)
                 verdicts.record(row["kind"], row["ids"], row["decision"], row["reason"], row.get("note"),
-                                cli_key_id())
+                                cli_key_id(), args.holder)
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise SimgovError(f"{args.file} line {number}: not a verdict record ({type(exc).__name__}: {exc}); "
                                   f"{count} verdicts recorded before it") from None
@@ -102,12 +109,19 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_undo(args) -> int:
+    _, verdicts = _verdicts(args)
+    v = verdicts.undo(args.verdict_id, cli_key_id())
+    print(f"verdict {v.verdict_id} ({v.kind} {' '.join(v.ids)} {v.decision}) undone", file=sys.stderr)
+    return 0
+
+
 def cmd_list(args) -> int:
     _, verdicts = _verdicts(args)
     found = verdicts.list(kind=args.kind, decision=args.decision, latest_only=args.latest)
-    rows = [[str(v.verdict_id), when(v.at), v.kind, " ".join(v.ids), v.decision, v.reason, v.key_id,
-             "" if v.score is None else f"{v.score:.3f}", ",".join(v.agreeing)] for v in found]
-    print(table(rows, ["id", "at", "kind", "ids", "decision", "reason", "by", "score", "agreeing"]))
+    rows = [[str(v.verdict_id), when(v.at), v.kind, " ".join(v.ids), v.decision, v.reason, v.holder or v.key_id,
+             "" if v.score is None else f"{v.score:.3f}", ",".join(v.agreeing), when(v.undone_at)] for v in found]
+    print(table(rows, ["id", "at", "kind", "ids", "decision", "reason", "by", "score", "agreeing", "undone"]))
     return 0
 
 

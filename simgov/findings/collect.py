@@ -163,9 +163,17 @@ def suspects_from_pairs(index: SimIndex, pairs: list[Pair], authorized: Authoriz
     return sorted(kept, key=lambda s: (-s.score, s.item_id))
 
 
-def scan(index: SimIndex, progress: Progress | None = None) -> list[Finding]:
-    """Every finding of the index: one self-join for counterfeits and duplicate groups, the rings
-    of linked accounts, and the recorded bank hits."""
+def cross_seller_matches(index: SimIndex, pairs: list[Pair]) -> list[tuple[str, str]]:
+    """The matched pairs of two live listings of two sellers (the listing overlap of account linking)."""
+    matched = [(p.item_a, p.item_b) for p in pairs if p.match]
+    seller = index.store.sellers_of({i for pair in matched for i in pair})
+    return [(a, b) for a, b in matched if a in seller and b in seller and seller[a] != seller[b]]
+
+
+def scan(index: SimIndex, progress: Progress | None = None) -> tuple[list[Finding], list[tuple[str, str]]]:
+    """Every finding of the index: one self-join for counterfeits, duplicate groups and the listing
+    overlap of the rings of linked accounts, and the recorded bank hits; with the self-join's
+    matched cross-seller pairs (kept for `linked`)."""
     say = progress or (lambda message: None)
     at = time.time()
     authorized = authorizations(index)
@@ -180,11 +188,12 @@ def scan(index: SimIndex, progress: Progress | None = None) -> list[Finding]:
     say("duplicate groups")
     found += [group_finding(index, g, authorized, at) for g in duplicate_groups(index, pairs)]
     say("rings of linked accounts")
-    found += [ring_finding(g, at) for g in index.accounts.rings().groups]
+    matches = cross_seller_matches(index, pairs)
+    found += [ring_finding(g, at) for g in index.accounts.rings(listing_matches=matches).groups]
     say("bank hits")
     found += bank_findings(index, index.banks.hits(limit=MAX_BANK_HITS), at)
     unique = {f.finding_id: f for f in found}  # a cross-seller group and one seller's part of it differ in kind
-    return list(unique.values())
+    return list(unique.values()), matches
 
 
 def recheck(index: SimIndex, item_ids: list[str]) -> list[Finding]:

@@ -49,8 +49,8 @@ class Finding(BaseModel):
     evidence: list[str]
     verdict: Verdict | None = Field(None, description="the latest verdict on this finding, if any")
     status: Status = "open"
-    decided_by: str | None = Field(None, description="the holder of the key that gave the verdict (the key's label, "
-                                                     "`simgov keys create --label`), if it has one")
+    decided_by: str | None = Field(None, description="who gave the verdict: the key's holder (`simgov keys create "
+                                                     "--holder`), else its label, if it has one")
     found_at: float = Field(description="Unix time the finding was first found")
     review: Review | None = Field(None, description="how a verdict on it is recorded; none for bank hits "
                                                     "(their entries are managed in the bank)")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..accounts.listings import KeptMatches, live_matches
 from ..errors import BadInput, SimgovError, UnknownId
 from ..generations import write_json_atomic
 from ..index import SimIndex
@@ -37,6 +38,10 @@ MAX_LIMIT = 500
 
 class FindingsPending(SimgovError):
     """The first scan of the index is still running."""
+
+
+class NothingToUndo(SimgovError):
+    """The finding has no verdict that counts."""
 
 
 @dataclass
@@ -137,7 +142,8 @@ class FindingsQueue:
         """A full scan; findings seen before keep when they were first found, and those whose
         rejection made a detector drop them stay listed as rejected."""
         seq = self.index.store.current_seq()
-        found = {f.finding_id: f for f in scan(self.index, progress)}
+        findings, matches = scan(self.index, progress)
+        found = {f.finding_id: f for f in findings}
         with self.lock:
             for fid, f in found.items():
                 if fid in self.findings:
@@ -149,6 +155,7 @@ class FindingsQueue:
                     found[fid] = old
             self.findings, self.seq, self.computed_at = found, seq, time.time()
             self._save()
+            KeptMatches.of_pairs(seq, matches).save(self.path.parent)
 
     def _live(self, f: Finding) -> bool:
         return len(self.index.store.live_vec_ids(f.items)) == len(f.items)
@@ -168,6 +175,7 @@ class FindingsQueue:
                     touched.update(f.items)  # the rest of a changed group is grouped again
         self.index.refresh()
         fresh = recheck(self.index, sorted(i for i in touched if not changed.get(i, False)))
+        matches = self._kept_matches_after(changed, seq)
         with self.lock:
             kept = {fid: f for fid, f in self.findings.items() if not touched.intersection(f.items)}
             for f in fresh:
@@ -175,7 +183,24 @@ class FindingsQueue:
                 kept[f.finding_id] = f
             self.findings, self.seq = kept, seq
             self._save()
+            if matches is not None:
+                matches.save(self.path.parent)
         return len(changed)
+
+    def _kept_matches_after(self, changed: dict[str, bool], seq: int) -> KeptMatches | None:
+        """The kept cross-seller matches with the changed listings' pairs looked up again (None
+        when the folder keeps none: a scan made before they were kept)."""
+        matches = KeptMatches.load(self.path.parent)
+        if matches is None:
+            return None
+        sellers = self.index.store.sellers_of(i for i, deleted in changed.items() if not deleted)
+        for item_id in changed:
+            matches.drop(item_id)
+        for item_id, seller_id in sorted(sellers.items()):
+            for other in live_matches(self.index, item_id, seller_id):
+                matches.add(item_id, other)
+        matches.seq = seq
+        return matches
 
     def _run(self, job: Callable[[], object]) -> None:
         try:
@@ -227,11 +252,12 @@ class FindingsQueue:
         with self.lock:
             findings = [f.model_copy() for f in self.findings.values()]
         reviewed = self._verdicts(findings)
-        holders = {k.key_id: k.label for k in KeyStore(self.index.store).list()} if reviewed else {}
+        unnamed = any(v.holder is None for v in reviewed.values())
+        labels = {k.key_id: k.holder or k.label for k in KeyStore(self.index.store).list()} if unnamed else {}
         for f in findings:
             f.verdict = reviewed.get(f.finding_id)
             f.status = f.verdict.decision if f.verdict else "open"
-            f.decided_by = holders.get(f.verdict.key_id) if f.verdict else None
+            f.decided_by = (f.verdict.holder or labels.get(f.verdict.key_id)) if f.verdict else None
         return findings
 
     def page(self, filters: Filters, sort: str = "severity", limit: int = 50, cursor: str | None = None) -> FindingPage:
@@ -253,7 +279,8 @@ class FindingsQueue:
         raise UnknownId("finding", finding_id)
 
     # -- reviewing ------------------------------------------------------------------------------
-    def decide(self, finding_id: str, decision: str, reason: str, note: str | None, key_id: str) -> Finding:
+    def decide(self, finding_id: str, decision: str, reason: str, note: str | None, key_id: str,
+               holder: str | None = None) -> Finding:
         """Record a verdict on a finding as the verdicts of what it is made of (a ring: the link of
         its first member to each other one); the finding comes back with it."""
         f = self.get(finding_id)
@@ -263,5 +290,17 @@ class FindingsQueue:
         verdicts = Verdicts(self.index)
         subjects = ring_pairs(f.review.ids) if f.kind == "ring" else [f.review.ids]
         for ids in subjects:
-            verdicts.record(f.review.kind, ids, decision, reason, note, key_id)
+            verdicts.record(f.review.kind, ids, decision, reason, note, key_id, holder)
+        return self.get(finding_id)
+
+    def undo(self, finding_id: str, key_id: str) -> Finding:
+        """Undo the verdicts that count for a finding's parts (those a verdict on it recorded); the
+        finding comes back with its earlier verdict, or open."""
+        f = self.get(finding_id)
+        if f.review is None or f.verdict is None:
+            raise NothingToUndo(f"finding {finding_id} has no verdict to undo")
+        verdicts = Verdicts(self.index)
+        subjects = ring_pairs(f.review.ids) if f.kind == "ring" else [f.review.ids]
+        for v in verdicts.latest(f.review.kind, subjects).values():
+            verdicts.undo(v.verdict_id, key_id)
         return self.get(finding_id)

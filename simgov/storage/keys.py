@@ -14,7 +14,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
     role TEXT NOT NULL,
     label TEXT,
     created_at REAL NOT NULL,
-    revoked_at REAL
+    revoked_at REAL,
+    holder TEXT
 );
 CREATE TABLE IF NOT EXISTS audit_log (
     entry_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -89,20 +90,24 @@ class KeyTables:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            if "holder" not in {r[1] for r in db.execute("PRAGMA table_info(api_keys)")}:  # made before holders
+                db.execute("ALTER TABLE api_keys ADD COLUMN holder TEXT")
 
-    def insert_key(self, key_id: str, key_hash: str, role: str, label: str | None, created_at: float) -> None:
+    def insert_key(self, key_id: str, key_hash: str, role: str, label: str | None, holder: str | None,
+                   created_at: float) -> None:
         with self.store.transaction() as db:
-            db.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, NULL)", (key_id, key_hash, role, label, created_at))
+            db.execute("INSERT INTO api_keys (key_id, key_hash, role, label, created_at, revoked_at, holder) "
+                       "VALUES (?, ?, ?, ?, ?, NULL, ?)", (key_id, key_hash, role, label, created_at, holder))
 
-    def key_row(self, key_id: str) -> tuple[str, str, str | None, float | None] | None:
-        """(key hash, role, label, revoked at) of a key id, or None."""
+    def key_row(self, key_id: str) -> tuple[str, str, str | None, float | None, str | None] | None:
+        """(key hash, role, label, revoked at, holder) of a key id, or None."""
         return self.store.connection().execute(
-            "SELECT key_hash, role, label, revoked_at FROM api_keys WHERE key_id=?", (key_id,)).fetchone()
+            "SELECT key_hash, role, label, revoked_at, holder FROM api_keys WHERE key_id=?", (key_id,)).fetchone()
 
-    def keys(self) -> list[tuple[str, str, str | None, float, float | None]]:
-        """(key id, role, label, created at, revoked at) of every key, oldest first."""
+    def keys(self) -> list[tuple[str, str, str | None, float, float | None, str | None]]:
+        """(key id, role, label, created at, revoked at, holder) of every key, oldest first."""
         return self.store.connection().execute(
-            "SELECT key_id, role, label, created_at, revoked_at FROM api_keys ORDER BY created_at").fetchall()
+            "SELECT key_id, role, label, created_at, revoked_at, holder FROM api_keys ORDER BY created_at").fetchall()
 
     def revoke(self, key_id: str, at: float) -> bool:
         """Revoke a live key; False when there is no such live key."""

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from simgov.findings.model import Finding, FindingPage, FindingVerdictRequest, SellerList, SellerRisk
-from simgov.findings.queue import MAX_LIMIT, Filters, FindingsPending, FindingsQueue
+from simgov.findings.queue import MAX_LIMIT, Filters, FindingsPending, FindingsQueue, NothingToUndo
 from simgov.findings.risk import ranked, seller_risks
 
 from ..deps import Index, Investigator, Lookup
@@ -71,7 +71,18 @@ def decide(finding_id: Id, body: FindingVerdictRequest, queue: Queue, principal:
     """Confirm or reject a finding. It is recorded as the verdicts it is made of (`GET /v1/verdicts`):
     a counterfeit suspect, a duplicate group, or a ring as the link of its first member to each
     other member; bank hits are managed in their bank instead (422)."""
-    return queue.decide(finding_id, body.decision, body.reason, body.note, principal.key_id)
+    return queue.decide(finding_id, body.decision, body.reason, body.note, principal.key_id, principal.name)
+
+
+@router.delete("/v1/findings/{finding_id}/verdict", response_model=Finding, responses=responses(404, 409, 503))
+def undo(finding_id: Id, queue: Queue, principal: Investigator) -> Finding:
+    """Undo the verdict that counts for a finding (each verdict it was recorded as, `DELETE
+    /v1/verdicts/{id}`): the finding's earlier verdict counts again, else it is open. A finding
+    without a verdict: 409."""
+    try:
+        return queue.undo(finding_id, principal.key_id)
+    except NothingToUndo as exc:
+        raise ApiError(409, "no_verdict", str(exc)) from None
 
 
 @router.get("/v1/sellers", response_model=SellerList, responses=responses(503))

@@ -144,23 +144,47 @@
   const REASONS = ["same merchandise", "different merchandise", "variant (size, colour, model)",
     "authorised seller", "same person", "different people", "other"];
 
-  function verdictText(v) {
+  // Who gave it: the key's holder (else its label, where the caller knows it), else the key id.
+  function verdictText(v, holder) {
     const when = new Date(v.at * 1000).toISOString().slice(0, 16).replace("T", " ");
-    return `${v.decision} by ${v.key_id} on ${when} (${v.reason})${v.note ? ` — ${v.note}` : ""}`;
+    return `${v.decision} by ${v.holder || holder || v.key_id} on ${when} (${v.reason})${v.note ? ` — ${v.note}` : ""}`;
+  }
+
+  // The verdict that counts now for a finding (after an undo: an earlier one, or none).
+  async function currentVerdict(kind, ids) {
+    const found = await api(`/v1/verdicts?kind=${kind}&latest=true&item_id=${encodeURIComponent(ids[0])}`);
+    const want = (kind === "counterfeit" ? ids : [...ids].sort()).join(" ");
+    return found.verdicts.find((v) => v.ids.join(" ") === want) || null;
   }
 
   function verdictBar(kind, ids, verdict) {
     const state = el("span", { class: "state" });
     const bar = el("div", { class: "verdict", "data-kind": kind, "data-ids": ids.join(" ") });
-    const show = (v) => {
+    const undo = el("button", { type: "button", class: "undo", text: "Undo", hidden: true });
+    const show = (v, before = "") => {
       bar.classList.remove("confirmed", "rejected");
+      undo.hidden = !v;
       if (v) {
         bar.classList.add(v.decision);
         bar.dataset.verdict = v.decision;
         bar.dataset.verdictId = v.verdict_id;
-        state.textContent = shown(verdictText(v));
-      } else state.textContent = "no verdict yet";
+        state.textContent = shown(before + verdictText(v));
+      } else {
+        delete bar.dataset.verdict;
+        delete bar.dataset.verdictId;
+        state.textContent = before || "no verdict yet";
+      }
     };
+    undo.addEventListener("click", async () => {
+      state.textContent = "undoing…";
+      try {
+        await api(`/v1/verdicts/${bar.dataset.verdictId}`, { method: "DELETE" });
+        const earlier = await currentVerdict(kind, ids);
+        show(earlier, earlier ? "undone; now counts: " : "verdict undone; no verdict");
+      } catch (err) {
+        state.textContent = shown(`not undone: ${err.message}`);
+      }
+    });
     const reason = el("select", { "aria-label": "reason" }, el("option", { value: "", text: "reason…" }),
       REASONS.map((r) => el("option", { value: r, text: r })));
     const note = el("input", { type: "text", placeholder: "note (optional)", "aria-label": "note", maxlength: 2000 });
@@ -177,7 +201,7 @@
       }
     };
     bar.append(el("button", { type: "button", class: "confirm", onclick: decide("confirmed"), text: "Confirm" }),
-      el("button", { type: "button", class: "reject", onclick: decide("rejected"), text: "Reject" }), reason, note, state);
+      el("button", { type: "button", class: "reject", onclick: decide("rejected"), text: "Reject" }), undo, reason, note, state);
     show(verdict);
     return bar;
   }
@@ -604,6 +628,7 @@
         el("div", { class: "links" }, weak.map(linkCard))));
     }
     caseData.linked = linked.linked;
+    caseData.link_verdicts = linked.verdicts || {};
     section.dataset.loaded = "true";
     $("view").dataset.linkedMs = String(Math.round(performance.now() - started));
   }
@@ -629,7 +654,7 @@
     if (c.kind === "queue") {
       return [["finding_id", "kind", "severity", "score", "status", "items", "accounts", "sellers", "summary", "verdict", "evidence"],
         ...c.findings.map((f) => [f.finding_id, f.kind, f.severity, f.score, f.status, f.items.join(" "), f.accounts.join(" "),
-          f.sellers.join(" "), f.summary, f.verdict ? verdictText(f.verdict) : "", f.evidence.join(" | ")])];
+          f.sellers.join(" "), f.summary, f.verdict ? verdictText(f.verdict, f.decided_by) : "", f.evidence.join(" | ")])];
     }
     if (c.kind === "sellers") {
       return [["seller_id", "risk", "listings", "flagged_listings", "reasons"],
@@ -648,12 +673,16 @@
     if (c.kind === "item") {
       const signals = [...new Set(c.neighbours.flatMap((n) => Object.keys(n.signals)))].sort();
       const header = ["query_item_id", "item_id", "seller_id", "score", "match", "relation",
-        ...signals.map((s) => `signal_${s}`), "evidence"];
+        ...signals.map((s) => `signal_${s}`), "verdict", "evidence"];
+      const verdicts = c.verdicts || {};
       return [header, ...c.neighbours.map((n) => [c.item_id, n.item_id, n.seller_id, n.score, n.match, n.relation,
-        ...signals.map((s) => n.signals[s] ?? ""), (n.evidence || []).join(" | ")])];
+        ...signals.map((s) => n.signals[s] ?? ""), verdicts[n.item_id] ? verdictText(verdicts[n.item_id]) : "",
+        (n.evidence || []).join(" | ")])];
     }
-    const header = ["account_id", "linked_account_id", "score", "match", "evidence"];
+    const header = ["account_id", "linked_account_id", "score", "match", "verdict", "evidence"];
+    const verdicts = c.link_verdicts || {};
     return [header, ...(c.linked || []).map((l) => [c.account_id, l.account_id, l.score, l.match,
+      verdicts[l.account_id] ? verdictText(verdicts[l.account_id]) : "",
       l.evidence.map((e) => `${e.kind}: ${e.detail} (${e.score})`).join(" | ")])];
   }
 

@@ -46,7 +46,7 @@
 
   // -- findings queue -------------------------------------------------------------------------
   // The console's home: open findings, most severe first, filtered by the API's parameters.
-  // Keyboard: j/k move, x selects, o (or Enter) opens, c/r confirm/reject with the last reason.
+  // Keyboard: j/k move, x selects, o (or Enter) opens, c/r confirm/reject with the last reason, u undoes.
   const FINDING_KINDS = { counterfeit: "counterfeit suspect", cross_seller_copy: "cross-seller copy",
     relisting: "re-listing", picture_reuse: "picture reuse", ring: "ring of accounts", bank_hit: "bank hit" };
   const FILTERS = ["kind", "status", "seller_id", "brand", "min_score", "sort"];
@@ -87,8 +87,8 @@
     return form;
   }
 
-  // A finding's verdict, naming the holder of the key that gave it when the key has a label.
-  const findingVerdictText = (f) => verdictText(f.verdict) + (f.decided_by ? ` — ${f.decided_by}` : "");
+  // A finding's verdict, naming who gave it (the key's holder, else its label).
+  const findingVerdictText = (f) => verdictText(f.verdict, f.decided_by);
 
   function findingThumbs(f) {
     if (f.kind === "ring") {
@@ -101,6 +101,8 @@
 
   function findingRow(f, index) {
     const state = el("span", { class: "state", text: f.verdict ? findingVerdictText(f) : "open" });
+    const undo = el("button", { type: "button", class: "undo", text: "Undo", hidden: !f.verdict,
+      onclick: (e) => { e.stopPropagation(); undoFinding(index); } });
     const row = el("article", { class: `finding sev-${f.severity} status-${f.status}`, "data-finding": f.finding_id,
       "data-kind": f.kind, "data-status": f.status, tabindex: -1, onclick: () => focusRow(index) },
     el("input", { type: "checkbox", class: "pick", "aria-label": `select ${f.finding_id}` }),
@@ -115,7 +117,7 @@
         f.sellers.length ? f.sellers.flatMap((x, n) => (n ? [", ", sellerLink(x)] : [sellerLink(x)])) : "none blamed"),
       el("details", { class: "small" }, el("summary", { text: "evidence" }),
         el("ul", { class: "evidence" }, f.evidence.map((line) => el("li", { text: line })))),
-      state),
+      el("div", { class: "row-state" }, state, undo)),
     findingThumbs(f));
     row.querySelector(".pick").addEventListener("click", (e) => e.stopPropagation());
     return row;
@@ -150,14 +152,34 @@
       try {
         const updated = await api(`/v1/findings/${encodeURIComponent(f.finding_id)}/verdict`, { method: "POST",
           headers: { "Content-Type": "application/json" }, body: JSON.stringify({ decision, reason }) });
-        queue.rows[i] = updated;
-        row.dataset.status = updated.status;
-        row.classList.remove("status-open", "status-confirmed", "status-rejected");
-        row.classList.add(`status-${updated.status}`);
-        state.textContent = findingVerdictText(updated);
+        showStatus(i, row, updated, findingVerdictText(updated));
       } catch (err) {
         state.textContent = `not saved: ${err.message}`;
       }
+    }
+  }
+
+  function showStatus(i, row, f, text) {
+    queue.rows[i] = f;
+    row.dataset.status = f.status;
+    row.classList.remove("status-open", "status-confirmed", "status-rejected");
+    row.classList.add(`status-${f.status}`);
+    row.querySelector(".state").textContent = text;
+    row.querySelector(".undo").hidden = !f.verdict;
+  }
+
+  // Undo the verdict that counts for a finding: it is open again (or back to an earlier verdict).
+  async function undoFinding(i) {
+    const f = queue.rows[i];
+    const row = document.querySelectorAll("#queue-list article.finding")[i];
+    if (!f || !row || !f.verdict) return;
+    const state = row.querySelector(".state");
+    state.textContent = "undoing…";
+    try {
+      const updated = await api(`/v1/findings/${encodeURIComponent(f.finding_id)}/verdict`, { method: "DELETE" });
+      showStatus(i, row, updated, updated.verdict ? `undone; now counts: ${findingVerdictText(updated)}` : "undone; open");
+    } catch (err) {
+      state.textContent = `not undone: ${err.message}`;
     }
   }
 
@@ -210,7 +232,7 @@
       el("section", { class: "card queue-head" },
         el("div", { class: "section-head" },
           el("h2", { text: `Findings (${first.total})` }),
-          el("span", { class: "muted small", text: "j/k move · x select · o open · c confirm · r reject" })),
+          el("span", { class: "muted small", text: "j/k move · x select · o open · c confirm · r reject · u undo" })),
         filterBar(params),
         el("div", { class: "bulk" }, el("span", { class: "muted small", text: "selected:" }),
           el("button", { type: "button", id: "bulk-confirm", onclick: bulk("confirmed"), text: "Confirm" }),
@@ -235,6 +257,7 @@
     } else if ((e.key === "o" || e.key === "Enter") && f) openFinding(f);
     else if (e.key === "c" && f) decideFindings([queue.focus], "confirmed");
     else if (e.key === "r" && f) decideFindings([queue.focus], "rejected");
+    else if (e.key === "u" && f) undoFinding(queue.focus);
     else return;
     e.preventDefault();
   }
