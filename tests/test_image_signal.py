@@ -337,7 +337,7 @@ def test_index_saves_loads_and_counts_pictures(gallery, tmp_path):
     again.load(tmp_path)
     assert again.size() == signal.size() == len(blobs)
     assert again.search([blobs[0]], 3)[0][0].vec_id == 0
-    assert again.identity() == signal.identity() and again.identity()["version"] == 2
+    assert again.identity() == signal.identity() and again.identity()["version"] == 3
 
 
 @pytest.mark.parametrize("size", [(1, 1), (2, 100), (3000, 3), (7, 7), (17, 900)])

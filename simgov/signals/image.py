@@ -64,7 +64,7 @@ from ..matching.evidence import MatchPart
 from ..schema import Item
 from ..vectors import BinaryIndex
 from .base import BankIndex, BankMatch, BuildContext, Candidate, Query, SignalOutput
-from .hashes import oriented
+from .hashes import oriented, pdq_dihedral
 from .pdq_orb_index import PDQ_BITS, HashEntries, PdqOrbIndex, PdqOrbSignal
 
 cv2.setNumThreads(1)  # pictures are processed in parallel by the build, not inside OpenCV
@@ -80,7 +80,7 @@ PDQ_NEAR = int(thresholds.default("pdq_near"))
 PDQ_UNRELATED = 64
 
 # -- picture preparation --------------------------------------------------------------------------
-PDQ_SIZE = 384        # PDQ of the trimmed picture at this longest side: within 8 bits of the reference
+PDQ_SIZE = 384        # PDQ of the trimmed picture as decoded, area-reduced by a whole factor past twice this
 DRAFT_SIZE = PDQ_SIZE  # JPEGs decode reduced to at least this size (much faster than full size)
 WORK_SIZE = 320       # local features of the trimmed picture at this longest side
 THUMB = 32            # photometric thumbnail (colour, THUMB x THUMB)
@@ -123,6 +123,13 @@ MAX_VERIFIED_PAIRS = 16  # picture pairs verified with local features per item p
 #: The largest score of a distinct picture in the benchmark plus a margin (`image_same_picture` in
 #: simgov/matching/calibration.json says how it was measured).
 MATCH_THRESHOLD = thresholds.threshold("image_same_picture")
+
+#: What `picture_features` computes and stores. The image and the video signals' identities carry
+#: it, so that an index built with other fingerprints is refused (rebuild) instead of half matching.
+#: 2: PDQ on the decoded picture with the reference's own downsample (hashes.pdq_dihedral, not
+#: pdqhash on a 384-pixel resize), ORB detected and described in one pass, thumbnail from the
+#: working-size picture.
+FEATURES_VERSION = 2
 
 ID_SHIFT = 8  # PDQ index ids are vec_id << 8 | picture number
 KP_SHIFT = 16  # descriptor index ids are vec_id << 16 | picture number << 8 | keypoint number
@@ -212,15 +219,22 @@ def trim_box(arr: np.ndarray) -> tuple[int, int, int, int] | None:
     return x0, y0, x1, y1
 
 
-def _resized(arr: np.ndarray, longest: int) -> np.ndarray:
-    """arr scaled so that its longest side is `longest`: area averaging by a whole factor first
-    (OpenCV's fast path), then bilinear for the rest (less than a factor of two)."""
+def _area_reduced(arr: np.ndarray, longest: int) -> np.ndarray:
+    """arr area-averaged by the whole factor that keeps its longest side at least `longest`
+    (OpenCV's fast path); arr itself when that factor is 1."""
     h, w = arr.shape[:2]
     factor = min(int(max(h, w) / longest), h, w)
-    if factor >= 2:
-        h, w = (h // factor) * factor, (w // factor) * factor
-        arr = cv2.resize(arr[:h, :w], (w // factor, h // factor), interpolation=cv2.INTER_AREA)
-        h, w = arr.shape[:2]
+    if factor < 2:
+        return arr
+    h, w = (h // factor) * factor, (w // factor) * factor
+    return cv2.resize(arr[:h, :w], (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+
+
+def _resized(arr: np.ndarray, longest: int) -> np.ndarray:
+    """arr scaled so that its longest side is `longest`: area averaging by a whole factor first,
+    then bilinear for the rest (less than a factor of two)."""
+    arr = _area_reduced(arr, longest)
+    h, w = arr.shape[:2]
     scale = longest / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     if size == (w, h):
@@ -228,10 +242,10 @@ def _resized(arr: np.ndarray, longest: int) -> np.ndarray:
     return cv2.resize(arr, size, interpolation=cv2.INTER_LINEAR)
 
 
-def _select_spread(keypoints, width: int, height: int, k: int) -> list:
-    """The k keypoints taken round-robin over a GRID x GRID grid, strongest first in each cell."""
+def _select_spread(keypoints, width: int, height: int, k: int) -> np.ndarray:
+    """Indices of k keypoints taken round-robin over a GRID x GRID grid, strongest first in each cell."""
     if len(keypoints) <= k:
-        return list(keypoints)
+        return np.arange(len(keypoints))
     pts = cv2.KeyPoint_convert(keypoints)
     response = np.array([kp.response for kp in keypoints], dtype=np.float32)
     cx = np.minimum(GRID - 1, (pts[:, 0] * GRID / width).astype(np.int64))
@@ -242,8 +256,7 @@ def _select_spread(keypoints, width: int, height: int, k: int) -> list:
     starts = np.searchsorted(sorted_cells, sorted_cells, side="left")
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order)) - starts
-    chosen = np.lexsort((cell, rank))[:k]  # round robin: every cell's best, then every cell's second...
-    return [keypoints[i] for i in chosen.tolist()]
+    return np.lexsort((cell, rank))[:k]  # round robin: every cell's best, then every cell's second...
 
 
 _LOCAL = threading.local()
@@ -265,12 +278,11 @@ def _local_features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     empty = (np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), np.zeros((0, 32), np.uint8))
     if min(h, w) < 2 * ORB_EDGE:
         return empty
-    keypoints = _select_spread(orb.detect(grey, None), w, h, MAX_KEYPOINTS)
-    if not keypoints:
-        return empty
-    keypoints, desc = orb.compute(grey, keypoints)
+    keypoints, desc = orb.detectAndCompute(grey, None)  # one pyramid for detection and description
     if desc is None or not len(keypoints):
         return empty
+    chosen = _select_spread(keypoints, w, h, MAX_KEYPOINTS)
+    keypoints, desc = [keypoints[i] for i in chosen.tolist()], desc[chosen]
     # The same keypoints in the mirror image: x flipped, angle mirrored; descriptors recomputed there.
     flipped = [cv2.KeyPoint(w - 1 - kp.pt[0], kp.pt[1], kp.size, (180.0 - kp.angle) % 360.0, kp.response,
                             kp.octave, i) for i, kp in enumerate(keypoints)]
@@ -330,13 +342,13 @@ def picture_features(img: Image.Image, image: int = 0) -> Picture:
         x1, y1 = math.ceil(right * sx), math.ceil(bottom * sy)
         if min(x1 - x0, y1 - y0) >= 8:
             arr, trimmed = arr[y0:y1, x0:x1], True
-    base = np.ascontiguousarray(_resized(arr, PDQ_SIZE) if max(arr.shape[:2]) > PDQ_SIZE else arr)
-    hashes, quality = pdqhash.compute_dihedral(base)
-    pdq = np.stack([np.packbits(np.asarray(h, dtype=np.uint8)) for h in hashes])
-    grey = np.ascontiguousarray(_resized(cv2.cvtColor(base, cv2.COLOR_RGB2GRAY), WORK_SIZE))
+    if trimmed or max(small.shape[:2]) != WORK_SIZE:
+        small = _resized(arr, WORK_SIZE)  # the trimmed picture, or a small one enlarged
+    pdq, quality = pdq_dihedral(_area_reduced(arr, PDQ_SIZE))
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     xy, desc, mdesc = _local_features(grey)
-    thumb = cv2.resize(base, (THUMB, THUMB), interpolation=cv2.INTER_AREA)  # small: the slow path is cheap
-    return Picture(image, int(quality), trimmed, grey.shape[1], grey.shape[0], pdq, thumb, xy, desc, mdesc)
+    thumb = cv2.resize(small, (THUMB, THUMB), interpolation=cv2.INTER_AREA)
+    return Picture(image, quality, trimmed, grey.shape[1], grey.shape[0], pdq, thumb, xy, desc, mdesc)
 
 
 def read_pictures(blob: bytes) -> list[Picture]:
@@ -688,7 +700,7 @@ class PdqBankIndex(BankIndex):
 
 class ImageSignal(PdqOrbSignal):
     name = "image"
-    version = 2
+    version = 3
     parallel = True
     description = ("pictures (PDQ in eight orientations after trimming borders, ORB local features "
                    "verified by a RANSAC similarity transform and a photometric check)")
@@ -711,8 +723,9 @@ class ImageSignal(PdqOrbSignal):
         return score is not None and score >= cls.MATCH_THRESHOLD
 
     def identity(self) -> dict[str, Any]:
-        return {"version": self.version, "min_pdq_quality": MIN_PDQ_QUALITY, "pdq_size": PDQ_SIZE,
-                "work_size": WORK_SIZE, "keypoints": MAX_KEYPOINTS, "indexed_keypoints": INDEXED_KEYPOINTS,
+        return {"version": self.version, "features": FEATURES_VERSION, "min_pdq_quality": MIN_PDQ_QUALITY,
+                "pdq_size": PDQ_SIZE, "work_size": WORK_SIZE, "keypoints": MAX_KEYPOINTS,
+                "indexed_keypoints": INDEXED_KEYPOINTS,
                 "orb": [ORB_DETECT, ORB_LEVELS, ORB_SCALE, ORB_FAST, ORB_EDGE, ORB_PATCH, GRID],
                 "thumb": THUMB}
 

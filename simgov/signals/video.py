@@ -38,7 +38,7 @@ from ..schema import Item
 from ..vectors import BinaryIndex
 from ..videoio import VideoRejected, sample_frames
 from .base import BankIndex, BankMatch, BuildContext, Candidate, SignalOutput
-from .image import PDQ_BITS, PDQ_SIZE, PDQ_UNRELATED, picture_features
+from .image import FEATURES_VERSION, PDQ_BITS, PDQ_SIZE, PDQ_UNRELATED, picture_features
 from .pdq_orb_index import HashEntries, PdqOrbIndex, PdqOrbSignal
 from .video_match import (DUP_BITS, KEYPOINTS, MIN_MATCH_SECONDS, VOTE_BITS, Segment, Video, VideoMatch, clock,
                           compare, compare_videos, same_segment, trimmed, videos_of)
@@ -184,7 +184,8 @@ class VideoSignal(PdqOrbSignal):
 
     def identity(self) -> dict[str, Any]:
         return {"version": self.version, "sample_interval": self.config.videos.sample_interval,
-                "keypoints": KEYPOINTS, "indexed_keypoints": INDEXED_KEYPOINTS, "dup_bits": DUP_BITS}
+                "keypoints": KEYPOINTS, "indexed_keypoints": INDEXED_KEYPOINTS, "dup_bits": DUP_BITS,
+                "picture_features": FEATURES_VERSION}
 
     # -- computing ----------------------------------------------------------------------------
     def fingerprint_paths(self, paths: list[str], ctx: BuildContext) -> SignalOutput:
