@@ -8,7 +8,7 @@ import unicodedata
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-GENERATOR_VERSION = "simgov.demo/1"
+GENERATOR_VERSION = "simgov.demo/2"  # 2: every own photo is its own shot (angle, light, white balance)
 
 PHOTO_SIZE = 320
 AVATAR_SIZE = 160

@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import random
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -63,6 +64,57 @@ def _shade_image(kind: str, angle_idx: int, strength_pct: int, size: int) -> Ima
     return mask.point([int(round(255 * (1 - f * v / 255))) for v in range(256)]).convert("RGB")
 
 
+#: Largest turn of a shot about the product's vertical (yaw) and horizontal (pitch) axis, in degrees.
+VIEW_YAW, VIEW_PITCH = 28.0, 16.0
+#: Focal length of the camera in picture widths (a normal lens close to the product: clear perspective).
+VIEW_FOCAL = 1.1
+#: How much the light falling across the product darkens its far side, in percent (a range).
+PRODUCT_LIGHT = (10, 40)
+#: White balance: each colour channel's gain differs from 1 by up to this much.
+WHITE_BALANCE = 0.07
+
+
+@dataclass(frozen=True)
+class _Shot:
+    """How one photo was taken, beyond where the product sits in it: every seller photographs the
+    product from its own place, under its own light, with its own camera, so two sellers' own
+    photos of one product are different shots, not one drawing moved about. A copy is the same shot."""
+
+    yaw: float
+    pitch: float
+    light_angle: int  # direction (of 8) the light on the product falls off to
+    light_pct: int
+    gains: tuple[float, float, float]  # red, green, blue
+
+    @classmethod
+    def of(cls, shot_seed: int) -> "_Shot":
+        rng = random.Random(shot_seed ^ 0x5EE0F)
+        return cls(rng.uniform(-VIEW_YAW, VIEW_YAW), rng.uniform(-VIEW_PITCH, VIEW_PITCH), rng.randrange(8),
+                   5 * rng.randint(PRODUCT_LIGHT[0] // 5, PRODUCT_LIGHT[1] // 5),
+                   tuple(1 + rng.uniform(-WHITE_BALANCE, WHITE_BALANCE) for _ in range(3)))
+
+
+def _seen_from(layer: Image.Image, shot: _Shot, cx: float, cy: float) -> Image.Image:
+    """The product layer as the shot's camera, turned about the product's centre, sees it (a
+    perspective projection of the product's plane)."""
+    yaw, pitch = np.radians((shot.yaw, shot.pitch))
+    w, h = layer.size
+    f = VIEW_FOCAL * w
+    turn = (np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
+            @ np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]]))
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+    plane = np.column_stack([corners[:, 0] - cx, corners[:, 1] - cy, np.zeros(4)]) @ turn.T
+    seen = np.column_stack([cx + f * plane[:, 0] / (f + plane[:, 2]), cy + f * plane[:, 1] / (f + plane[:, 2])])
+    # PIL maps each output pixel back to the layer: solve the homography seen -> corners
+    rows, rhs = [], []
+    for (x, y), (u, v) in zip(seen, corners):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+        rhs += [u, v]
+    coeffs = np.linalg.solve(np.array(rows), np.array(rhs))
+    return layer.transform(layer.size, Image.Transform.PERSPECTIVE, tuple(float(c) for c in coeffs),
+                           Image.Resampling.BICUBIC)
+
+
 def _render_product(spec: dict) -> Image.Image:
     look, photo = spec["look"], spec["photo"]
     size = PHOTO_SIZE
@@ -75,8 +127,13 @@ def _render_product(spec: dict) -> Image.Image:
         for k, alpha in ((1.15, 22), (1.0, 30), (0.85, 38)):
             w = radius * k
             d.ellipse([cx - w, cy + radius * 0.8, cx + w, cy + radius * 1.05], fill=(0, 0, 0, alpha))
-    pen = _Pen(img, mask, cx, cy, radius, photo["rot"], look["facing"] < 0)
+    product = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    pen = _Pen(product, mask, cx, cy, radius, photo["rot"], look["facing"] < 0)
     _SHAPES[look["shape"]](pen, look)
+    shot = _Shot.of(photo["seed"])
+    product = _seen_from(product, shot, cx, cy)
+    lit = ImageChops.multiply(product.convert("RGB"), _shade_image("linear", shot.light_angle, shot.light_pct, size))
+    img.paste(lit, (0, 0), product.getchannel("A"))
     draw = ImageDraw.Draw(img, "RGBA")
     if photo.get("corner_logo"):           # the brand's own studio shots carry its mark
         font = _font(17)
@@ -94,6 +151,7 @@ def _render_product(spec: dict) -> Image.Image:
         img = ImageChops.multiply(img, _shade_image("linear", photo["light_angle"], light, size))
     if photo.get("vignette"):
         img = ImageChops.multiply(img, _shade_image("radial", 0, 28, size))
+    img = img.point([min(255, int(round(v * gain))) for gain in shot.gains for v in range(256)])
     if photo["noise"] > 0:
         a = int(photo["noise"])
         noise = _noise_image(a, photo["seed"] % 4, size)
