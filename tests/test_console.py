@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from api_support import REPO, copy_market, thread_server
+from simgov.keys import KeyStore
+from simgov.storage.items import Store
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -122,7 +124,12 @@ def wait_pictures(page) -> None:
 def test_console_in_a_browser(demo):
     from playwright.sync_api import sync_playwright
 
-    out, key, planted = demo
+    out, _, planted = demo
+    store = Store(out / "index")
+    try:  # the investigator logs in with a key of their own: verdicts name them
+        key = KeyStore(store).create("investigator", "console test", "Ana Silva")[0]
+    finally:
+        store.close()
     copy = planted["cross_seller_copies"][0]
     query, copies = copy["original_item_id"], {c["item_id"] for c in copy["copies"]}
     items = {json.loads(line)["item_id"]: json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()}
@@ -171,10 +178,20 @@ def test_console_in_a_browser(demo):
             finding_id = second.get_attribute("data-finding")
             page.keyboard.press("c")
             page.locator(f"#queue-list article[data-finding='{finding_id}'][data-status='confirmed']").wait_for()
+            assert "confirmed by Ana Silva" in second.locator(".state").inner_text()
+            # u undoes it: open again, the verdict kept in the history as undone; c confirms it again
+            page.keyboard.press("u")
+            page.locator(f"#queue-list article[data-finding='{finding_id}'][data-status='open']").wait_for()
+            assert second.locator(".state").inner_text() == "undone; open" and second.locator(".undo").is_hidden()
+            assert httpx.get(f"{url}/v1/findings/{finding_id}", headers=api).json()["status"] == "open"
+            page.keyboard.press("c")
+            page.locator(f"#queue-list article[data-finding='{finding_id}'][data-status='confirmed']").wait_for()
             stored = httpx.get(f"{url}/v1/findings/{finding_id}", headers=api).json()
             assert stored["status"] == "confirmed" and stored["verdict"]["reason"] == "confirmed in the queue"
+            assert stored["verdict"]["holder"] == stored["decided_by"] == "Ana Silva"
             verdicts = httpx.get(f"{url}/v1/verdicts", params={"kind": "counterfeit"}, headers=api).json()["verdicts"]
-            assert [v["ids"] for v in verdicts] == [stored["items"]]
+            assert [(v["ids"], v["undone_at"] is not None) for v in verdicts] == [(stored["items"], True),
+                                                                                  (stored["items"], False)]
             assert stored["items"][0] in planted_fakes
             wait_pictures(page)
             page.screenshot(path=str(ARTIFACTS / "console-queue-confirmed.png"), full_page=True)
@@ -224,7 +241,7 @@ def test_console_in_a_browser(demo):
             copy_item = items[sorted(copies)[0]]
             before = shown_token(page)
             page.click("#tab-search")
-            view_shown(page, before)
+            timings["search"] = view_shown(page, before)
             page.set_input_files("#search-form input[name=image]", str(out / copy_item["images"][0]))
             page.click("#search-form button[type=submit]")
             page.wait_for_function("() => document.getElementById('view').dataset.searched", timeout=60_000)
@@ -299,11 +316,26 @@ def test_console_in_a_browser(demo):
             card.locator(".verdict select").select_option("different merchandise")
             card.locator(".verdict button.reject").click()
             card.locator(".verdict[data-verdict='rejected']").wait_for()
-            assert "rejected by" in card.locator(".verdict .state").inner_text()
+            assert "rejected by Ana Silva" in card.locator(".verdict .state").inner_text()
             stored = httpx.get(f"{url}/v1/verdicts", params={"item_id": first_copy, "kind": "pair"},
                                headers=api).json()["verdicts"]
             assert [(v["kind"], v["ids"], v["decision"], v["reason"]) for v in stored] == [
                 ("pair", sorted([query, first_copy]), "rejected", "different merchandise")]
+            # the case export carries the verdict and who gave it
+            with page.expect_download() as download:
+                page.click("#export-csv")
+            rows = {line.split(",")[1]: line for line in Path(download.value.path()).read_text().splitlines()[1:]}
+            assert "rejected by Ana Silva" in rows[first_copy]
+            # Undo on the card: no verdict again, the rejection kept in the history as undone
+            card.locator(".verdict button.undo").click()
+            page.wait_for_function("id => !document.querySelector("
+                                   "`#neighbours article[data-item='${id}'] .verdict`).dataset.verdict",
+                                   arg=first_copy, timeout=30_000)
+            assert card.locator(".verdict .state").inner_text() == "verdict undone; no verdict"
+            stored = httpx.get(f"{url}/v1/verdicts", params={"item_id": first_copy, "kind": "pair"},
+                               headers=api).json()["verdicts"]
+            assert len(stored) == 1 and stored[0]["undone_at"] is not None
+            page.screenshot(path=str(ARTIFACTS / "console-undone.png"), full_page=True)
 
             # pivot to the neighbour, then to its seller
             card.locator(".item-link").click()

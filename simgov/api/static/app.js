@@ -157,6 +157,19 @@
     return found.verdicts.find((v) => v.ids.join(" ") === want) || null;
   }
 
+  // A verdict given or undone on the open case is part of its export: pair verdicts on an item's
+  // neighbours, link verdicts on an account's linked accounts (by the other id).
+  function noteVerdict(kind, ids, v) {
+    const c = currentCase;
+    const table = !c ? null : kind === "pair" && c.kind === "item" ? (c.verdicts = c.verdicts || {})
+      : kind === "link" && c.kind === "account" ? (c.link_verdicts = c.link_verdicts || {}) : null;
+    const mine = c && (c.item_id || c.account_id);
+    if (!table || !ids.includes(mine)) return;
+    const other = ids.find((id) => id !== mine);
+    if (v) table[other] = v;
+    else delete table[other];
+  }
+
   function verdictBar(kind, ids, verdict) {
     const state = el("span", { class: "state" });
     const bar = el("div", { class: "verdict", "data-kind": kind, "data-ids": ids.join(" ") });
@@ -181,6 +194,7 @@
         await api(`/v1/verdicts/${bar.dataset.verdictId}`, { method: "DELETE" });
         const earlier = await currentVerdict(kind, ids);
         show(earlier, earlier ? "undone; now counts: " : "verdict undone; no verdict");
+        noteVerdict(kind, ids, earlier);
       } catch (err) {
         state.textContent = shown(`not undone: ${err.message}`);
       }
@@ -194,8 +208,10 @@
         const body = { kind, ids, decision, reason: reason.value || `${decision} in the console` };
         if (reason.value) sessionStorage.setItem(`${REASON_STORE}.${decision}`, reason.value); // the queue's c/r reuse it
         if (note.value.trim()) body.note = note.value.trim();
-        show(await api("/v1/verdicts", { method: "POST", headers: { "Content-Type": "application/json" },
-          body: JSON.stringify(body) }));
+        const v = await api("/v1/verdicts", { method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body) });
+        show(v);
+        noteVerdict(kind, ids, v);
       } catch (err) {
         state.textContent = shown(`not saved: ${err.message}`);
       }
