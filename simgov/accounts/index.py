@@ -21,7 +21,7 @@ from ..records import AccountPair, Group, LinkedAccount, LinkEvidence, Neighbour
 from ..schema import Account, canonical_json
 from ..signals.base import BuildContext
 from . import REGISTRY, create_account_signals
-from .profiling import DEFAULT_K, AccountProfile, profile
+from .profiling import DEFAULT_K, AccountProfile, ngram_vectors, profile
 from .scoring import STRONG_IDENTIFIERS, LinkComparison, LinkTerm, combine
 from .base import AccountRecord
 from .listings import KEPT_FILE, KeptMatches, live_matches
@@ -188,6 +188,13 @@ class AccountIndex:
         self.indexed = 0
         self.threshold = threshold("account_link", sim.config.thresholds)
         self._kept: tuple[tuple[int, int] | None, KeptMatches | None] = (None, None)
+
+    def warm(self) -> None:
+        """Load now what the first `linked` call would: the profile signal's n-gram vectoriser
+        (scikit-learn, imported on first use: 2 s of a cold server's first call on the demo, 9 s
+        under load) and the kept listing matches. A server calls it on a thread as it starts."""
+        ngram_vectors([])
+        self.kept_matches()
 
     def kept_matches(self) -> KeptMatches | None:
         """The matched listing pairs the findings scan keeps in the index folder (re-read when the

@@ -9,6 +9,7 @@ workers' writes and newly published index generations, so several uvicorn worker
 from __future__ import annotations
 
 import os
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MA
         index = SimIndex.open(Path(index_dir))
         app.state.index = index
         app.state.keys = KeyStore(index.store)
+        threading.Thread(target=index.accounts.warm, daemon=True, name="simgov-warm").start()
         try:
             yield
         finally:
