@@ -344,6 +344,51 @@ def _pca(table: np.ndarray, dims: int) -> np.ndarray:
     return scores * signs
 
 
+def token_table(source_dir: Path, *, batch_size: int = 512, progress=None) -> tuple[np.ndarray, np.ndarray, Any]:
+    """(one row per vocabulary id, which ids are usable, the model's Hugging Face tokenizer).
+
+    Every usable token goes through the transformer as ``[CLS] token [SEP]``; the mean of its last
+    hidden states is its row (exactly what the model's pooling does to a one-token text). Special
+    and ``[unusedN]`` tokens keep a zero row.
+    """
+    import torch
+
+    st_model = load_sentence_model(str(source_dir))
+    transformer = st_model[0]
+    bert = transformer.auto_model.eval()
+    hf_tokenizer = transformer.tokenizer
+    vocab = hf_tokenizer.get_vocab()
+    size = max(vocab.values()) + 1
+    cls_id, sep_id = hf_tokenizer.cls_token_id, hf_tokenizer.sep_token_id
+    specials = set(hf_tokenizer.all_special_ids)
+    names = {i: t for t, i in vocab.items()}
+    usable = np.array([i in names and i not in specials and not _UNUSED_TOKEN.match(names[i]) for i in range(size)])
+
+    table = np.zeros((size, int(bert.config.hidden_size)), dtype=np.float32)
+    ids = np.flatnonzero(usable)
+    with torch.inference_mode():
+        for start in range(0, len(ids), batch_size):
+            part = torch.as_tensor(ids[start:start + batch_size], dtype=torch.long)[:, None]
+            pieces = [part]
+            if cls_id is not None:
+                pieces.insert(0, torch.full_like(part, cls_id))
+            if sep_id is not None:
+                pieces.append(torch.full_like(part, sep_id))
+            input_ids = torch.cat(pieces, dim=1)
+            hidden = bert(input_ids=input_ids, attention_mask=torch.ones_like(input_ids)).last_hidden_state
+            table[ids[start:start + batch_size]] = hidden.mean(dim=1).float().numpy()
+            if progress:
+                progress(min(start + batch_size, len(ids)), len(ids))
+    return table, usable, hf_tokenizer
+
+
+def sif_weights(size: int, sif_coefficient: float) -> np.ndarray:
+    """``a / (a + p(rank))`` per vocabulary id, p a Zipf estimate of the token's frequency from its
+    id (WordPiece vocabularies list frequent pieces first): frequent pieces weigh less in a mean."""
+    inv = 1.0 / (np.arange(size, dtype=np.float64) + 2)
+    return (sif_coefficient / (sif_coefficient + inv / inv.sum())).astype(np.float32)
+
+
 def distill_static(source_dir: Path, out_dir: Path, *, dims: int = 256, sif_coefficient: float = 1e-4,
                    batch_size: int = 512, progress=None) -> Path:
     """Distil a static model from a local sentence-transformers folder into `out_dir` (offline).
@@ -357,45 +402,14 @@ def distill_static(source_dir: Path, out_dir: Path, *, dims: int = 256, sif_coef
     import shutil
     import tempfile
 
-    import torch
     from safetensors.numpy import save_file
 
     source_dir, out_dir = Path(source_dir), Path(out_dir)
-    st_model = load_sentence_model(str(source_dir))
-    transformer = st_model[0]
-    bert = transformer.auto_model.eval()
-    hf_tokenizer = transformer.tokenizer
-    vocab = hf_tokenizer.get_vocab()
-    size = max(vocab.values()) + 1
-    cls_id, sep_id = hf_tokenizer.cls_token_id, hf_tokenizer.sep_token_id
-    specials = set(hf_tokenizer.all_special_ids)
-    names = {i: t for t, i in vocab.items()}
-    usable = np.array([i in names and i not in specials and not _UNUSED_TOKEN.match(names[i]) for i in range(size)])
-
-    width = int(bert.config.hidden_size)
-    table = np.zeros((size, width), dtype=np.float32)
-    ids = np.flatnonzero(usable)
-    with torch.inference_mode():
-        for start in range(0, len(ids), batch_size):
-            part = torch.as_tensor(ids[start:start + batch_size], dtype=torch.long)[:, None]
-            pieces = [part]
-            if cls_id is not None:
-                pieces.insert(0, torch.full_like(part, cls_id))
-            if sep_id is not None:
-                pieces.append(torch.full_like(part, sep_id))
-            input_ids = torch.cat(pieces, dim=1)
-            mask = torch.ones_like(input_ids)
-            hidden = bert(input_ids=input_ids, attention_mask=mask).last_hidden_state
-            table[ids[start:start + batch_size]] = hidden.mean(dim=1).float().numpy()
-            if progress:
-                progress(min(start + batch_size, len(ids)), len(ids))
-
+    table, usable, hf_tokenizer = token_table(source_dir, batch_size=batch_size, progress=progress)
+    size, width = table.shape
     reduced = np.zeros((size, min(dims, width)), dtype=np.float32)
     reduced[usable] = _pca(table[usable], min(dims, width))
-    rank = np.arange(size, dtype=np.float64)
-    inv = 1.0 / (rank + 2)
-    prob = inv / inv.sum()
-    reduced *= (sif_coefficient / (sif_coefficient + prob)).astype(np.float32)[:, None]
+    reduced *= sif_weights(size, sif_coefficient)[:, None]
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))

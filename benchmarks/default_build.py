@@ -1,0 +1,72 @@
+"""`simgov build` of title-only listings with the DEFAULT settings vs a plain sentence-transformers encode.
+
+    .venv/bin/python -m benchmarks.default_build [-n 20000] [--baseline-sample N]
+
+What a new user gets: `simgov build --items F --index I` with no settings file (whatever engine
+the default `text_model.engine` is), timed as a fresh process on a fresh index, against a plain
+`SentenceTransformer(model).encode(titles)` of the same titles in the same run (the floor of any
+build that runs the transformer over every title). Goal (issue 16): the build at least 10x faster.
+`--baseline-sample N` encodes only N of the titles and projects the time to all of them (for a busy
+machine; the record says so). Whether the static model already existed before the build (made by
+`make install`) is printed: a first build without it distils it first, and that time is in the build.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from benchmarks.common import PYTHON, load_info, parser, report, size, write_items
+from simgov.config import Config
+from simgov.encoders import StaticEncoder, load_sentence_model
+
+
+def default_model_ready() -> str:
+    """Whether the default engine's model is ready before the build (only the static one can be missing)."""
+    text_model = Config().text_model
+    if text_model.engine != "static":
+        return f"default engine {text_model.engine}"
+    folder = Path(text_model.static_path) if text_model.static_path else \
+        StaticEncoder(text_model.resolved_path(), text_model.static_dims).folder
+    return f"default engine static, model {'present' if (folder / 'model.safetensors').is_file() else 'MISSING'}"
+
+
+def plain_encode_seconds(titles: list[str]) -> float:
+    """Seconds of a plain sentence-transformers encode of `titles` (model loaded and warmed first)."""
+    model = load_sentence_model(str(Config().text_model.resolved_path()))
+    model.encode(titles[:32], batch_size=32, show_progress_bar=False)
+    started = time.perf_counter()
+    model.encode(titles, batch_size=32, show_progress_bar=False, convert_to_numpy=True)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    ap = parser(__doc__.splitlines()[0], reduced=20_000, full=20_000)
+    ap.add_argument("--baseline-sample", type=int, default=0,
+                    help="encode only this many titles in the baseline and project (0 = all)")
+    args = ap.parse_args()
+    n = size(args)
+    items = write_items(args.work / f"items-{n}.jsonl", n)
+    titles = [json.loads(line)["title"] for line in items.read_text(encoding="utf-8").splitlines()]
+    print(f"{n} title-only listings; {default_model_ready()}; {load_info()}", flush=True)
+
+    index = args.work / f"index-default-{n}"
+    shutil.rmtree(index, ignore_errors=True)
+    started = time.perf_counter()
+    subprocess.run([str(Path(PYTHON).with_name("simgov")), "build", "--items", str(items), "--index", str(index),
+                    "--quiet"], check=True)
+    build_s = time.perf_counter() - started
+
+    sample = titles[:args.baseline_sample] if 0 < args.baseline_sample < len(titles) else titles
+    encode_s = plain_encode_seconds(sample) * len(titles) / len(sample)
+    projected = f", projected from {len(sample):,} titles" if len(sample) < len(titles) else ""
+    report(args, f"`simgov build`, {n:,} title-only listings, default settings", build_s, "s", encode_s,
+           f"plain SentenceTransformer.encode of the same titles{projected}", higher_is_better=False,
+           note=f"{n / build_s:,.0f} listings/s; goal: 10x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
