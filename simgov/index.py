@@ -22,7 +22,10 @@ from .banks import Banks, brand_of
 from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
 from .generations import GENERATIONS, INDEX_FORMAT, MANIFEST, fsync_path, read_manifest, write_json_atomic
+from .matching.catalogue import (FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catalogue, level_logits, listing_texts,
+                                 rank_scores)
 from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation
+from .matching.levels import bundled_model
 from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
 from .schema import Item
@@ -81,7 +84,7 @@ def score_pair_keys(store: Store, signals: dict[str, Signal],
     """Score a chunk of the self-join's pairs, given as keys a << 32 | b.
 
     Returns one row per pair whose items are both live, in key order: (a, b, seller of a, seller
-    of b, rank score, score if mutual best, then each signal's score as `SimIndex.signal_scores`
+    of b, rank score, the bundled level model's logit, then each signal's score as `SimIndex.signal_scores`
     gives it, NaN where either item lacks that signal), sellers as indexes into the returned list
     of seller ids; and the items' ids by vec_id. Each signal scores the whole chunk at once
     (`Signal.score_many`). Runs in the process that asked for the pairs or in its pool."""
@@ -105,9 +108,16 @@ def score_pair_keys(store: Store, signals: dict[str, Signal],
     rows[:, 1] = [b for _, b in live]
     rows[:, 2] = [seller_of[a] for a, _ in live]
     rows[:, 3] = [seller_of[b] for _, b in live]
-    # the dict signal_scores gives (registry order, present signals only); v == v: not NaN
-    combined = [Matcher.pair_scores({n: v for n, v in zip(names, row) if v == v}) for row in scores.tolist()]
-    rows[:, 4:6] = np.array(combined, dtype=np.float64).reshape(len(live), 2)
+    # the level model decides (its logit here, the catalogue's fit added by `pairs`); candidates
+    # are ranked on that logit and the signals' scores (simgov.matching.catalogue)
+    def column(name: str) -> np.ndarray:
+        return scores[:, names.index(name)] if name in names else np.full(len(live), np.nan)
+
+    texts = listing_texts({v: s.item for v, s in store.items_by_vec({v for pair in live for v in pair}).items()})
+    text = signals.get("text")
+    z = level_logits(bundled_model(), texts, live, column("title"), text.idf() if text is not None else None)
+    rows[:, 4] = rank_scores(z, column("title"), column("text"))
+    rows[:, 5] = z
     rows[:, 6:] = scores
     return rows, list(sellers), {v: o[0] for v, o in owners.items()}
 
@@ -602,7 +612,24 @@ class SimIndex:
         """Similarity self-join: every item's nearest neighbours per signal, merged and scored once.
         `workers`: processes that score the pairs (default: pool_workers; 1 = this process)."""
         self.refresh()
-        k = k or self.config.search.pairs_k
+        table, names, item_ids = self._pair_table(k or self.config.search.pairs_k, chunk, workers)
+        flags = self._decide_levels(table, names, self.catalogue_fit())
+        yield from self._decided_pairs(table, names, item_ids, flags, min_score, cross_seller_only)
+
+    def fit_match_model(self, workers: int | None = None) -> dict | None:
+        """Fit the catalogue's match model (simgov.matching.catalogue) on the self-join's candidate
+        pairs: the record `publish(extra={"match_model": ...})` keeps with the generation. None
+        above FIT_AT_BUILD_MAX_ITEMS listings: a build does not pay for a second self-join there,
+        each `pairs` run fits on its own candidate pairs instead."""
+        if self.store.count_items() > FIT_AT_BUILD_MAX_ITEMS:
+            return None
+        table, names, _ = self._pair_table(self.config.search.pairs_k, 20_000, workers)
+        _, _, fit = self._catalogue_model(table, names, None)
+        return {"applied_seq": self.applied_seq, **fit.to_dict()}
+
+    def _pair_table(self, k: int, chunk: int, workers: int | None) -> tuple[np.ndarray, list[str], dict[int, str]]:
+        """The self-join's candidate pairs scored (`score_pair_keys` rows, sellers as this run's
+        codes), the signals' names of its columns and the items' ids by vec_id."""
         keys = []  # one int64 array of pair keys (a << 32 | b, a < b) per batch and signal
         for batch in self.store.iter_live(batch=2000):
             vec_ids = [r[0] for r in batch]
@@ -634,10 +661,11 @@ class SimIndex:
             item_ids.update(ids)
             cols.append(rows)
         table = np.concatenate(cols) if cols else np.zeros((0, 6 + len(names)))
-        vec_a, vec_b = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
-        seller_a, seller_b, pre = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64), table[:, 4]
-        flags = mutual_best_arrays(vec_a, vec_b, seller_a, seller_b, pre)
-        del vec_a, vec_b, seller_a, seller_b, pre
+        return table, names, item_ids
+
+    def _decided_pairs(self, table: np.ndarray, names: list[str], item_ids: dict[int, str], flags: np.ndarray,
+                       min_score: float, cross_seller_only: bool) -> Iterator[Pair]:
+        """The pairs of a decided table (`_decide_levels`), as `pairs` yields them."""
         # rows as Python lists, a block at a time: numpy scalars cost about 1 us per use
         for start in range(0, len(table), 65_536):
             for row, flag in zip(table[start:start + 65_536].tolist(), flags[start:start + 65_536].tolist()):
@@ -655,6 +683,37 @@ class SimIndex:
                 id_a, id_b = item_ids[int(a)], item_ids[int(b)]
                 first, second = (id_a, id_b) if id_a < id_b else (id_b, id_a)
                 yield Pair(item_a=first, item_b=second, score=decision.score, signals=scores, match=decision.match)
+
+    @staticmethod
+    def _catalogue_model(table: np.ndarray, names: list[str],
+                         fit: CatalogueFit | None) -> tuple[np.ndarray, np.ndarray, CatalogueFit]:
+        """The self-join's mutual-best flags (on the rank scores, column 4), which pairs have both
+        titles (the flag says something only there), and the catalogue's fit: `fit`, or when None
+        fitted on these pairs across sellers."""
+        vec_a, vec_b = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
+        seller_a, seller_b = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64)
+        flags = mutual_best_arrays(vec_a, vec_b, seller_a, seller_b, table[:, 4])
+        titled = ~np.isnan(table[:, 6 + names.index("title")]) if "title" in names else np.zeros(len(table), bool)
+        if fit is None:
+            fitted = titled & (seller_a != seller_b)
+            fit = fit_catalogue(table[fitted, 5], flags[fitted], bundled_model().train_prior)
+        return flags, titled, fit
+
+    def _decide_levels(self, table: np.ndarray, names: list[str], fit: CatalogueFit | None) -> np.ndarray:
+        """Columns 4 and 5 become the posteriors of the catalogue's match model without and with
+        the mutual-best flag (`_catalogue_model`); returns the flags."""
+        flags, titled, fit = self._catalogue_model(table, names, fit)
+        z = table[:, 5].copy()
+        table[:, 4] = fit.posteriors(z, np.zeros(len(z), bool), titled)
+        table[:, 5] = fit.posteriors(z, np.ones(len(z), bool), titled)
+        return flags
+
+    def catalogue_fit(self) -> CatalogueFit | None:
+        """The match model fitted when this generation was built (`fit_match_model`), if it was."""
+        kept = self.manifest.get("match_model")
+        if not kept or kept.get("applied_seq") != self.manifest.get("applied_seq"):
+            return None
+        return CatalogueFit.from_dict(kept)
 
     def _scored_chunks(self, unique: np.ndarray, chunk: int, workers: int | None):
         """`score_pair_keys` of each chunk of `unique`, in order: in a pool of `workers` processes

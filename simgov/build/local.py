@@ -371,7 +371,7 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
             else:
                 index.refresh()
             roots = list(dict.fromkeys([*index.manifest.get("data_roots", []), *map(str, ctx.data_roots)]))
-            index.publish(extra={"data_roots": roots})
+            index.publish(extra={"data_roots": roots, "match_model": index.fit_match_model()})
             result.published = True
         status = "complete"
     except (OSError, StorageError) as exc:  # a full disk or a read-only folder: say so, in one line

@@ -11,6 +11,8 @@ from pydantic import ValidationError
 
 from ..compare import Comparer, Listing
 from ..errors import SimgovError
+from ..index import SimIndex
+from ..matching.catalogue import CatalogueFit
 from ..matching.levels import LEVELS, MatchModel, bundled_model
 from ..schema import MAX_LINE_BYTES, json_shape_problem
 from .common import open_index, table, where, writer
@@ -32,7 +34,8 @@ def register(sub) -> None:
     p.set_defaults(handler=cmd_compare, usage_error=p.error)
 
     p = sub.add_parser("model", help="the level match model: each comparison's levels and their match weights")
-    p.add_argument("--index", type=Path, help="index folder: also count its candidate pairs in each level")
+    p.add_argument("--index", type=Path, help="index folder: also its own fitted match model, and how many of its "
+                                              "candidate pairs fall in each level (and are matches)")
     p.add_argument("--plot", type=Path, help="also draw the weights into this PNG file (needs matplotlib)")
     p.set_defaults(handler=cmd_model)
 
@@ -140,33 +143,64 @@ def compare_pairs(path: Path, out: Path, index_folder: Path | None) -> int:
 
 def cmd_model(args) -> int:
     model = bundled_model()
-    counts = level_counts(args.index) if args.index else None
-    headers = ["comparison", "level", "weight"] + (["pairs"] if counts is not None else [])
+    index = open_index(args.index) if args.index else None
+    counts, matches = level_counts(index) if index is not None else (None, None)
+    headers = ["comparison", "level", "weight"] + (["matches", "pairs"] if counts is not None else [])
     rows = []
     for comparison, level, weight in model.table():
         row = [comparison, level, f"{weight:+.3f}"]
         if counts is not None:
-            row.append(str(counts.get((comparison, level), 0)) if comparison in LEVELS else "")
+            row += [str(matches.get((comparison, level), 0)), str(counts.get((comparison, level), 0))] \
+                if comparison in LEVELS else ["", ""]
         rows.append(row)
     print(f"intercept {model.intercept:+.3f} (log odds); {model.source}")
     print(table(rows, headers))
+    if index is not None:
+        print(index_model_lines(index, model))
     if args.plot:
         plot_weights(model, args.plot)
         print(f"weights drawn into {args.plot}", file=sys.stderr)
     return 0
 
 
-def level_counts(index_folder: Path) -> Counter:
-    """How many of the index's candidate pairs (its `pairs` self-join) fall in each level."""
-    index = open_index(index_folder)
+def index_model_lines(index: SimIndex, model: MatchModel) -> str:
+    """The index's own match model (simgov.matching.catalogue) in words: what EM fitted on its
+    candidate pairs on top of the bundled weights above."""
+    fit, kept = index.catalogue_fit(), True
+    if fit is None:
+        record, kept = index.fit_match_model(), False
+        if record is None:
+            return ("index match model: none kept with this generation (too many listings to fit at build time); "
+                    "each `simgov pairs` run fits one on its own candidate pairs")
+        fit = CatalogueFit.from_dict(record)
+    where = "kept with the index's generation" if kept else "fitted now: none was kept with this generation"
+    return "\n".join([
+        f"index match model ({where}): EM on {fit.pairs} cross-seller candidate pairs, the levels' weights above "
+        f"fixed, {fit.iterations} iterations",
+        f"  match rate {fit.match_rate:.4f} (bundled {model.train_prior:.4f}): intercept "
+        f"{model.intercept + fit.prior_shift:+.3f} ({fit.prior_shift:+.3f} on the bundled one)",
+        f"  mutual best ({fit.mutual_pairs} pairs): m {fit.mutual_m:.4f} u {fit.mutual_u:.4f} -> "
+        f"{fit.mutual_yes:+.3f} when mutual best, {fit.mutual_no:+.3f} when not "
+        f"(Beta priors of {fit.prior_pairs:g} pairs at m 0.8, u 0.2)"])
+
+
+def level_counts(index: SimIndex) -> tuple[Counter, Counter]:
+    """How many of the index's candidate pairs (its `pairs` self-join) fall in each level, and how
+    many of those the index decides are matches."""
     decider = Comparer.for_index(index)
     counts: Counter = Counter()
+    matches: Counter = Counter()
     batch: list[tuple[Listing, Listing]] = []
+    decided: list[bool] = []
 
     def flush() -> None:
-        for result in decider.compare_many(batch, index.data_roots()):
-            counts.update((k, LEVELS[k][v]) for k, v in result.levels.items())
+        for result, match in zip(decider.compare_many(batch, index.data_roots()), decided):
+            levels = [(k, LEVELS[k][v]) for k, v in result.levels.items()]
+            counts.update(levels)
+            if match:
+                matches.update(levels)
         batch.clear()
+        decided.clear()
 
     cache: dict[str, Listing] = {}
 
@@ -177,10 +211,11 @@ def level_counts(index_folder: Path) -> Counter:
 
     for pair in index.pairs():
         batch.append((stored(pair.item_a), stored(pair.item_b)))
+        decided.append(pair.match)
         if len(batch) >= CHUNK:
             flush()
     flush()
-    return counts
+    return counts, matches
 
 
 def plot_weights(model: MatchModel, out: Path) -> None:
