@@ -31,6 +31,7 @@ from .records import Neighbour, Pair
 from .schema import Item
 from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
 from .storage.items import ItemWrite, StoredItem, Store
+from .storage.verdicts import VerdictTables
 
 # Rebuild instead of appending once this share of indexed vectors belongs to replaced or deleted items.
 MAX_DEAD_SHARE = 0.25
@@ -613,7 +614,7 @@ class SimIndex:
         `workers`: processes that score the pairs (default: pool_workers; 1 = this process)."""
         self.refresh()
         table, names, item_ids = self._pair_table(k or self.config.search.pairs_k, chunk, workers)
-        flags = self._decide_levels(table, names, self.catalogue_fit())
+        flags = self._decide_levels(table, names, item_ids, self.catalogue_fit())
         yield from self._decided_pairs(table, names, item_ids, flags, min_score, cross_seller_only)
 
     def fit_match_model(self, workers: int | None = None) -> dict | None:
@@ -623,8 +624,8 @@ class SimIndex:
         each `pairs` run fits on its own candidate pairs instead."""
         if self.store.count_items() > FIT_AT_BUILD_MAX_ITEMS:
             return None
-        table, names, _ = self._pair_table(self.config.search.pairs_k, 20_000, workers)
-        _, _, fit = self._catalogue_model(table, names, None)
+        table, names, item_ids = self._pair_table(self.config.search.pairs_k, 20_000, workers)
+        _, _, fit = self._catalogue_model(table, names, item_ids, None)
         return {"applied_seq": self.applied_seq, **fit.to_dict()}
 
     def _pair_table(self, k: int, chunk: int, workers: int | None) -> tuple[np.ndarray, list[str], dict[int, str]]:
@@ -684,25 +685,36 @@ class SimIndex:
                 first, second = (id_a, id_b) if id_a < id_b else (id_b, id_a)
                 yield Pair(item_a=first, item_b=second, score=decision.score, signals=scores, match=decision.match)
 
-    @staticmethod
-    def _catalogue_model(table: np.ndarray, names: list[str],
+    def _catalogue_model(self, table: np.ndarray, names: list[str], item_ids: dict[int, str],
                          fit: CatalogueFit | None) -> tuple[np.ndarray, np.ndarray, CatalogueFit]:
         """The self-join's mutual-best flags (on the rank scores, column 4), which pairs have both
-        titles (the flag says something only there), and the catalogue's fit: `fit`, or when None
-        fitted on these pairs across sellers."""
+        titles (the flag says something only there), and the catalogue's fit: `fit`, or fitted on
+        these pairs across sellers when None or when some have a pair verdict (labels in the fit)."""
         vec_a, vec_b = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
         seller_a, seller_b = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64)
         flags = mutual_best_arrays(vec_a, vec_b, seller_a, seller_b, table[:, 4])
         titled = ~np.isnan(table[:, 6 + names.index("title")]) if "title" in names else np.zeros(len(table), bool)
-        if fit is None:
-            fitted = titled & (seller_a != seller_b)
-            fit = fit_catalogue(table[fitted, 5], flags[fitted], bundled_model().train_prior)
+        fitted = titled & (seller_a != seller_b)
+        labels = self._verdict_labels(table[fitted], item_ids)
+        if fit is None or labels is not None:  # verdicts given since the build refine the kept fit
+            fit = fit_catalogue(table[fitted, 5], flags[fitted], bundled_model().train_prior, labels=labels)
         return flags, titled, fit
 
-    def _decide_levels(self, table: np.ndarray, names: list[str], fit: CatalogueFit | None) -> np.ndarray:
+    def _verdict_labels(self, table: np.ndarray, item_ids: dict[int, str]) -> np.ndarray | None:
+        """1 for each pair of the table an investigator confirmed, 0 rejected, NaN none (None: no
+        pair verdict at all)."""
+        said = {frozenset(v.ids): float(v.decision == "confirmed")
+                for v in VerdictTables(self.store).list(kind="pair", latest_only=True)}
+        if not said:
+            return None
+        return np.array([said.get(frozenset((item_ids[int(a)], item_ids[int(b)])), np.nan)
+                         for a, b in table[:, :2].tolist()], dtype=np.float64)
+
+    def _decide_levels(self, table: np.ndarray, names: list[str], item_ids: dict[int, str],
+                       fit: CatalogueFit | None) -> np.ndarray:
         """Columns 4 and 5 become the posteriors of the catalogue's match model without and with
         the mutual-best flag (`_catalogue_model`); returns the flags."""
-        flags, titled, fit = self._catalogue_model(table, names, fit)
+        flags, titled, fit = self._catalogue_model(table, names, item_ids, fit)
         z = table[:, 5].copy()
         table[:, 4] = fit.posteriors(z, np.zeros(len(z), bool), titled)
         table[:, 5] = fit.posteriors(z, np.ones(len(z), bool), titled)

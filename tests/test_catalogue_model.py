@@ -83,3 +83,20 @@ def test_the_build_keeps_the_fit_and_pairs_decide_with_it(tmp_path, capsys):
     assert main(["model", "--index", str(index)]) == 0
     out = capsys.readouterr().out
     assert "index match model (kept with the index's generation)" in out and "mutual best" in out
+
+
+def test_verdicts_are_labels_in_the_fit():
+    z, mutual, match = planted_catalogue(2000, 0.3, 0.6, 0.3, seed=1)
+    unlabelled = fit_catalogue(z, mutual, train_prior=0.18)
+    labels = np.where(match, 1.0, 0.0)
+    labelled = fit_catalogue(z, mutual, train_prior=0.18, labels=labels)
+    assert math.isclose(labelled.match_rate, match.mean(), abs_tol=1e-6) and labelled.verdicts == 2000
+    # with every pair's verdict, mutual best's m and u are its frequencies in matches and the rest
+    # (pulled a little towards the prior)
+    assert abs(labelled.mutual_m - mutual[match].mean()) < 0.05
+    assert abs(labelled.mutual_u - mutual[~match].mean()) < 0.05
+    # a few rejections of pairs EM took for matches lower the rate
+    some = np.full(len(z), np.nan)
+    taken = np.flatnonzero(unlabelled.posteriors(z, mutual, np.ones(len(z), bool)) > 0.5)[:200]
+    some[taken] = 0.0
+    assert fit_catalogue(z, mutual, train_prior=0.18, labels=some).match_rate < unlabelled.match_rate - 0.05

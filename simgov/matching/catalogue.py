@@ -12,7 +12,9 @@ candidate pairs, without labels, by EM (`fit_catalogue`), as Splink estimates it
 * the mutual-best comparison (the pair is each listing's best candidate within the other's seller):
   its m and u probabilities, with Beta priors of `PRIOR_PAIRS` pairs at m = 0.8 and u = 0.2, so that a
   small catalogue stays near them;
-* the levels' weights stay the bundled ones (fixed evidence): they were fitted jointly on labels.
+* the levels' weights stay the bundled ones (fixed evidence): they were fitted jointly on labels;
+* investigator verdicts on candidate pairs are labels: a confirmed pair counts as a match, a
+  rejected one as none, in every EM step.
 
 Who is whose best is decided on `rank_scores`: the level logit plus the title and text signals'
 continuous scores (`RANK_SLOPE` logits per unit). Ranking on the banded logit alone ties many
@@ -65,6 +67,8 @@ class CatalogueFit:
     mutual_pairs: int
     iterations: int
     prior_pairs: float = PRIOR_PAIRS
+    #: pairs whose investigator verdict (confirmed or rejected) stood for their posterior
+    verdicts: int = 0
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "CatalogueFit":
@@ -83,18 +87,22 @@ class CatalogueFit:
         return _sigmoid(self.logits(z, mutual, ranked))
 
 
-def fit_catalogue(z: np.ndarray, mutual: np.ndarray, train_prior: float, *, prior_pairs: float = PRIOR_PAIRS,
-                  m0: float = PRIOR_M, u0: float = PRIOR_U) -> CatalogueFit:
+def fit_catalogue(z: np.ndarray, mutual: np.ndarray, train_prior: float, *, labels: np.ndarray | None = None,
+                  prior_pairs: float = PRIOR_PAIRS, m0: float = PRIOR_M, u0: float = PRIOR_U) -> CatalogueFit:
     """EM on a catalogue's cross-seller candidate pairs: `z` their bundled level logits (fixed
-    evidence), `mutual` whether each is mutual best. Fits the match rate and the mutual-best m and
-    u probabilities (Beta priors of `prior_pairs` pairs at m0, u0)."""
+    evidence), `mutual` whether each is mutual best, `labels` what investigators said of some (1
+    confirmed, 0 rejected, NaN no verdict: a verdict replaces the pair's posterior). Fits the match
+    rate and the mutual-best m and u probabilities (Beta priors of `prior_pairs` pairs at m0, u0)."""
     z = np.asarray(z, dtype=np.float64)
     mutual = np.asarray(mutual, dtype=bool)
+    known = np.zeros(len(z), bool) if labels is None else ~np.isnan(labels)
     base = z - _logit(train_prior)  # the levels' evidence alone (log likelihood ratio)
     rate, m, u = train_prior, m0, u0
     done = 0
     for done in range(1, EM_ITERATIONS + 1):
         posterior = _sigmoid(base + _logit(rate) + np.where(mutual, math.log(m / u), math.log((1 - m) / (1 - u))))
+        if known.any():
+            posterior[known] = labels[known]
         new_rate = float(posterior.mean()) if len(posterior) else rate
         m = (posterior[mutual].sum() + prior_pairs * m0) / (posterior.sum() + prior_pairs)
         u = ((1 - posterior)[mutual].sum() + prior_pairs * u0) / ((1 - posterior).sum() + prior_pairs)
@@ -104,7 +112,8 @@ def fit_catalogue(z: np.ndarray, mutual: np.ndarray, train_prior: float, *, prio
             break
     return CatalogueFit(match_rate=rate, prior_shift=_logit(rate) - _logit(train_prior), mutual_m=float(m),
                         mutual_u=float(u), mutual_yes=math.log(m / u), mutual_no=math.log((1 - m) / (1 - u)),
-                        pairs=len(z), mutual_pairs=int(mutual.sum()), iterations=done, prior_pairs=prior_pairs)
+                        pairs=len(z), mutual_pairs=int(mutual.sum()), iterations=done, prior_pairs=prior_pairs,
+                        verdicts=int(known.sum()))
 
 
 def listing_texts(items: Mapping[int, Item]) -> dict[int, ListingText]:
