@@ -423,6 +423,12 @@ class Store:
             "SELECT item_id FROM items WHERE seller_id=? AND deleted=0 ORDER BY item_id LIMIT ?", (seller_id, limit))
         return [r[0] for r in rows.fetchall()]
 
+    def seller_vec_ids(self, seller_id: str, limit: int) -> list[int]:
+        """The vec_ids of up to `limit` live items a seller lists, ascending."""
+        rows = self.connection().execute(
+            "SELECT vec_id FROM items WHERE seller_id=? AND deleted=0 ORDER BY vec_id LIMIT ?", (seller_id, limit))
+        return [r[0] for r in rows.fetchall()]
+
     def seller_items(self, seller_id: str, limit: int) -> list[Item]:
         """The first `limit` live items a seller lists, by item id."""
         rows = self.connection().execute(
