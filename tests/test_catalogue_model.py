@@ -100,3 +100,13 @@ def test_verdicts_are_labels_in_the_fit():
     taken = np.flatnonzero(unlabelled.posteriors(z, mutual, np.ones(len(z), bool)) > 0.5)[:200]
     some[taken] = 0.0
     assert fit_catalogue(z, mutual, train_prior=0.18, labels=some).match_rate < unlabelled.match_rate - 0.05
+
+
+def test_the_rate_cannot_run_away_where_the_levels_call_most_candidates_alike():
+    # candidates of one album's songs: the levels call most of them alike, few are each other's best
+    rng = np.random.default_rng(2)
+    z = rng.normal(1.5, 1.0, 3000)
+    mutual = rng.random(3000) < 0.1
+    fit = fit_catalogue(z, mutual, train_prior=0.18)
+    assert fit.match_rate <= 2 * mutual.mean() + 1e-9
+    assert fit.mutual_yes >= 0 >= fit.mutual_no  # mutual best never counts against a pair

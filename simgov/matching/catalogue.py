@@ -8,7 +8,9 @@ one-to-one structure of listings across shops says, so those are fitted on the i
 candidate pairs, without labels, by EM (`fit_catalogue`), as Splink estimates its m-probabilities:
 
 * the match rate among cross-seller candidate pairs: the bundled prior (the development sets' rate)
-  is moved to it;
+  is moved to it; at most `RATE_CEILING` times the share of mutual-best pairs, as a listing has
+  about one match in each other seller's shop (without a ceiling EM can call every candidate a
+  match where the levels call most of them alike);
 * the mutual-best comparison (the pair is each listing's best candidate within the other's seller):
   its m and u probabilities, with Beta priors of `PRIOR_PAIRS` pairs at m = 0.8 and u = 0.2, so that a
   small catalogue stays near them;
@@ -40,6 +42,8 @@ from .levels import MatchModel, title_level
 
 #: Logits per unit of the title and text signals' scores added to the level logit to rank candidates.
 RANK_SLOPE = 5.0
+#: The match rate is at most this many times the share of mutual-best pairs (or the bundled prior).
+RATE_CEILING = 2.0
 #: Strength of the Beta priors on the mutual-best m and u probabilities, in pairs.
 PRIOR_PAIRS = 100.0
 #: Where those priors are centred: the mutual-best weight of a catalogue that says nothing new.
@@ -92,10 +96,14 @@ def fit_catalogue(z: np.ndarray, mutual: np.ndarray, train_prior: float, *, labe
     """EM on a catalogue's cross-seller candidate pairs: `z` their bundled level logits (fixed
     evidence), `mutual` whether each is mutual best, `labels` what investigators said of some (1
     confirmed, 0 rejected, NaN no verdict: a verdict replaces the pair's posterior). Fits the match
-    rate and the mutual-best m and u probabilities (Beta priors of `prior_pairs` pairs at m0, u0)."""
+    rate (at most RATE_CEILING times the mutual-best share) and the mutual-best m and u probabilities
+    (Beta priors of `prior_pairs` pairs at m0, u0; m at least u)."""
     z = np.asarray(z, dtype=np.float64)
     mutual = np.asarray(mutual, dtype=bool)
     known = np.zeros(len(z), bool) if labels is None else ~np.isnan(labels)
+    # about one match per listing in each other seller's shop (its mutual best), re-listings aside:
+    # where the levels call most candidates alike, EM alone would let the rate run away to 1
+    ceiling = max(RATE_CEILING * float(mutual.mean()) if len(z) else 1.0, train_prior)
     base = z - _logit(train_prior)  # the levels' evidence alone (log likelihood ratio)
     rate, m, u = train_prior, m0, u0
     done = 0
@@ -103,9 +111,11 @@ def fit_catalogue(z: np.ndarray, mutual: np.ndarray, train_prior: float, *, labe
         posterior = _sigmoid(base + _logit(rate) + np.where(mutual, math.log(m / u), math.log((1 - m) / (1 - u))))
         if known.any():
             posterior[known] = labels[known]
-        new_rate = float(posterior.mean()) if len(posterior) else rate
+        new_rate = min(float(posterior.mean()), ceiling) if len(posterior) else rate
         m = (posterior[mutual].sum() + prior_pairs * m0) / (posterior.sum() + prior_pairs)
         u = ((1 - posterior)[mutual].sum() + prior_pairs * u0) / ((1 - posterior).sum() + prior_pairs)
+        if u > m:  # mutual best never counts against a pair: at worst it says nothing
+            m = u = (m + u) / 2
         converged = abs(new_rate - rate) < 1e-9
         rate = min(max(new_rate, 1e-6), 1 - 1e-6)
         if converged:
