@@ -1,7 +1,9 @@
 """Turns per-signal scores of an item pair into one score, a `match` decision and a relation.
 
-The formula is `simgov.matching.combine` (the registered signals' declared parts, and whether
-the pair is each item's best candidate within the other's seller). The threshold is `item_match`
+For lookups (`similar`, `search`) the formula is `simgov.matching.combine` (the registered
+signals' declared parts, and whether the pair is each item's best candidate within the other's
+seller); the self-join (`SimIndex.pairs`) passes the posterior of the index's own level match
+model instead (`simgov.matching.catalogue`, via `decide_ranked`). The threshold is `item_match`
 of `simgov.matching.thresholds` (calibration.json), overridden per index through
 `Config.thresholds`; nothing else in the code decides what counts as an item match.
 
