@@ -94,11 +94,11 @@ BORDER_MIN_BAND = 0.015     # a border counts as found when it is at least this 
 # -- local features ---------------------------------------------------------------------------------
 MAX_KEYPOINTS = 160   # stored per picture (each with its descriptor and its mirror image's)
 INDEXED_KEYPOINTS = 32  # of those, the first (spread over the grid) go into the first-stage index
-ORB_DETECT = 500      # detected before the spread selection (busy areas must not crowd out the rest)
-# 4 pyramid levels 1.3 apart (2.2x in scale): copies are compared at one working size, so a crop or a
-# resize leaves little scale to bridge; 8 levels 1.2 apart cost 1.4x the CPU of a fingerprint for the same
-# recall on the edit benchmark
-ORB_LEVELS, ORB_SCALE, ORB_FAST, ORB_EDGE, ORB_PATCH = 4, 1.3, 10, 16, 31
+ORB_DETECT = 600      # detected before the spread selection (busy areas must not crowd out the rest)
+# 5 pyramid levels 1.25 apart (2.4x in scale): copies are compared at one working size, so a crop or a
+# resize leaves little scale to bridge; 8 levels 1.2 apart cost 1.3x the CPU of a whole fingerprint.
+# 4 levels 1.3 apart lost a copy of a silhouette photo (horse, turned 4 degrees and halved: no match)
+ORB_LEVELS, ORB_SCALE, ORB_FAST, ORB_EDGE, ORB_PATCH = 5, 1.25, 10, 16, 31
 GRID = 4
 RATIO = 0.85          # Lowe's ratio test for descriptor matches
 MATCH_MAX_BITS = 64   # a descriptor match is at most this many bits of 256 apart
@@ -137,7 +137,7 @@ MATCH_THRESHOLD = thresholds.threshold("image_same_picture")
 #: it, so that an index built with other fingerprints is refused (rebuild) instead of half matching.
 #: 2: PDQ on the decoded picture with the reference's own downsample (hashes.pdq_dihedral, not
 #: pdqhash on a 384-pixel resize), ORB detected and described in one pass, thumbnail from the
-#: working-size picture; ORB on 4 pyramid levels 1.3 apart from 500 detections (was 8, 1.2 apart, 1000).
+#: working-size picture; ORB on 5 pyramid levels 1.25 apart from 600 detections (was 8, 1.2 apart, 1000).
 FEATURES_VERSION = 2
 
 ID_SHIFT = 8  # PDQ index ids are vec_id << 8 | picture number
