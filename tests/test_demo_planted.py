@@ -73,10 +73,11 @@ def test_copies_are_told_from_honest_sellers_and_relistings_are_all_found(demo_f
     grouped = _pairs([g["members"] for g in out["duplicates"]])
     assert len(relistings & grouped) >= 0.98 * len(relistings)
     assert len(copies & found) >= 0.94 * len(copies)
-    # Measured 0.24 on this marketplace (0.06 before the relations): the demo draws a product
-    # identically in every photo, so honest sellers' own photos of one product (and two shops using
-    # one catalogue photo) pass the picture signal's same-picture decision. Issue 15 wants 0.9.
-    assert len(copies & found) >= 0.2 * len(found)
+    # Measured 0.40 on this marketplace (0.24 when the demo drew a product identically in every
+    # photo, 0.06 before the relations); 0.71 counting counterfeits and ring listings, which reuse
+    # another seller's photo too. What remains: two shops using one catalogue photo, and a few
+    # honest sellers' own shots that the image signal still calls the same picture. Issue 15 wants 0.9.
+    assert len(copies & found) >= 0.35 * len(found)
 
 
 def test_the_demo_examples_find_what_was_planted(demo_findings):
