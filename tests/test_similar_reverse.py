@@ -66,15 +66,16 @@ def _lookups(index: SimIndex, item_ids: list[str]) -> list:
 
 
 def test_reverse_check_answers_as_searching_every_best_candidate(synthetic, monkeypatch):
-    item_ids = sorted(r[0] for r in SimIndex.open(synthetic).store.connection().execute(
-        "SELECT item_id FROM items WHERE deleted=0"))
-    sample = random.Random(1).sample(item_ids, 120)
     index, reference = SimIndex.open(synthetic), SimIndex.open(synthetic)
     try:
+        item_ids = sorted(r[1] for batch in index.store.iter_live() for r in batch)
+        sample = random.Random(1).sample(item_ids, 120)
         scanned, searched = _counting_searches(index), _counting_searches(reference)
         got = _lookups(index, sample)
+        scanned = list(scanned)
         _searching_every_head(reference, monkeypatch)
         assert got == _lookups(reference, sample)
+        assert got == _lookups(index, sample)  # a seller too large to scan: the contenders' heads searched
         assert sum(n.match for found in got for n in found) > 50
         assert any("each is the other's closest" in line for found in got for n in found for line in n.evidence)
         assert any(not n.match for found in got for n in found)
