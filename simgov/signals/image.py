@@ -115,6 +115,12 @@ ORB_INDEX_FLAT_MAX = 50_000  # descriptors; an inverted file above (about 1500 p
 # -- scoring ----------------------------------------------------------------------------------------
 INLIER_SCALE = 6.0   # feature confidence 1 - exp(-(inliers - MIN_INLIERS + 1) / INLIER_SCALE)
 AGREE_LOW, AGREE_HIGH = 0.55, 0.85  # photometric agreement mapped linearly onto [0, 1] between these
+#: The same mapping, stricter, for a local-feature match of two listings' pictures: two different
+#: shots of one object (another angle, light, background) line up locally, on one flat face, and
+#: look alike in a 32-pixel thumbnail (72-87% of it agrees, demo sellers' own photos), while an
+#: edited copy agrees on 87.5% at the least (a real photo turned 4 degrees; demo copies 93%).
+#: Video frames keep AGREE_LOW, AGREE_HIGH.
+SHOT_AGREE_LOW, SHOT_AGREE_HIGH = 0.62, 0.92
 AGREE_TOL = 14.0      # grey levels a thumbnail pixel may differ (plus half its local gradient)
 CHROMA_TOL = 16.0     # chroma (Cr, Cb) levels a thumbnail pixel may differ (plus half its local gradient)
 GAIN_RANGE, MAX_OFFSET = (0.8, 1.25), 25.0  # brightness and contrast changes allowed before comparing
@@ -517,9 +523,9 @@ def _gradient(t: np.ndarray) -> np.ndarray:
     return np.maximum(np.abs(gx), np.abs(gy))
 
 
-def photometric(agree: float) -> float:
+def photometric(agree: float, low: float = AGREE_LOW, high: float = AGREE_HIGH) -> float:
     """Photometric agreement of two aligned thumbnails mapped onto a confidence in [0, 1]."""
-    return min(1.0, max(0.0, (agree - AGREE_LOW) / (AGREE_HIGH - AGREE_LOW)))
+    return min(1.0, max(0.0, (agree - low) / (high - low)))
 
 
 def _extent(points: np.ndarray, width: int, height: int) -> float:
@@ -529,14 +535,16 @@ def _extent(points: np.ndarray, width: int, height: int) -> float:
     return float(min((hi[0] - lo[0]) / width, (hi[1] - lo[1]) / height))
 
 
-def _feature_score(inliers: int, agreement: float, spread: float) -> float:
+def _feature_score(inliers: int, agreement: float, spread: float, agree_range: tuple[float, float]) -> float:
     if inliers < MIN_INLIERS or spread < MIN_SPREAD:
         return 0.0
-    return (1.0 - math.exp(-(inliers - MIN_INLIERS + 1) / INLIER_SCALE)) * photometric(agreement)
+    return (1.0 - math.exp(-(inliers - MIN_INLIERS + 1) / INLIER_SCALE)) * photometric(agreement, *agree_range)
 
 
-def verify_features(pa: Picture, pb: Picture) -> FeatureMatch | None:
-    """The best geometric match of b's keypoints with a's (as is, or mirrored), or None."""
+def verify_features(pa: Picture, pb: Picture,
+                    agree_range: tuple[float, float] = (AGREE_LOW, AGREE_HIGH)) -> FeatureMatch | None:
+    """The best geometric match of b's keypoints with a's (as is, or mirrored), or None; its score
+    maps the aligned pictures' photometric agreement onto a confidence between `agree_range`."""
     best: FeatureMatch | None = None
     if len(pb.desc) < MIN_INLIERS:
         return None
@@ -569,7 +577,7 @@ def verify_features(pa: Picture, pb: Picture) -> FeatureMatch | None:
             continue  # a small part of one picture (a close-up of the same object is not a copy)
         agreement = (agree_a * cover_a + agree_b * cover_b) / (cover_a + cover_b)
         found = FeatureMatch(inliers, mirrored, scale, angle, overlap, agreement, spread,
-                             _feature_score(inliers, agreement, spread))
+                             _feature_score(inliers, agreement, spread, agree_range))
         if best is None or (found.score, found.inliers) > (best.score, best.inliers):
             best = found
     return best
@@ -606,7 +614,7 @@ def _compare_ordered(a: bytes, b: bytes) -> PictureEvidence | None:
             pdq_score *= photometric(pdq_agreement)
         features = None
         if rank < MAX_VERIFIED_PAIRS and pdq_score < PDQ_SURE:
-            features = verify_features(pa, pb)
+            features = verify_features(pa, pb, (SHOT_AGREE_LOW, SHOT_AGREE_HIGH))
         score = max(pdq_score, features.score if features else 0.0)
         if best is None or score > best.score:
             best = PictureEvidence(pa.image, pb.image, score, dist, t, pdq_score, pdq_agreement,
