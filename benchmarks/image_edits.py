@@ -54,6 +54,8 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 
 from simgov.config import Config  # noqa: E402
+from simgov.demo.builder import _Builder  # noqa: E402
+from simgov.demo.render import _render_product  # noqa: E402
 from simgov.imageio import load_image, to_rgb  # noqa: E402
 from simgov.schema import Item  # noqa: E402
 from simgov.signals.base import BuildContext  # noqa: E402
@@ -129,43 +131,37 @@ def photo_sources() -> tuple[dict[str, Image.Image], list[Image.Image], list[str
 
 
 def demo_products(n_originals: int, n_distractors: int, n_same: int = 0):
-    """Product photos of the demo marketplace, one per product, when simgov.demo can draw them:
-    (originals, distractors, note, pairs of two photos of one product)."""
-    try:
-        from simgov import demo
-
-        builder = demo._Builder(7, 40, 160)
-        builder.build()
-        tasks = [t for t in builder.tasks if t.kind == "product"]
-        rng = random.Random(3)
-        rng.shuffle(tasks)
-        pictures, seen, products = [], [], {}
-        same = []
-        for t in tasks:
-            # One photo per product: the demo draws a product the same way in all its photos (only the
-            # background, framing and angle change), so two photos of it are copies of one drawing;
-            # and it draws some photos twice.
-            product = json.dumps(t.spec.get("look"), sort_keys=True, default=str)
-            if product in products:
-                if len(same) < n_same:
-                    same.append((products[product], t.spec))
-                continue
-            products[product] = t.spec
-            img = demo._render_product(t.spec).convert("RGB")
-            small = np.asarray(img.convert("L").resize((48, 48), Image.Resampling.BOX), dtype=np.float32)
-            if any(np.abs(small - other).mean() < 12 for other in seen):
-                continue
-            seen.append(small)
-            pictures.append(img)
-            if len(pictures) >= n_originals + n_distractors:
-                break
-        originals = {f"demo/{i:03d}": img for i, img in enumerate(pictures[:n_originals])}
-        more = pictures[n_originals:]
-        pairs = [(demo._render_product(a).convert("RGB"), demo._render_product(b).convert("RGB")) for a, b in same]
-        return originals, more, (f"demo marketplace: {len(originals)} originals, {len(more)} distractors "
-                                 "(one photo per product)"), pairs
-    except Exception as exc:  # the demo generator is optional
-        return {}, [], f"demo marketplace pictures not used ({type(exc).__name__}: {exc})", []
+    """Product photos of the demo marketplace (seed 7), one per product: (originals, distractors, note,
+    pairs of two photos of one product: different shots, which must not be called the same picture)."""
+    builder = _Builder(7, 40, 160)
+    builder.build()
+    tasks = [t for t in builder.tasks if t.kind == "product"]
+    rng = random.Random(3)
+    rng.shuffle(tasks)
+    pictures, seen, products = [], [], {}
+    same = []
+    for t in tasks:
+        # One photo per product as an original: another photo of it is another shot of the same
+        # object (simgov.demo draws each own photo from its own angle and light), kept as a pair.
+        product = json.dumps(t.spec.get("look"), sort_keys=True, default=str)
+        if product in products:
+            if len(same) < n_same:
+                same.append((products[product], t.spec))
+            continue
+        products[product] = t.spec
+        img = _render_product(t.spec).convert("RGB")
+        small = np.asarray(img.convert("L").resize((48, 48), Image.Resampling.BOX), dtype=np.float32)
+        if any(np.abs(small - other).mean() < 12 for other in seen):
+            continue
+        seen.append(small)
+        pictures.append(img)
+        if len(pictures) >= n_originals + n_distractors:
+            break
+    originals = {f"demo/{i:03d}": img for i, img in enumerate(pictures[:n_originals])}
+    more = pictures[n_originals:]
+    pairs = [(_render_product(a).convert("RGB"), _render_product(b).convert("RGB")) for a, b in same]
+    return originals, more, (f"demo marketplace: {len(originals)} originals, {len(more)} distractors "
+                             "(one photo per product)"), pairs
 
 
 def _colour(rng: random.Random, lo: int = 0, hi: int = 255) -> tuple[int, int, int]:
@@ -580,7 +576,7 @@ def main() -> int:
     for s, q, g in distinct_scores[:5]:
         lines.append(f"  top distinct: {s:.3f} {q} vs {g}")
     if same_scores:
-        lines.append(f"Demo: two photos of one product (same drawing, other background or framing; not counted "
+        lines.append(f"Demo: two photos of one product (two shots of it, other angle and light; not counted "
                      f"above): {sum(ImageSignal.is_match(x) for x in same_scores)} of {len(same_scores)} pairs "
                      f"at or above the decision, max score {max(same_scores):.3f}")
     true_all = np.array([s for v in true_scores.values() for s in v])
