@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ["title_encoding", "abt_buy_f1", "default_build", "image_fingerprint", "build", "lookup", "pairs", "audit_log"]
+SCRIPTS = ["title_encoding", "abt_buy_f1", "default_build", "image_fingerprint", "build", "lookup", "pairs",
+           "audit_log"]
 
 
 def fmt(x) -> str:
