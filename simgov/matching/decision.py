@@ -10,7 +10,8 @@ of `simgov.matching.thresholds` (calibration.json), overridden per index through
 On top of whatever the base model says, picture evidence counts on its own: a pair whose picture
 signal (the registered signal of kind "picture") reaches its own same-picture decision
 (`image_same_picture`, geometric check included) is a match, with the picture's score as the
-pair's score when that is higher. `relation` then says what a match means for governance.
+pair's score when that is higher. A video signal's own same-video decision (`video_same_video`) is
+likewise a match on its own. `relation` then says what a match means for governance.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class Decision:
     match: bool
     #: the picture signal says the two listings show the same picture (an edited copy)
     same_picture: bool = False
-    #: a match on the picture alone: the base model alone would not have matched
+    #: a match on the picture (or the video) alone: the base model alone would not have matched
     by_picture: bool = False
 
 
@@ -44,6 +45,8 @@ class Matcher:
         self.threshold: float = threshold("item_match", overrides)
         self.picture_threshold: float = threshold("image_same_picture", overrides)
         self.picture_signal: str | None = signal_of_kind("picture")
+        self.video_threshold: float = threshold("video_same_video", overrides)
+        self.video_signal: str | None = signal_of_kind("video")
         #: at or below this share of the brand's price, a listing showing the brand's picture is no honest reseller
         self.counterfeit_price_ratio: float = threshold("counterfeit_max_price_ratio", overrides)
 
@@ -51,6 +54,11 @@ class Matcher:
         """The picture signal's own decision on this pair's score: the same picture, edited or not."""
         score = signals.get(self.picture_signal) if self.picture_signal else None
         return score is not None and score == score and score >= self.picture_threshold
+
+    def same_video(self, signals: Mapping[str, float]) -> bool:
+        """The video signal's own decision on this pair's score: the same video, edited or trimmed."""
+        score = signals.get(self.video_signal) if self.video_signal else None
+        return score is not None and score == score and score >= self.video_threshold
 
     @staticmethod
     def rank_score(signals: Mapping[str, float]) -> float:
@@ -74,6 +82,9 @@ class Matcher:
         if picture and picture_alone and not match:
             return Decision(score=max(shown, round(float(signals[self.picture_signal]), 4)), match=True,
                             same_picture=True, by_picture=True)
+        if picture_alone and not match and self.same_video(signals):
+            return Decision(score=max(shown, round(float(signals[self.video_signal]), 4)), match=True,
+                            by_picture=True)
         return Decision(score=shown, match=match, same_picture=picture)
 
     @staticmethod
