@@ -1,5 +1,6 @@
 """The self-join scores pairs in bulk (`Signal.score_many`, `score_pair_keys`) and in a process pool;
-its output must be exactly what scoring each pair on its own gives (`signal_scores`, `decide`)."""
+its output must be exactly what scoring each pair on its own gives (`signal_scores`, the level model's
+logit of the pair, the catalogue fit's posterior, `decide_ranked`)."""
 from __future__ import annotations
 
 import csv
@@ -12,7 +13,8 @@ import pytest
 from conftest import SHARED, SIMGOV
 from simgov.index import SimIndex, score_pair_keys
 from simgov.matching.decision import mutual_best
-from simgov.matching.combine import combine
+from simgov.matching.catalogue import level_logits, listing_texts, rank_scores
+from simgov.matching.levels import bundled_model
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +36,30 @@ def abt_buy_index(tmp_path_factory):
     return index
 
 
+def pair_logits(index: SimIndex, a: int, b: int, scores: dict[str, float]) -> tuple[float, float]:
+    """One pair's rank score and bundled level-model logit, computed for that pair alone."""
+    texts = listing_texts({v: stored.item for v, stored in index.store.items_by_vec({a, b}).items()})
+    title = np.array([scores.get("title", np.nan)])
+    z = level_logits(bundled_model(), texts, [(a, b)], title, index.signals["text"].idf())
+    return float(rank_scores(z, title, np.array([scores.get("text", np.nan)]))[0]), float(z[0])
+
+
 def per_pair_reference(index: SimIndex, pairs) -> list[tuple]:
-    """What the self-join must give for these pairs (in its order), scoring one pair at a time."""
+    """What the self-join must give for these pairs (in its order), scoring one pair at a time and
+    deciding with the catalogue fit the build kept."""
+    fit = index.catalogue_fit()
+    assert fit is not None  # a build this small keeps its fit
     vec = {item_id: (v, seller) for batch in index.store.iter_live() for v, item_id, seller in batch}
     keyed = [(min(vec[p.item_a][0], vec[p.item_b][0]), max(vec[p.item_a][0], vec[p.item_b][0])) for p in pairs]
     blobs = index.item_blobs([v for key in keyed for v in key])
     owner = {v: seller for v, seller in vec.values()}
     scores = [index.signal_scores(blobs[a], blobs[b]) for a, b in keyed]
-    flags = mutual_best([(a, b, owner[a], owner[b], index.matcher.rank_score(s)) for (a, b), s in zip(keyed, scores)])
+    logits = [pair_logits(index, a, b, s) for (a, b), s in zip(keyed, scores)]
+    flags = mutual_best([(a, b, owner[a], owner[b], rank) for (a, b), (rank, _) in zip(keyed, logits)])
     out = []
-    for p, s, flag in zip(pairs, scores, flags):
-        decision = index.matcher.decide(s, mutual_best=flag)
+    for p, s, (_, z), flag in zip(pairs, scores, logits, flags):
+        posterior = fit.posteriors(np.array([z]), np.array([flag]), np.array(["title" in s]))[0]
+        decision = index.matcher.decide_ranked(s, float(posterior))
         out.append((p.item_a, p.item_b, decision.score, list(s.items()), decision.match))
     return out
 
@@ -85,7 +100,7 @@ def test_each_signal_scores_many_pairs_as_it_scores_one(abt_buy_index, built_ind
             index.close()
 
 
-def test_score_pair_keys_rows_are_signal_scores_and_both_combinations(built_index):
+def test_score_pair_keys_rows_are_signal_scores_rank_and_level_logit(built_index):
     index = SimIndex.open(built_index)
     try:
         live = {v: (item_id, seller) for batch in index.store.iter_live() for v, item_id, seller in batch}
@@ -100,6 +115,6 @@ def test_score_pair_keys_rows_are_signal_scores_and_both_combinations(built_inde
             want = index.signal_scores(blobs[a], blobs[b])
             assert {n: v for n, v in zip(names, row[6:]) if v == v} == want
             assert [sellers[int(row[2])], sellers[int(row[3])]] == [live[a][1], live[b][1]]
-            assert row[4:6] == [combine(want, mutual_best=False), combine(want, mutual_best=True)]
+            assert row[4:6] == list(pair_logits(index, a, b, want))
     finally:
         index.close()
