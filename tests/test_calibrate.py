@@ -110,7 +110,11 @@ def test_cli_queue_skips_judged_findings_and_calibrate_weighs_by_the_self_join(t
     assert cli.main(["verdicts", "queue", "--index", str(index_dir), "--pairs", str(tmp_path / "pairs.jsonl"),
                      "--size", "5", "--out", str(out)]) == 0
     queued = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(queued) == 5 and all(q["kind"] == "pair" and q["score"] >= 0.05 for q in queued)
+    # every unjudged finding scored >= 0.05, up to the queue's size (the level model's posteriors leave
+    # few pairs of this small market between 0.05 and a sure match)
+    unjudged = [p for p in pairs if p["score"] >= 0.05 and {p["item_a"], p["item_b"]} != {top["item_a"], top["item_b"]}]
+    assert len(unjudged) >= 3 and len(queued) == min(5, len(unjudged))
+    assert all(q["kind"] == "pair" and q["score"] >= 0.05 for q in queued)
     assert sorted([top["item_a"], top["item_b"]]) not in [q["ids"] for q in queued]
     capsys.readouterr()
     assert cli.main(["calibrate", "--index", str(index_dir)]) == 0
