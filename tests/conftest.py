@@ -1,6 +1,7 @@
 """Shared fixtures: a small generated catalogue with real pictures, built once per test session."""
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
@@ -46,6 +47,21 @@ def draw_picture(seed: int, size: int = 256) -> Image.Image:
         colour = tuple(rng.randint(0, 255) for _ in range(3))
         (d.ellipse if rng.random() < 0.5 else d.rectangle)([x0, y0, x1, y1], fill=colour)
     return img
+
+
+def write_abt_buy_items(path: Path, per_shop: int, *, descriptions: bool = True) -> Path:
+    """The first `per_shop` listings of each Abt-Buy shop as simgov items (real titles and codes)."""
+    with path.open("w", encoding="utf-8") as fh:
+        for shop in ("abt", "buy"):
+            with open(SHARED / "abt-buy" / f"{shop}.csv", encoding="utf-8", newline="") as src:
+                for n, row in enumerate(csv.DictReader(src, delimiter="|")):
+                    if n == per_shop:
+                        break
+                    item = {"item_id": f"{shop}-{row['id']}", "title": row["name"], "seller_id": shop}
+                    if descriptions:
+                        item["description"] = row.get("description") or ""
+                    fh.write(json.dumps(item) + "\n")
+    return path
 
 
 def write_catalogue(folder: Path) -> Path:

@@ -3,13 +3,12 @@ given once it is first searched or saved, searched with the recall of exact sear
 save and load, and the same self-join as an exact index when it probes every list."""
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 
 import numpy as np
 
-from conftest import SHARED, SIMGOV
+from conftest import SIMGOV, write_abt_buy_items
 from simgov.config import DenseIndexConfig
 from simgov.index import SimIndex
 from simgov.vectors import DenseIndex
@@ -78,15 +77,7 @@ def test_self_join_over_ivf_with_every_list_probed_is_the_exact_one(tmp_path):
     index's pairs with the same signal scores. Only a tie at the k-th neighbour may go the other
     way (FAISS's exact scan and its list scan add in different orders); decided scores are left
     out, as the catalogue's fit over all pairs moves with any one of them."""
-    items = tmp_path / "items.jsonl"
-    with items.open("w", encoding="utf-8") as fh:
-        for shop in ("abt", "buy"):
-            with open(SHARED / "abt-buy" / f"{shop}.csv", encoding="utf-8", newline="") as src:
-                for n, row in enumerate(csv.DictReader(src, delimiter="|")):
-                    if n == 200:
-                        break
-                    fh.write(json.dumps({"item_id": f"{shop}-{row['id']}", "title": row["name"],
-                                         "seller_id": shop}) + "\n")
+    items = write_abt_buy_items(tmp_path / "items.jsonl", 200, descriptions=False)
     rows = {}
     for name, dense in (("flat", {}), ("ivf", {"flat_max": 100, "ivf_train_size": 1000, "ivf_flat_nprobe": 4096})):
         config = tmp_path / f"{name}.json"

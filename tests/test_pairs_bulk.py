@@ -3,14 +3,12 @@ its output must be exactly what scoring each pair on its own gives (`signal_scor
 logit of the pair, the catalogue fit's posterior, `decide_ranked`)."""
 from __future__ import annotations
 
-import csv
-import json
 import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import SHARED, SIMGOV
+from conftest import SIMGOV, write_abt_buy_items
 from simgov.index import SimIndex, score_pair_keys
 from simgov.matching.decision import mutual_best
 from simgov.matching.catalogue import level_logits, listing_texts, rank_scores
@@ -22,15 +20,7 @@ def abt_buy_index(tmp_path_factory):
     """The first 150 listings of each Abt-Buy shop (real titles, codes and descriptions), built
     with the default configuration."""
     folder = tmp_path_factory.mktemp("abt-buy-part")
-    items = folder / "items.jsonl"
-    with items.open("w", encoding="utf-8") as fh:
-        for shop in ("abt", "buy"):
-            with open(SHARED / "abt-buy" / f"{shop}.csv", encoding="utf-8", newline="") as src:
-                for n, row in enumerate(csv.DictReader(src, delimiter="|")):
-                    if n == 150:
-                        break
-                    fh.write(json.dumps({"item_id": f"{shop}-{row['id']}", "title": row["name"], "seller_id": shop,
-                                         "description": row.get("description") or ""}) + "\n")
+    items = write_abt_buy_items(folder / "items.jsonl", 150)
     index = folder / "index"
     subprocess.run([SIMGOV, "build", "--items", str(items), "--index", str(index), "--quiet"], check=True)
     return index
