@@ -1,6 +1,7 @@
 """Product-matching F1 per title engine on every product set: exact (the baseline) vs static engines.
 
-    .venv/bin/python -m benchmarks.abt_buy_f1 [--engines exact,static,static-fit] [--sets NAME,...] [--no-abt-buy]
+    .venv/bin/python -m benchmarks.abt_buy_f1 [--engines exact,static,static-r1,static-fit] [--sets NAME,...]
+        [--no-abt-buy]
 
 Abt-Buy runs evaluation/abt_buy.py (`simgov build`, `pairs --cross-seller-only`, `eval`) once per
 engine; the labelled product-offer pairs (WDC development and held-out sets, beer, itunes-amazon:
@@ -9,6 +10,9 @@ each file's listings), in this process, once per engine. Engines:
 
 ``exact``       the sentence-transformers model;
 ``static``      the configured static model (distilled from the vocabulary, simgov/encoders.py);
+``static-rN``   the static engine re-scoring with the exact model every pair that a title band up to
+                N away would decide otherwise (`text_model.rescore_bands`); the cost is how many
+                product names the exact model encodes, printed per set;
 ``static-fit``  the distilled token table refitted so that the static mean of a title lands on the
                 exact vector of that title (a linear map of the whole table, then ridge regression of
                 the rows of the tokens seen, conjugate gradients), trained on development titles only:
@@ -36,7 +40,7 @@ from simgov.cli.compare import CHUNK, listing
 from simgov.compare import Comparer
 from simgov.config import Config
 from simgov.encoders import (MAX_TOKENS, STATIC_CONFIG, STATIC_TOKENIZER, STATIC_WEIGHTS, ExactEncoder,
-                             sif_weights, token_table)
+                             ExactVectorCache, sif_weights, token_table)
 from simgov.signals.text.levels import head
 
 RIDGE = 0.003  # 0.001, 0.003, 0.01 and 0.03 tried: each left itunes-amazon 1.3 to 2.2 points below exact
@@ -52,6 +56,10 @@ class ExactVectors:
         if path.exists():
             with np.load(path) as saved:
                 self.vectors = dict(zip(saved["texts"].tolist(), saved["vectors"]))
+
+    @property
+    def dim(self) -> int:
+        return self.encoder.dim
 
     def encode(self, texts: list[str]) -> np.ndarray:
         missing = sorted({t for t in texts if t not in self.vectors})
@@ -142,18 +150,23 @@ def fitted_model(folder: Path, exact: ExactVectors) -> Path:
     return folder
 
 
-def pairs_f1(name: str, text_model: dict, exact: ExactVectors | None) -> float:
-    """F1 of the compare path on one set with this title model (exact: the kept vectors)."""
+def pairs_f1(name: str, text_model: dict, exact: ExactVectors, kept: bool) -> tuple[float, int, int]:
+    """(F1 of the compare path on one set with this title model, product names the exact model
+    encoded to re-score pairs near a decision, distinct product names). The exact model's vectors
+    come from the kept file: with `kept`, as the title encoder; re-scoring counts each name it asks for
+    once per set, as a fresh process would encode it."""
     pairs = load_pairs(name)
     listings = [(listing(a, ROOT, "a"), listing(b, ROOT, "b")) for a, b, _ in pairs]
     decider = Comparer.bundled(Config.model_validate({"text_model": text_model}))
-    if exact is not None:
+    if kept:
         decider.title.encoder = exact
+    decider.title._exact = ExactVectorCache(exact)
     decider.idf = decider.population_idf([x for pair in listings for x in pair])
     decided = []
     for start in range(0, len(listings), CHUNK):
         decided += decider.compare_many(listings[start:start + CHUNK], [ROOT])
-    return prf([d.match for d in decided], [y for *_, y in pairs])[2]
+    names = {head(x.title) for pair in listings for x in pair if x.title.strip()}
+    return prf([d.match for d in decided], [y for *_, y in pairs])[2], decider.title.exact_encoded, len(names)
 
 
 def abt_buy_f1(work: Path, engine: str, text_model: dict) -> float:
@@ -168,7 +181,8 @@ def abt_buy_f1(work: Path, engine: str, text_model: dict) -> float:
 
 def main() -> int:
     ap = parser(__doc__.splitlines()[0], reduced=1, full=1)
-    ap.add_argument("--engines", default="exact,static", help="comma-separated: exact, static, static-fit")
+    ap.add_argument("--engines", default="exact,static",
+                    help="comma-separated: exact, static, static-rN (N: rescore_bands), static-fit")
     ap.add_argument("--sets", help="comma-separated product-pair sets (default: every development and held-out set)")
     ap.add_argument("--no-abt-buy", action="store_true", help="leave Abt-Buy out")
     args = ap.parse_args()
@@ -178,13 +192,19 @@ def main() -> int:
     print(f"engines {', '.join(engines)}; {load_info()}", flush=True)
     exact = ExactVectors(args.work / "exact-vectors.npz")
     models = {"exact": {"engine": "exact"}, "static": {"engine": "static"}}
+    models.update({e: {"engine": "static", "rescore_bands": int(e[len("static-r"):])}
+                   for e in engines if e.startswith("static-r")})
     if "static-fit" in engines:
         models["static-fit"] = {"engine": "static", "static_path": str(fitted_model(args.work / "static-fit", exact))}
     figures: dict[str, dict[str, float]] = {}
     for engine in ["exact"] + [e for e in engines if e != "exact"]:
         started = time.perf_counter()
-        figures[engine] = {name: pairs_f1(name, models[engine], exact if engine == "exact" else None)
-                           for name in names}
+        figures[engine] = {}
+        for name in names:
+            figures[engine][name], encoded, distinct = pairs_f1(name, models[engine], exact, engine == "exact")
+            if encoded:
+                print(f"{engine} {name}: the exact model re-scored with {encoded:,} of {distinct:,} product names "
+                      f"({100 * encoded / distinct:.1f}%)", flush=True)
         if not args.no_abt_buy:
             figures[engine]["abt-buy"] = abt_buy_f1(args.work, engine, models[engine])
         print(f"{engine}: " + " ".join(f"{n} {f:.4f}" for n, f in figures[engine].items())

@@ -9,6 +9,7 @@ offers into items). A labelled pair that is no candidate of the self-join counts
 split of issue 15 holds: itunes-amazon is held out, beer is development.
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m evaluation.catalogue_pairs [--sets itunes-amazon-all,beer-all] [--work DIR]
+        [--config SETTINGS]   (e.g. text_model.engine = static)
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ import numpy as np  # noqa: E402
 
 from evaluation.product_pairs import load_pairs, prf  # noqa: E402
 from simgov.build.local import build  # noqa: E402
+from simgov.config import Config  # noqa: E402
 from simgov.index import SimIndex  # noqa: E402
 from simgov.matching.combine import combine_both  # noqa: E402
 from simgov.matching.decision import mutual_best_arrays  # noqa: E402
@@ -65,6 +67,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sets", default="itunes-amazon-all,beer-all")
     ap.add_argument("--work", type=Path, help="folder for the indexes (default: a temporary one)")
+    ap.add_argument("--config", type=Path, help="settings file for the builds (default: the defaults)")
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="simgov-catalogue-"))
     for name in args.sets.split(","):
@@ -72,7 +75,7 @@ def main(argv=None) -> int:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         labelled = write_catalogue(name, folder)
-        build(folder / "items.jsonl", folder / "index")
+        build(folder / "items.jsonl", folder / "index", Config.load(args.config))
         index = SimIndex.open(folder / "index")
         try:
             old, new, fit = decisions(index)

@@ -128,6 +128,17 @@ class Comparer:
             i, j = 2 * n, 2 * n + 1
             out.append(self._decide(a, b, texts[i], texts[j], vectors[i], vectors[j], pictures[i], pictures[j],
                                     idf_full, idf_name, problems[i] + problems[j]))
+        # the static engine: a pair that another title band near its own would decide otherwise is
+        # decided again on the exact model's cosine (TitleSignal.near_decision)
+        near = [n for n, c in enumerate(out) if self.title.near_decision(
+            c.levels["title"], lambda band, c=c: self.model.posterior({**c.levels, "title": band})
+            >= self.match_posterior)]
+        if near:
+            exact = self.title.exact_vectors([texts[i].name for n in near for i in (2 * n, 2 * n + 1)])
+            for m, n in enumerate(near):
+                i, j = 2 * n, 2 * n + 1
+                out[n] = self._decide(pairs[n][0], pairs[n][1], texts[i], texts[j], exact[2 * m], exact[2 * m + 1],
+                                      pictures[i], pictures[j], idf_full, idf_name, problems[i] + problems[j])
         return out
 
     def _name_vectors(self, names: list[str]) -> list[np.ndarray | None]:

@@ -83,6 +83,11 @@ class TextModelConfig(BaseModel):
     static_path: str | None = Field(
         None, description="static engine: a folder made by `simgov models distill --out`; None = the cache folder "
                           "($SIMGOV_CACHE or ~/.cache/simgov), distilled at first use")
+    # The static engine's cosines are not the exact model's: a pair whose decision changes when its
+    # title cosine moves this many of the level model's title bands is re-scored with the exact model
+    # (its two product names encoded exactly, once per process); 0 never re-scores.
+    rescore_bands: int = Field(0, ge=0, le=6, description="static engine: re-score with the exact model the pairs "
+                                                          "whose decision a title band this near would change")
 
     def resolved_path(self) -> Path:
         return Path(self.path) if self.path else bundled_text_model()

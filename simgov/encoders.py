@@ -131,6 +131,31 @@ class ExactEncoder:
         return {}
 
 
+class ExactVectorCache:
+    """The exact model's vectors of texts, each text encoded once (the static engine's re-scoring of
+    the pairs near a decision asks for few texts, often the same ones again). Emptied when it holds
+    `max_texts`, so memory stays bounded; `encoded` counts the texts the exact model encoded."""
+
+    def __init__(self, encoder: ExactEncoder, max_texts: int = 200_000):
+        self.encoder = encoder
+        self.max_texts = max_texts
+        self.vectors: dict[str, np.ndarray] = {}
+        self.encoded = 0
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self.vectors))
+            if len(self.vectors) + len(missing) > self.max_texts:
+                self.vectors = {t: self.vectors[t] for t in texts if t in self.vectors}
+            if missing:
+                self.vectors.update(zip(missing, self.encoder.encode(missing)))
+                self.encoded += len(missing)
+            if not texts:
+                return np.zeros((0, self.encoder.dim), dtype=np.float32)
+            return np.stack([self.vectors[t] for t in texts])
+
+
 # -- the static model -------------------------------------------------------------------------
 class StaticModel:
     """A distilled static model: a tokenizer and one unit-weighted row per token.

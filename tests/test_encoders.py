@@ -222,3 +222,45 @@ def test_mutual_best_arrays_matches_mutual_best():
         sellers = [np.array([codes.setdefault(p[i], len(codes)) for p in pairs], dtype=np.int64) for i in (2, 3)]
         got = mutual_best_arrays(cols[0], cols[1], sellers[0], sellers[1], np.array([p[4] for p in pairs]))
         assert got.tolist() == mutual_best(pairs)
+
+
+def test_exact_vector_cache_encodes_each_text_once(tiny_model):
+    from simgov.encoders import ExactVectorCache
+
+    exact = ExactEncoder(tiny_model)
+    cache = ExactVectorCache(exact, max_texts=3)
+    got = cache.encode(["acme shoe", "red bag", "acme shoe"])
+    np.testing.assert_allclose(got, exact.encode(["acme shoe", "red bag", "acme shoe"]), atol=1e-6)
+    cache.encode(["red bag"])
+    assert cache.encoded == 2
+    cache.encode(["blue hat", "wool mug"])  # over max_texts: emptied, what this call asks for kept
+    assert cache.encoded == 4 and len(cache.vectors) <= 3
+    assert cache.encode([]).shape == (0, exact.dim)
+
+
+def test_static_engine_rescores_pairs_near_the_decision(tiny_model, tiny_static):
+    """With every band re-scored, the static engine decides each pair as the exact model does: a pair
+    whose decision no title band changes is the same either way, every other gets the exact cosine."""
+    from simgov.compare import Comparer, Listing
+
+    rng = random.Random(3)
+    words = [w for w in WORDS if w.isalpha() and len(w) > 2]
+    titles = [" ".join(rng.sample(words, 4)) + f" {rng.randint(1, 5)}" for _ in range(12)]
+    pairs = [(Listing(title=a), Listing(title=b)) for a in titles for b in titles if a < b]
+    pairs += [(Listing(title=t), Listing(title=t.replace(t.split()[0], rng.choice(words)))) for t in titles]
+    decide = {}
+    for name, text_model in [("exact", {}), ("static", {"engine": "static"}),
+                             ("rescored", {"engine": "static", "rescore_bands": 6})]:
+        config = Config.model_validate({"text_model": {"path": str(tiny_model), "static_path": str(tiny_static),
+                                                       **text_model}})
+        comparer = Comparer.bundled(config)
+        decide[name] = comparer.compare_many(pairs, [])
+        if name == "rescored":
+            encoded = comparer.title.exact_encoded
+        else:
+            assert comparer.title.exact_encoded == 0  # exact: nothing to re-score; static: bands 0
+    assert [c.match for c in decide["rescored"]] == [c.match for c in decide["exact"]]
+    moved = [n for n, (s, e) in enumerate(zip(decide["static"], decide["exact"])) if s.levels != e.levels]
+    assert moved and 0 < encoded <= len({p.title for pair in pairs for p in pair})
+    rescored = [n for n, c in enumerate(decide["rescored"]) if c.signals != decide["static"][n].signals]
+    assert rescored and all(decide["rescored"][n].posterior == decide["exact"][n].posterior for n in rescored)

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import faiss
 import numpy as np
 
-from ..encoders import create_encoder, load_sentence_model, weights_digest
+from ..encoders import ExactEncoder, ExactVectorCache, create_encoder, load_sentence_model, weights_digest
 from ..matching.evidence import MatchPart
+from ..matching import levels as match_levels  # a module: simgov.matching.levels imports simgov.signals
 from ..schema import Item
 from ..vectors import (DenseStore, create_dense_store, discard_dense_store, open_dense_store,
                        release_dense_store)
@@ -60,6 +61,9 @@ class TitleSignal(Signal):
         self.model_dir = config.text_model.resolved_path()
         self.encoder = create_encoder(config.text_model)  # exact or static (simgov/encoders.py)
         self.index: DenseStore | None = None  # FAISS in-process or Milvus (config.dense_backend)
+        # the static engine re-scores the pairs near a decision with the exact model (`near_decision`)
+        self.rescore_bands = config.text_model.rescore_bands if self.encoder.engine == "static" else 0
+        self._exact: ExactVectorCache | None = None
 
     def identity(self) -> dict[str, Any]:
         # the static engine adds engine, static_sha256 and static_dims (vectors of one engine are
@@ -70,6 +74,29 @@ class TitleSignal(Signal):
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.encoder.encode(texts)
+
+    # -- exact re-scoring near a decision (static engine) -------------------------------------
+    def near_decision(self, band: int, decides: Callable[[int], bool]) -> bool:
+        """Whether a pair whose title cosine fell in title `band` (`matching.levels.title_level`; 0: a
+        side has no title) would be decided otherwise in a band up to `rescore_bands` away. The static
+        engine's cosine is not the exact model's, so such a pair is re-scored with `exact_vectors`."""
+        if not self.rescore_bands or band == 0:
+            return False
+        here = decides(band)
+        top = len(match_levels.LEVELS["title"]) - 1
+        return any(decides(other) != here
+                   for other in range(max(1, band - self.rescore_bands), min(top, band + self.rescore_bands) + 1))
+
+    def exact_vectors(self, texts: list[str]) -> np.ndarray:
+        """The exact model's unit vectors of `texts`, each text encoded once per signal."""
+        if self._exact is None:
+            self._exact = ExactVectorCache(ExactEncoder(self.model_dir, self.config.text_model.batch_size))
+        return self._exact.encode(texts)
+
+    @property
+    def exact_encoded(self) -> int:
+        """How many texts the exact model encoded for re-scoring (its cost)."""
+        return self._exact.encoded if self._exact is not None else 0
 
     def compute(self, items: list[Item], ctx: BuildContext) -> list[SignalOutput]:
         outputs = [SignalOutput(None) for _ in items]
