@@ -28,6 +28,7 @@ from .matching.catalogue import (FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catal
                                  rank_scores)
 from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation
 from .matching.levels import bundled_model
+from .neighbours import KeptNeighbours, NeighbourLists
 from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
 from .schema import Item
@@ -169,6 +170,7 @@ class SimIndex:
         self._candidate_state: tuple | None = None
         self.accounts = AccountIndex(self)  # accounts: structures, `linked`, `rings`
         self.banks = Banks(self)  # known-bad banks: every written listing is checked against them
+        self.neighbours = KeptNeighbours(self)  # every listing's lookup candidates, kept (simgov.neighbours)
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -432,7 +434,8 @@ class SimIndex:
         stored = self.item(item_id)
         names = self._signal_names(signals)
         blobs = {n: b for n in names if (b := self.store.blobs(n, [stored.vec_id]).get(stored.vec_id)) is not None}
-        return self._neighbours(blobs, k, min_score, exclude=stored.vec_id, seller_id=stored.seller_id)
+        return self._neighbours(blobs, k, min_score, exclude=stored.vec_id, seller_id=stored.seller_id,
+                                kept=set(names) == set(self.signals))
 
     def search(self, query: Query, k: int = 10, signals: list[str] | None = None,
                min_score: float = 0.0) -> list[Neighbour]:
@@ -508,9 +511,15 @@ class SimIndex:
         return found
 
     def _neighbours(self, blobs: dict[str, bytes], k: int, min_score: float, *, exclude: int | None,
-                    seller_id: str | None) -> list[Neighbour]:
+                    seller_id: str | None, kept: bool = False) -> list[Neighbour]:
+        """`kept`: the query is the indexed listing `exclude` with all its signals, so its kept
+        neighbour list (and those of its best candidates, for the mutual-best check) can stand in
+        for searches where it is current."""
         fetch = max(k, self.config.search.candidates_per_signal) + 1
-        found = self._candidates(blobs, fetch)
+        lists = self.neighbours.current() if kept and fetch == self.neighbours.fetch() else None
+        found = lists.candidates([exclude])[0] if lists is not None else None
+        if found is None:
+            found = self._candidates(blobs, fetch)
         found.discard(exclude)
         owners = self.store.sellers_by_vec(found)
         others = self.item_blobs(list(owners), list(blobs))
@@ -522,7 +531,7 @@ class SimIndex:
             shown_either_way = {v: [self._decide(scores[v], mutual, owners[v][1] == seller_id, blobs, others[v]).score
                                     for mutual in (False, True)] for v in owners}
             pairs += self._reverse_pairs(pairs, seller_id, fetch,
-                                         self._contenders(shown_either_way, owners, k, min_score))
+                                         self._contenders(shown_either_way, owners, k, min_score), lists)
         flags = dict(zip(((p[0], p[1]) for p in pairs), mutual_best(pairs)))
         decided = {}
         for vec_id, (item_id, other_seller) in owners.items():
@@ -629,7 +638,8 @@ class SimIndex:
         mine = next(p for p in pairs if p[1] == vec_id)
         return all(p[4] <= mine[4] for p in pairs if p[3] == mine[3])
 
-    def _reverse_pairs(self, pairs, seller_id: str, fetch: int, contenders: set[int]):
+    def _reverse_pairs(self, pairs, seller_id: str, fetch: int, contenders: set[int],
+                       lists: NeighbourLists | None = None):
         """Scored pairs of the query's best candidates (in each seller, and its best ones in its own
         seller) with the query seller's listings among their own candidates, so that `mutual_best`
         can tell whether the query is their best in turn.
@@ -642,7 +652,8 @@ class SimIndex:
         listing of the seller in bulk (`_rank_bounds`), and only a head that may have such a pair is
         searched and gives its pairs (was: every head searched, one search per signal and head,
         ~85% of a lookup's time on 50k listings). A seller with more than SELLER_SCAN_MAX listings
-        is not scanned: every head is searched."""
+        is not scanned: every head is searched. With kept neighbour lists (`lists`) no head is
+        searched: its list is looked up (`_kept_reverse_pairs`)."""
         best: dict[str, tuple[float, int]] = {}
         for _, v, _, other_seller, score in pairs:
             if other_seller not in best or score > best[other_seller][0]:
@@ -653,6 +664,10 @@ class SimIndex:
         own = sorted(((score, v) for _, v, _, other_seller, score in pairs
                       if other_seller == seller_id and (seller_id, v) not in heads), reverse=True)
         heads += [(seller_id, v) for _, v in own[:OWN_SELLER_HEADS]]
+        if lists is not None:
+            own_contender = any(owner == seller_id for _, v, _, owner, _ in pairs if v in contenders)
+            return self._kept_reverse_pairs([h for h in heads if h[1] in contenders or
+                                             (h[0] == seller_id and own_contender)], lists, seller_id, query, fetch)
         head_blobs = self.item_blobs([v for _, v in heads])
         # ascending, the order each head's pairs had
         mine = [c for c in self.store.seller_vec_ids(seller_id, SELLER_SCAN_MAX + 2) if c != query]
@@ -707,6 +722,27 @@ class SimIndex:
                                                                   if v is not None}})
                            for values in itertools.product((None, 0.0, 1.0), repeat=len(unknown))))
         return out
+
+    def _kept_reverse_pairs(self, heads, lists: NeighbourLists, seller_id: str, query: int, fetch: int):
+        """`_searched_reverse_pairs` with each head's candidates from its kept list (searched only
+        where it has no current one), sellers from the lists, and the pairs scored in bulk."""
+        found = lists.candidates([v for _, v in heads])
+        todo = [i for i, cands in enumerate(found) if cands is None]
+        if todo:
+            blobs = self.item_blobs([heads[i][1] for i in todo])
+            for i, cands in zip(todo, self._candidates_many([blobs[heads[i][1]] for i in todo], fetch)):
+                found[i] = cands
+        union = sorted(set().union(*found)) if found else []
+        sellers = lists.sellers_of(union)
+        rest = [c for c in union if c not in sellers]  # written since the lists were made, or dead
+        sellers.update((c, owner[1]) for c, owner in self.store.sellers_by_vec(rest).items())
+        mine = {c for c, seller in sellers.items() if seller == seller_id} - {query}
+        hits = [(other_seller, v, c) for (other_seller, v), cands in zip(heads, found)
+                for c in sorted(cands & mine - {v})]
+        blobs = self.item_blobs(list({x for _, v, c in hits for x in (v, c)}))
+        scored = self.signal_scores_many([blobs[v] for _, v, _ in hits], [blobs[c] for _, _, c in hits])
+        return [(v, c, other_seller, seller_id, self.matcher.rank_score(s))
+                for (other_seller, v, c), s in zip(hits, scored)]
 
     def _searched_reverse_pairs(self, heads, head_blobs, seller_id: str, query: int, fetch: int):
         """Every head's candidates in the query's seller, each head searched (batched: one FAISS

@@ -1,0 +1,206 @@
+"""Kept neighbour lists: every listing's lookup candidates, so that `similar` need not search.
+
+A lookup by id searches each signal's structure for the listing's candidates, and its mutual-best
+check needs the candidates of each other seller's best candidate in turn (see
+SimIndex._reverse_pairs). Both depend only on the listing's blobs, the fetch size and the search
+structures, so they are computed once for every live listing, with the lookups' own candidate step
+(`SimIndex._search_candidates`: the same candidates a lookup finds), and kept in a file beside the
+index's generation. The server builds the file in the background when it starts and it is missing;
+lookups answer live meanwhile.
+
+Writes since the lists were made leave them current except where they may have changed: a listing
+written since has no list, a list holding a listing replaced or deleted since is stale, and so is the
+list of each listing among a new listing's own candidates (where the new one may have entered). A
+stale list is searched live, as without kept lists. Known difference: a new listing can enter the
+list of a listing that is not among its own candidates (nearest neighbours are not symmetric); that
+list is not marked stale and misses it until the lists are built again.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .storage.neighbours import changed_since
+
+if TYPE_CHECKING:
+    from .index import SimIndex
+
+#: Folder of the index holding the kept lists (one file per generation and fetch size).
+FOLDER = "neighbours"
+#: Listings searched under one hold of the index lock while the lists are built (lookups wait at most that long).
+BUILD_STEP = 64
+
+
+def _utf8(texts: list[str]) -> np.ndarray:
+    """Ids as a numpy bytes array (sortable, searchable, saved without pickling)."""
+    return np.array([t.encode("utf-8") for t in texts]) if texts else np.zeros(0, dtype="S1")
+
+
+class NeighbourLists:
+    """Each listing's candidates (vec_ids, the union over its signals) and seller, as of `seq`."""
+
+    def __init__(self, generation: str, seq: int, fetch: int, vec_ids: np.ndarray, item_ids: np.ndarray,
+                 sellers: np.ndarray, seller_names: list[str], offsets: np.ndarray, candidates: np.ndarray):
+        self.generation, self.seq, self.fetch = generation, seq, fetch
+        self.vec_ids, self.item_ids, self.sellers = vec_ids, item_ids, sellers
+        self.seller_names = seller_names
+        self.offsets, self.neighbour_ids = offsets, candidates
+        self.synced_seq = seq
+        # listings whose list may be out of date (see the module docstring), and those dead since `seq`
+        self.stale: set[int] = set()
+        self._by_item = np.argsort(item_ids, kind="stable")
+
+    # -- building, saving, loading ------------------------------------------------------------
+    @classmethod
+    def build(cls, index: "SimIndex", fetch: int) -> "NeighbourLists | None":
+        """The lists for the index's current structures; None when a new generation was loaded
+        meanwhile (the lists would mix two)."""
+        generation, seq = index.manifest.get("generation"), index.applied_seq
+        vec_ids, item_ids, sellers, found = [], [], [], []
+        names: dict[str, int] = {}
+        for batch in index.store.iter_live():
+            for start in range(0, len(batch), BUILD_STEP):
+                rows = batch[start:start + BUILD_STEP]
+                blobs = index.item_blobs([r[0] for r in rows])
+                found += index._search_candidates([blobs[r[0]] for r in rows], fetch)
+                vec_ids += [r[0] for r in rows]
+                item_ids += [r[1] for r in rows]
+                sellers += [names.setdefault(r[2], len(names)) for r in rows]
+            if index.manifest.get("generation") != generation:
+                return None
+        lists = [np.fromiter(sorted(c - {v}), dtype=np.int64) for v, c in zip(vec_ids, found)]
+        offsets = np.zeros(len(lists) + 1, dtype=np.int64)
+        np.cumsum([len(c) for c in lists], out=offsets[1:])
+        return cls(generation, seq, fetch, np.array(vec_ids, dtype=np.int64),
+                   _utf8(item_ids),
+                   np.array(sellers, dtype=np.int32), list(names), offsets,
+                   np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64))
+
+    @staticmethod
+    def path(folder: Path, generation: str, fetch: int) -> Path:
+        return folder / FOLDER / f"{generation}-fetch{fetch}.npz"
+
+    def save(self, folder: Path) -> None:
+        """Write the file (atomically) and remove other generations' lists."""
+        target = self.path(folder, self.generation, self.fetch)
+        target.parent.mkdir(exist_ok=True)
+        tmp = target.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{target.name}")
+        with open(tmp, "wb") as f:
+            np.savez(f, meta=np.array([self.seq, self.fetch], dtype=np.int64), vec_ids=self.vec_ids,
+                     item_ids=self.item_ids, sellers=self.sellers, seller_names=_utf8(self.seller_names),
+                     offsets=self.offsets, candidates=self.neighbour_ids)
+        os.replace(tmp, target)
+        for old in target.parent.iterdir():
+            if old.name != target.name and not old.name.startswith("."):
+                old.unlink(missing_ok=True)
+
+    @classmethod
+    def load(cls, folder: Path, generation: str, fetch: int) -> "NeighbourLists | None":
+        """The kept lists of this generation and fetch size, if any were saved."""
+        try:
+            with np.load(cls.path(folder, generation, fetch)) as data:
+                seq, kept_fetch = (int(x) for x in data["meta"])
+                names = [s.decode("utf-8") for s in data["seller_names"].tolist()]
+                return cls(generation, seq, kept_fetch, data["vec_ids"], data["item_ids"], data["sellers"], names,
+                           data["offsets"], data["candidates"])
+        except FileNotFoundError:
+            return None
+
+    # -- reading ------------------------------------------------------------------------------
+    def sync(self, index: "SimIndex") -> None:
+        """Mark stale what the writes since the last sync may have changed (see the module docstring)."""
+        if index.applied_seq <= self.synced_seq:
+            return
+        upto = index.applied_seq
+        changed = changed_since(index.store, self.synced_seq, upto)
+        dead = set()
+        if changed:
+            keys = _utf8([c[0] for c in changed])
+            at = np.searchsorted(self.item_ids, keys, sorter=self._by_item)
+            at = np.minimum(at, max(len(self.item_ids) - 1, 0))
+            hit = self._by_item[at] if len(self.item_ids) else np.zeros(0, dtype=np.int64)
+            same = self.item_ids[hit] == keys if len(hit) else np.zeros(0, dtype=bool)
+            dead = {int(v) for v in self.vec_ids[hit[same]] if v <= self.seq}
+        self.stale |= dead
+        if dead:
+            holders = np.nonzero(np.isin(self.neighbour_ids, np.fromiter(dead, dtype=np.int64)))[0]
+            rows = np.searchsorted(self.offsets, holders, side="right") - 1
+            self.stale.update(self.vec_ids[np.unique(rows)].tolist())
+        new = [vec_id for _, vec_id, deleted in changed if not deleted]
+        if new:
+            blobs = index.item_blobs(new)
+            for found in index._candidates_many([blobs[v] for v in new if blobs[v]], self.fetch):
+                self.stale.update(found)
+        self.synced_seq = upto
+
+    def candidates(self, vec_ids: list[int]) -> list[set[int] | None]:
+        """Each listing's kept candidates, None where it has no current list."""
+        at = np.searchsorted(self.vec_ids, vec_ids)
+        out: list[set[int] | None] = []
+        for vec_id, i in zip(vec_ids, at.tolist()):
+            if vec_id in self.stale or i >= len(self.vec_ids) or self.vec_ids[i] != vec_id:
+                out.append(None)
+            else:
+                out.append(set(self.neighbour_ids[self.offsets[i]:self.offsets[i + 1]].tolist()))
+        return out
+
+    def sellers_of(self, vec_ids: list[int]) -> dict[int, str]:
+        """The seller of each listing that was live when the lists were made and is not dead since."""
+        at = np.minimum(np.searchsorted(self.vec_ids, vec_ids), max(len(self.vec_ids) - 1, 0))
+        out = {}
+        for vec_id, i in zip(vec_ids, at.tolist()):
+            if len(self.vec_ids) and self.vec_ids[i] == vec_id and vec_id not in self.stale:
+                out[vec_id] = self.seller_names[self.sellers[i]]
+        return out
+
+
+class KeptNeighbours:
+    """The index's kept lists for the lookups' default fetch size, once they are loaded or built."""
+
+    def __init__(self, index: "SimIndex"):
+        self.index = index
+        self.lists: NeighbourLists | None = None
+        self._tried: str | None = None  # the generation whose saved lists were last looked for
+        self._building = threading.Lock()
+
+    def fetch(self) -> int:
+        """The fetch size of a lookup with the default k (SimIndex._neighbours)."""
+        return self.index.config.search.candidates_per_signal + 1
+
+    def current(self) -> NeighbourLists | None:
+        """The lists for the index's loaded generation, synced with the writes since; None when
+        there are none (yet), or when they are ahead of the writes this index has replayed."""
+        with self.index.lock:
+            generation = self.index.manifest.get("generation")
+            if generation is not None and self._tried != generation:
+                self._tried = generation
+                self.lists = NeighbourLists.load(self.index.folder, generation, self.fetch())
+            lists = self.lists
+            if lists is None or lists.generation != generation or lists.seq > self.index.applied_seq:
+                return None
+            lists.sync(self.index)
+            return lists
+
+    def warm(self) -> None:
+        """Load the kept lists, or build and save them when this generation has none (a server's
+        start, in a background thread: lookups answer live meanwhile). One process builds; the
+        others (a server's workers) wait for its file."""
+        if self.current() is not None:
+            return
+        folder = self.index.folder / FOLDER
+        folder.mkdir(exist_ok=True)
+        with self._building, open(folder / ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._tried = None
+            if self.current() is not None:
+                return
+            lists = NeighbourLists.build(self.index, self.fetch())
+            if lists is not None:
+                lists.save(self.index.folder)
+                with self.index.lock:
+                    self.lists = lists
