@@ -32,6 +32,7 @@ from simgov.config import Config  # noqa: E402
 from simgov.index import SimIndex  # noqa: E402
 from simgov.matching.combine import combine_both  # noqa: E402
 from simgov.matching.decision import mutual_best_arrays  # noqa: E402
+from simgov.title_rescore import rescore_pairs  # noqa: E402
 
 
 def write_catalogue(name: str, folder: Path) -> dict[tuple[str, str], int]:
@@ -58,6 +59,7 @@ def decisions(index: SimIndex) -> tuple[dict[tuple[str, str], bool], dict[tuple[
     old = np.where(flags, formula[:, 1], formula[:, 0]) >= 0.5
     _, _, fit = index._catalogue_model(table, names, item_ids, None)
     flags = index._decide_levels(table, names, item_ids, fit)
+    rescore_pairs(index, table, names, flags)  # as `SimIndex.pairs` does (static engine, rescore_bands)
     new = np.where(flags, table[:, 5], table[:, 4]) >= 0.5
     keys = [tuple(sorted((item_ids[x], item_ids[y]))) for x, y in zip(a.tolist(), b.tolist())]
     return dict(zip(keys, old.tolist())), dict(zip(keys, new.tolist())), fit.to_dict()

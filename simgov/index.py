@@ -35,6 +35,7 @@ from .schema import Item
 from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
 from .storage.items import ItemWrite, StoredItem, Store
 from .storage.verdicts import VerdictTables
+from .title_rescore import rescore_pairs
 
 # Rebuild instead of appending once this share of indexed vectors belongs to replaced or deleted items.
 MAX_DEAD_SHARE = 0.25
@@ -767,6 +768,7 @@ class SimIndex:
         self.refresh()
         table, names, item_ids = self._pair_table(k or self.config.search.pairs_k, chunk, workers)
         flags = self._decide_levels(table, names, item_ids, self.catalogue_fit())
+        rescore_pairs(self, table, names, flags)  # the static engine's pairs near a decision (text_model.rescore_bands)
         yield from self._decided_pairs(table, names, item_ids, flags, min_score, cross_seller_only)
 
     def fit_match_model(self, workers: int | None = None) -> dict | None:

@@ -264,3 +264,51 @@ def test_static_engine_rescores_pairs_near_the_decision(tiny_model, tiny_static)
     assert moved and 0 < encoded <= len({p.title for pair in pairs for p in pair})
     rescored = [n for n, c in enumerate(decide["rescored"]) if c.signals != decide["static"][n].signals]
     assert rescored and all(decide["rescored"][n].posterior == decide["exact"][n].posterior for n in rescored)
+
+
+def test_self_join_rescores_pairs_near_the_decision(tiny_model, tiny_static, tmp_path):
+    """Every band re-scored: each titled pair of the self-join is decided as on its exact cosine's
+    band (the static band where no band would decide otherwise), and only pairs near the decision
+    cost an exact encoding."""
+    from simgov.build.local import build
+    from simgov.index import SimIndex
+    from simgov.matching.catalogue import listing_texts
+    from simgov.matching.levels import bundled_model, title_level
+    from simgov.signals.text.levels import text_levels
+    from simgov.title_rescore import rescore_pairs
+
+    rng = random.Random(5)
+    words = [w for w in WORDS if w.isalpha() and len(w) > 2]
+    rows = [{"item_id": f"i{n}", "seller_id": f"s{n % 2}", "title": " ".join(rng.sample(words, 4)) + f" {n % 4}"}
+            for n in range(40)]
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = Config.model_validate({"text_model": {"path": str(tiny_model), "engine": "static",
+                                                   "static_path": str(tiny_static), "rescore_bands": 6}})
+    build(items, tmp_path / "idx", config)
+    index = SimIndex.open(tmp_path / "idx", create_with=config)
+    try:
+        table, names, item_ids = index._pair_table(index.config.search.pairs_k, 20_000, 1)
+        flags = index._decide_levels(table, names, item_ids, None)
+        static = table.copy()
+        rescored = rescore_pairs(index, table, names, flags)
+        title = index.signals["title"]
+        stored = {v: s.item for v, s in index.store.items_by_vec(item_ids).items()}
+        texts = listing_texts(stored)
+        idf = index.signals["text"].idf()
+        threshold = index.matcher.threshold
+    finally:
+        index.close()
+    column = 6 + names.index("title")
+    changed = np.flatnonzero(~((table == static) | (np.isnan(table) & np.isnan(static))).all(axis=1))
+    assert 0 < rescored and len(changed) <= rescored <= title.exact_encoded < 2 * len(table)
+    model = bundled_model()
+    for row in range(len(table)):
+        a, b = int(table[row, 0]), int(table[row, 1])
+        exact = ExactEncoder(tiny_model).encode([stored[a].title, stored[b].title])
+        levels = text_levels(texts[a], texts[b], idf, idf).levels
+        before = model.logit({**levels, "title": title_level(float(static[row, column]))})
+        after = model.logit({**levels, "title": title_level(float(exact[0] @ exact[1]))})
+        p = static[row, 5] if flags[row] else static[row, 4]
+        expected = 1 / (1 + np.exp(-(np.log(p / (1 - p)) + after - before))) >= threshold
+        assert ((table[row, 5] if flags[row] else table[row, 4]) >= threshold) == expected
