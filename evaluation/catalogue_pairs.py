@@ -49,8 +49,9 @@ def write_catalogue(name: str, folder: Path) -> dict[tuple[str, str], int]:
     return labelled
 
 
-def decisions(index: SimIndex) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], bool], dict]:
-    """Every candidate pair's match by the formula and by the index's level model, and the fit."""
+def decisions(index: SimIndex) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], bool], dict, int]:
+    """Every candidate pair's match by the formula and by the index's level model, the fit, and how many
+    pairs the static engine re-scored with the exact model."""
     table, names, item_ids = index._pair_table(index.config.search.pairs_k, 20_000, 1)
     a, b, seller_a, seller_b = (table[:, i].astype(np.int64) for i in range(4))
     formula = np.array([combine_both({n: v for n, v in zip(names, row) if v == v}) for row in table[:, 6:].tolist()])
@@ -59,10 +60,10 @@ def decisions(index: SimIndex) -> tuple[dict[tuple[str, str], bool], dict[tuple[
     old = np.where(flags, formula[:, 1], formula[:, 0]) >= 0.5
     _, _, fit = index._catalogue_model(table, names, item_ids, None)
     flags = index._decide_levels(table, names, item_ids, fit)
-    rescore_pairs(index, table, names, flags)  # as `SimIndex.pairs` does (static engine, rescore_bands)
+    rescored = rescore_pairs(index, table, names, flags)  # as `SimIndex.pairs` does (static engine, rescore_bands)
     new = np.where(flags, table[:, 5], table[:, 4]) >= 0.5
     keys = [tuple(sorted((item_ids[x], item_ids[y]))) for x, y in zip(a.tolist(), b.tolist())]
-    return dict(zip(keys, old.tolist())), dict(zip(keys, new.tolist())), fit.to_dict()
+    return dict(zip(keys, old.tolist())), dict(zip(keys, new.tolist())), fit.to_dict(), rescored
 
 
 def main(argv=None) -> int:
@@ -80,7 +81,8 @@ def main(argv=None) -> int:
         build(folder / "items.jsonl", folder / "index", Config.load(args.config))
         index = SimIndex.open(folder / "index")
         try:
-            old, new, fit = decisions(index)
+            old, new, fit, rescored = decisions(index)
+            encoded, listings = index.signals["title"].exact_encoded, index.store.count_items()
         finally:
             index.close()
         labels = list(labelled.values())
@@ -91,6 +93,9 @@ def main(argv=None) -> int:
                   f"({candidates} candidates)")
         print(f"{name:18s} fit: match rate {fit['match_rate']:.3f}, mutual best {fit['mutual_yes']:+.2f} / "
               f"{fit['mutual_no']:+.2f} ({fit['mutual_pairs']} of {fit['pairs']} pairs)")
+        if rescored:
+            print(f"{name:18s} exact re-scoring: {rescored} pairs, {encoded} of {listings} titles encoded "
+                  f"({100 * encoded / listings:.1f}%)")
     return 0
 
 
