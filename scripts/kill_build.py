@@ -130,7 +130,7 @@ def forked_build(items: Path, index_dir: Path, config, kill_after: float | None,
     if pid == 0:  # the child: build, and leave without running the parent's exit handlers
         code = 1
         try:
-            build(items, index_dir, config)
+            build(items, index_dir, config, workers=2)  # a pool, which a default build of so few rows skips
             code = 0
         finally:
             os._exit(code)
@@ -164,7 +164,7 @@ def run(trials: int, seed: int, rows: int, work: Path) -> dict:
         "engine": "static", "static_path": str(make_static_model(work / "static-model"))}})
     # In this process, so that every module and model is loaded before the forks; in one process,
     # because a pool's forkserver started here would be inherited, unusable, by the forked builds,
-    # which start their own (the default worker pool is what the kills interrupt).
+    # which start their own (a worker pool of 2 is what the kills interrupt).
     build(items, work / "warm", config, workers=1)
     started = time.monotonic()
     commits: list[float] = []

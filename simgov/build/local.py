@@ -7,9 +7,10 @@ there, re-encodes what changed, and an interrupted run loses at most the batches
 search structures are published as a new generation only at the end.
 
 Rows are decoded, validated, hashed and serialised, and the signals marked `parallel` (the
-lexical profile, image fingerprints) computed, in a process pool of `workers` processes, while
-this process encodes titles and writes the store; chunks come back and batches are written in
-file order, so the store (vec_ids included) is the same as with one process. A first build feeds
+lexical profile, image fingerprints) computed, chunk by chunk; in a process pool of `workers`
+processes when that is worth its start-up (see :func:`pool_pays`), while this process encodes
+titles and writes the store. Chunks come back and batches are written in file order, so the
+store (vec_ids included) is the same as with one process. A first build feeds
 its search structures as it writes instead of re-reading the store at the end. Accounts follow the same
 rules (see :func:`ingest_accounts`); their identifiers are hashed with the index's secret before
 anything is stored, and problems name identifiers, never their values.
@@ -40,6 +41,13 @@ from simgov.storage.items import LIVE_BATCH, content_hashes, problems_for_items,
 
 REPORT = "build_report.json"
 Progress = Callable[[int, int], None]
+#: CPU seconds of parallel work (decoding, hashing, lexical profiles, fingerprints) that the rest of
+#: an items file must hold, estimated from its first chunk, before a build starts a process pool by
+#: itself. Each worker spends about a second of CPU starting (interpreter, imports, signals), and
+#: on a busy machine everything the pool adds is lost: 20k title-only listings (about 1.7 s of such
+#: work) took 4.4 s wall and 4.4 s CPU in this process against 4.4 s wall and 6.6 s CPU with 2
+#: workers on an idle machine, and 7.8-9.7 s against 11.6-13.8 s at load 3-4.
+POOL_WORTH_CPU_SECONDS = 5.0
 
 
 @dataclass
@@ -125,6 +133,12 @@ def _init_worker(config_json: str, names: tuple[str, ...], store_path: str, ctx:
 
 def _prepare_in_worker(file: str, rows: list) -> list[Prepared | RowProblem]:
     return _prepare(file, rows, _WORKER["ctx"], _WORKER["signals"], lambda ids: content_hashes(_WORKER["db"], ids))
+
+
+def pool_pays(chunk_cpu_seconds: float, chunk_rows: int, rows_left: int) -> bool:
+    """Whether the rest of a file is worth a process pool, from the CPU its first chunk's parallel
+    work took in this process (pictures: milliseconds a row; titles only: about 85 µs)."""
+    return chunk_rows > 0 and chunk_cpu_seconds / chunk_rows * rows_left > POOL_WORTH_CPU_SECONDS
 
 
 def _same_structures(config: Config, expected: int, live: int) -> bool:
@@ -253,8 +267,9 @@ def ingest_accounts(index: SimIndex, accounts_file: Path, run_id: int, result: A
 def build(items_file: Path | None, index_dir: Path, config: Config | None = None, progress: Progress | None = None,
           *, accounts_file: Path | None = None, workers: int | None = None) -> BuildResult:
     """Build or update the index in `index_dir` from `items_file` and/or `accounts_file`; see the
-    module docstring. `workers`: processes for the parallel signals (default: pool_workers);
-    an items file of one batch or less, or 1 worker, computes everything in this process."""
+    module docstring. `workers`: processes for the parallel signals, from the start; by default
+    (None) up to pool_workers, started after the first chunk when :func:`pool_pays`. An items file
+    of one batch or less, or 1 worker, computes everything in this process."""
     started = time.monotonic()
     if items_file is None and accounts_file is None:
         raise SimgovError("nothing to build: give an items file, an accounts file or both")
@@ -274,10 +289,15 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
     batch: list[Prepared] = []
     status = "failed"
     n_workers = pool_workers(index.config, workers)
-    parallel = tuple(name for name, signal in index.signals.items() if signal.parallel)
+    parallel = {name: signal for name, signal in index.signals.items() if signal.parallel}
     source, size = str(items_file), index.config.build_batch_size
-    pool = (start_pool(n_workers, _init_worker, (index.config.model_dump_json(), parallel, str(store.path), ctx))
-            if n_workers > 1 and item_total > size else None)
+
+    def new_pool():
+        return start_pool(n_workers, _init_worker, (index.config.model_dump_json(), tuple(parallel), str(store.path),
+                                                    ctx))
+
+    pool = new_pool() if workers is not None and n_workers > 1 and item_total > size else None
+    may_start_pool = workers is None and n_workers > 1
     # A first build into an empty store feeds its search structures as it writes (see _Feed).
     feed = (_Feed(index, item_total) if items_file is not None and index.manifest.get("generation") is None
             and store.current_seq() == 0 else None)
@@ -295,11 +315,18 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
 
     def prepared_chunks():
         """Chunks of `size` rows prepared in file order: by the pool (at most 2 chunks per worker
-        in flight, so memory stays bounded whatever the file's size) or here."""
+        in flight, so memory stays bounded whatever the file's size) or here; a default build
+        starts the pool after its first chunk when the rest of the file is worth it."""
+        nonlocal pool
         in_flight: deque = deque()
-        for chunk in raw_chunks():
+        for number, chunk in enumerate(raw_chunks()):
             if not pool:
-                yield _prepare(source, chunk, ctx, {}, store.content_hashes)
+                cpu = time.thread_time()
+                prepared = _prepare(source, chunk, ctx, parallel, store.content_hashes)
+                if number == 0 and may_start_pool and pool_pays(time.thread_time() - cpu, len(chunk),
+                                                                item_total - len(chunk)):
+                    pool = new_pool()
+                yield prepared
                 continue
             in_flight.append(pool.submit(_prepare_in_worker, source, chunk))
             while len(in_flight) > 2 * n_workers:
@@ -319,7 +346,7 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         found = []
         if changed:
             writes = index.compute([p.item for p in changed], ctx, [p.content_hash for p in changed],
-                                   {name: [p.outputs[name] for p in changed] for name in parallel} if pool else None)
+                                   {name: [p.outputs[name] for p in changed] for name in parallel})
             for w, p in zip(writes, changed):
                 w.record = p.record
                 found += [RowProblem(source, p.line, problem, p.item_id, s) for s, problem in w.problems]

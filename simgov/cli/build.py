@@ -41,7 +41,8 @@ def register(sub) -> None:
                    help="local: one streaming process (default); ray: encode on a Ray cluster (simgov[ray])")
     p.add_argument("--workers", type=int, choices=range(1, 65), metavar="N",
                    help="local engine: processes for the lexical profiles and image fingerprints "
-                        "(default: the config's image_workers, 0 there = one per core; 1 = none)")
+                        "(default: up to the config's image_workers, 0 there = one per core, started only "
+                        "when the file holds enough such work, e.g. pictures; 1 = none)")
     p.add_argument("--max-bad-rows", type=share, default=MAX_BAD_ROWS, metavar="SHARE",
                    help="exit 1 when more than this share of the rows read from the items file (or from the "
                         "accounts file) were rejected; the good rows are stored and published all the same "
