@@ -500,9 +500,11 @@ class SimIndex:
             h.update(blob)
         return h.digest()
 
-    def _search_candidates(self, queries: list[dict[str, bytes]], fetch: int) -> list[set[int]]:
+    def _search_candidates(self, queries: list[dict[str, bytes]], fetch: int, threads: int = 1) -> list[set[int]]:
+        """`threads`: FAISS's threads over the queries of a group (each still searched as a 1-vector
+        search: the same candidates); more than 1 only where many queries are searched (the kept lists)."""
         found: list[set[int]] = [set() for _ in queries]
-        with self.lock, _faiss_threads(1):
+        with self.lock, _faiss_threads(threads):
             for name, signal in self.signals.items():
                 which = [i for i, q in enumerate(queries) if name in q]
                 for start in range(0, len(which), self.LOOKUP_GROUP):

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 FOLDER = "neighbours"
 #: Listings searched under one hold of the index lock while the lists are built (lookups wait at most that long).
 BUILD_STEP = 64
+#: FAISS threads searching the listings of a step (the lookups' single-vector searches, side by side).
+BUILD_THREADS = 2
 
 
 def _utf8(texts: list[str]) -> np.ndarray:
@@ -67,7 +69,7 @@ class NeighbourLists:
             for start in range(0, len(batch), BUILD_STEP):
                 rows = batch[start:start + BUILD_STEP]
                 blobs = index.item_blobs([r[0] for r in rows])
-                found += index._search_candidates([blobs[r[0]] for r in rows], fetch)
+                found += index._search_candidates([blobs[r[0]] for r in rows], fetch, BUILD_THREADS)
                 vec_ids += [r[0] for r in rows]
                 item_ids += [r[1] for r in rows]
                 sellers += [names.setdefault(r[2], len(names)) for r in rows]
@@ -151,12 +153,14 @@ class NeighbourLists:
 
     def sellers_of(self, vec_ids: list[int]) -> dict[int, str]:
         """The seller of each listing that was live when the lists were made and is not dead since."""
-        at = np.minimum(np.searchsorted(self.vec_ids, vec_ids), max(len(self.vec_ids) - 1, 0))
-        out = {}
-        for vec_id, i in zip(vec_ids, at.tolist()):
-            if len(self.vec_ids) and self.vec_ids[i] == vec_id and vec_id not in self.stale:
-                out[vec_id] = self.seller_names[self.sellers[i]]
-        return out
+        if not len(self.vec_ids) or not vec_ids:
+            return {}
+        asked = np.array(vec_ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.vec_ids, asked), len(self.vec_ids) - 1)
+        known = self.vec_ids[at] == asked
+        names = self.seller_names
+        return {v: names[s] for v, s in zip(asked[known].tolist(), self.sellers[at[known]].tolist())
+                if v not in self.stale}
 
 
 class KeptNeighbours:

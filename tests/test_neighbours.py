@@ -1,0 +1,124 @@
+"""Kept neighbour lists (simgov.neighbours): `similar` read from them answers as the live lookups
+(searches, the mutual-best reverse check), before and after writes and deletes, without searching
+where the lists are current. A real index (benchmarks.api's synthetic catalogue: FAISS, SQLite,
+the text signal, drawn pictures through the image signal)."""
+import shutil
+
+import pytest
+
+from benchmarks.api import build_synthetic
+from simgov.index import SimIndex
+from simgov.neighbours import FOLDER
+from test_similar_reverse import _relist
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("neighbours") / "index"
+    build_synthetic(folder, 400, 12, seed=4)  # 80 families of 5 among 50 sellers; 12 families pictured
+    return folder
+
+
+def _live(index: SimIndex, monkeypatch) -> SimIndex:
+    """`index` answering without kept lists: every candidate list searched, as before them."""
+    monkeypatch.setattr(index.neighbours, "current", lambda: None)
+    return index
+
+
+def _counting_searches(index: SimIndex) -> list[int]:
+    searched = []
+    search = index._search_candidates
+
+    def counted(queries, fetch, threads=1):
+        searched.append(len(queries))
+        return search(queries, fetch, threads)
+
+    index._search_candidates = counted
+    return searched
+
+
+def _lookups(index: SimIndex, item_ids: list[str], ks=(5, 10, 20)) -> list:
+    return [index.similar(item_id, k=k) for item_id in item_ids for k in ks]
+
+
+def _item_ids(index: SimIndex) -> list[str]:
+    return sorted(r[1] for batch in index.store.iter_live() for r in batch)
+
+
+def test_kept_lists_answer_as_live_lookups_without_searching(synthetic, tmp_path, monkeypatch):
+    folder = tmp_path / "index"
+    shutil.copytree(synthetic, folder)
+    index = SimIndex.open(folder)
+    assert index.neighbours.current() is None  # none kept yet: lookups search
+    index.neighbours.warm()
+    assert list((folder / FOLDER).glob("gen-*.npz"))
+    index.close()
+    index, reference = SimIndex.open(folder), _live(SimIndex.open(folder), monkeypatch)
+    try:
+        assert index.neighbours.current() is not None  # loaded from the file, not built again
+        searched = _counting_searches(index)
+        item_ids = _item_ids(index)
+        got = _lookups(index, item_ids)
+        assert got == _lookups(reference, item_ids)
+        assert searched == []
+        assert sum(n.match for found in got for n in found) > 200
+        assert any("each is the other's closest" in line for found in got for n in found for line in n.evidence)
+        # a larger k than the lists were made for, and a subset of the signals: searched live, as before
+        assert index.similar(item_ids[0], k=40) == reference.similar(item_ids[0], k=40)
+        assert index.similar(item_ids[0], signals=["title"]) == reference.similar(item_ids[0], signals=["title"])
+        assert searched
+    finally:
+        index.close()
+        reference.close()
+
+
+def test_kept_lists_follow_writes_and_deletes(synthetic, tmp_path, monkeypatch):
+    folder = tmp_path / "index"
+    shutil.copytree(synthetic, folder)
+    index = SimIndex.open(folder)
+    index.neighbours.warm()
+    reference = _live(SimIndex.open(folder), monkeypatch)
+    try:
+        # re-listings of family 2 (it-0000010..14) in the shop of it-0000010, of family 3 in a new
+        # shop; a listing of family 2 goes, one of family 4 is replaced by another version
+        seller = index.item("it-0000010").seller_id
+        added = _relist(index, seller, 2, [0.02, 0.05, 0.08, 0.3]) + _relist(index, "s-new", 3, [0.02, 0.04, 0.3])
+        index.delete("it-0000011")
+        _relist(index, index.item("it-0000020").seller_id, 4, [0.01])
+        item_ids = _item_ids(index)
+        got, live = _lookups(index, item_ids, ks=(10,)), _lookups(reference, item_ids, ks=(10,))
+        # the same matches everywhere, and the same answers for the new listings; the known difference
+        # (simgov.neighbours): a weak tail neighbour of a list a new listing entered without being
+        # near it (measured here: 5 of 405 lookups, each a non-match scoring about 0.14)
+        assert [[n for n in found if n.match] for found in got] == [[n for n in found if n.match] for found in live]
+        new = [i for i, item_id in enumerate(item_ids) if item_id in added]
+        assert [got[i] for i in new] == [live[i] for i in new]
+        assert sum(a == b for a, b in zip(got, live)) >= 0.95 * len(got)
+        assert "it-0000011" not in {n.item_id for found in got for n in found}
+        assert {"re-2-0", "re-2-1", "it-0000010"} <= {n.item_id for n in index.similar("re-2-2", k=10)}
+        assert set(added) <= {n.item_id for found in got for n in found}
+        lists = index.neighbours.current()
+        # the listings near the 9 writes (each new one's ~40 candidates, on 400 listings) are searched
+        # live; the others still read their lists
+        assert 0 < len(lists.stale) < len(item_ids) / 2
+    finally:
+        index.close()
+        reference.close()
+
+
+def test_a_new_generation_leaves_the_old_lists(synthetic, tmp_path):
+    folder = tmp_path / "index"
+    shutil.copytree(synthetic, folder)
+    index = SimIndex.open(folder)
+    try:
+        index.neighbours.warm()
+        assert index.neighbours.current() is not None
+        index.rebuild_structures()
+        index.publish()
+        assert index.neighbours.current() is None  # made for the structures before
+        index.neighbours.warm()
+        assert index.neighbours.current().generation == index.manifest["generation"]
+        assert [p.name for p in (folder / FOLDER).glob("*.npz")] == [
+            f"{index.manifest['generation']}-fetch{index.neighbours.fetch()}.npz"]
+    finally:
+        index.close()
