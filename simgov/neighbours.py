@@ -171,6 +171,7 @@ class KeptNeighbours:
         self.lists: NeighbourLists | None = None
         self._tried: str | None = None  # the generation whose saved lists were last looked for
         self._building = threading.Lock()
+        self._background = False  # a server's: a new generation's lists are built as its start built them
 
     def fetch(self) -> int:
         """The fetch size of a lookup with the default k (SimIndex._neighbours)."""
@@ -184,21 +185,26 @@ class KeptNeighbours:
             if generation is not None and self._tried != generation:
                 self._tried = generation
                 self.lists = NeighbourLists.load(self.index.folder, generation, self.fetch())
+                if self.lists is None and self._background and not self._building.locked():
+                    threading.Thread(target=self.warm, args=(True,), daemon=True, name="simgov-neighbours").start()
             lists = self.lists
             if lists is None or lists.generation != generation or lists.seq > self.index.applied_seq:
                 return None
             lists.sync(self.index)
             return lists
 
-    def warm(self) -> None:
+    def warm(self, follow: bool = False) -> None:
         """Load the kept lists, or build and save them when this generation has none (a server's
         start, in a background thread: lookups answer live meanwhile). One process builds; the
-        others (a server's workers) wait for its file."""
+        others (a server's workers) wait for its file. `follow`: also build a newly published
+        generation's lists, in a background thread, when a lookup first finds it (a server)."""
         if self.current() is not None:
+            self._background = follow
             return
         folder = self.index.folder / FOLDER
         folder.mkdir(exist_ok=True)
         with self._building, open(folder / ".lock", "a") as lock:
+            self._background = follow
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._tried = None
             if self.current() is not None:

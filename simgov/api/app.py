@@ -67,7 +67,7 @@ def create_app(index_dir: str | os.PathLike, *, max_body_bytes: int = DEFAULT_MA
         app.state.keys = KeyStore(index.store)
         threading.Thread(target=index.accounts.warm, daemon=True, name="simgov-warm").start()
         # every listing's lookup candidates, for `similar` (built when missing; lookups answer live meanwhile)
-        threading.Thread(target=index.neighbours.warm, daemon=True, name="simgov-neighbours").start()
+        threading.Thread(target=index.neighbours.warm, args=(True,), daemon=True, name="simgov-neighbours").start()
         try:
             yield
         finally:
