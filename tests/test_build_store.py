@@ -42,3 +42,22 @@ def test_a_store_made_with_4k_pages_is_used_as_it_is(tmp_path):
     assert store.connection().execute("PRAGMA page_size").fetchone()[0] == 4096
     assert store.get_item("it-00003").item.title == "listing 3"
     store.close()
+
+
+def test_bulk_writes_commit_without_syncing_then_sync_once_and_restore_full(tmp_path):
+    store = Store(tmp_path)
+    db = store.connection()
+    with store.bulk_writes():
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        store.write_items(_writes(10))
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for every later write
+    assert store.get_meta("bulk_synced_at") is not None and store.current_seq() == 10
+    try:
+        with store.bulk_writes():
+            store.write_items(_writes(5, 10))
+            raise OSError("disk full")
+    except OSError:
+        pass
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert store.current_seq() == 15  # what was committed stays committed
+    store.close()

@@ -362,7 +362,8 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
         result.unchanged += len(unchanged)
         batch.clear()
 
-    try:
+    def ingest() -> None:
+        """Every row of the items file, then of the accounts file, into the store, batch by batch."""
         for chunk in (prepared_chunks() if items_file is not None else ()):
             for entry in chunk:
                 if isinstance(entry, RowProblem):
@@ -386,6 +387,10 @@ def build(items_file: Path | None, index_dir: Path, config: Config | None = None
             ingest_accounts(index, accounts_file, run_id, result.accounts,
                             (lambda done: progress(item_total + done, total)) if progress else None)
             ctx.data_roots.append(accounts_file.resolve().parent)
+
+    try:
+        with store.bulk_writes():  # one fsync for every batch, before anything that holds them is published
+            ingest()
         accounts_encoded = result.accounts.encoded if result.accounts else 0
         stale = index.dead_share() > MAX_DEAD_SHARE or index.accounts.dead_share() > MAX_DEAD_SHARE
         # Writes the published generation lacks (a build killed before publishing, API upserts) are

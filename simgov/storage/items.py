@@ -246,6 +246,22 @@ class Store:
                 raise
             db.execute("COMMIT")
 
+    @contextmanager
+    def bulk_writes(self) -> Iterator[None]:
+        """This thread's commits without waiting for the disk (synchronous=NORMAL), then one synced
+        commit that puts them all on disk (they are in the same WAL file) before the caller goes on,
+        e.g. to publish structures that hold them. A killed process loses no committed batch either
+        way; a power cut in between may lose the last ones, which a re-run of the build writes again.
+        One fsync per batch was ~2.5 ms on this machine's disk (0.2 s of a 20k-listing build)."""
+        db = self.connection()
+        db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            db.execute("PRAGMA synchronous=FULL")
+        with self.transaction() as db:  # a commit that changes nothing would not sync: a fresh time does
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('bulk_synced_at', ?)", (repr(time.time()),))
+
     # -- meta ---------------------------------------------------------------------------------
     def get_meta(self, key: str, default: str | None = None) -> str | None:
         row = self.connection().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
