@@ -3,9 +3,10 @@ wall time, CPU seconds of the build process and of its helpers, peak RSS of the 
 whole process tree (`_common.run_sampled`), and a check that stores and published structures are identical.
 
     git archive c10d1a4 | tar -x -C /tmp/perf/base   # the tree before the bulk-build change
-    .venv/bin/python -m benchmarks.compare_build ITEMS.jsonl base,workers=1,workers=2
+    .venv/bin/python -m benchmarks.compare_build ITEMS.jsonl base,workers=1,workers=2,default
 
-"base" in the run list is the tree in $BASE_TREE (default /tmp/perf/base); indexes go to $CMP_DIR
+"base" in the run list is the tree in $BASE_TREE (default /tmp/perf/base), "default" this tree without
+`--workers` (the build decides whether a pool pays); indexes go to $CMP_DIR
 (default /tmp/perf/cmp). Linux only (/proc).
 """
 from __future__ import annotations
@@ -26,14 +27,15 @@ CLI = [PYTHON, "-c", "import sys; from simgov.cli import main; sys.exit(main())"
 
 
 def build(tag: str, items: Path, work: Path, config: Path) -> tuple[Path, dict]:
-    """One fresh build: with the baseline tree for "base", else this tree with `--workers N`."""
+    """One fresh build: with the baseline tree for "base", this tree as a user runs it for "default",
+    else this tree with `--workers N`."""
     index = work / f"idx-{tag}"
     shutil.rmtree(index, ignore_errors=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     extra = []
     if tag == "base":
         env["PYTHONPATH"] = os.environ.get("BASE_TREE", "/tmp/perf/base")
-    else:
+    elif tag != "default":
         extra = ["--workers", tag.split("=")[1]]
     cmd = CLI + ["build", "--items", str(items), "--index", str(index), "--config", str(config), "--quiet", *extra]
     return index, run_sampled(cmd, env=env, cwd="/tmp")  # /tmp: the baseline must not import this tree
