@@ -670,7 +670,8 @@ class SimIndex:
         if lists is not None:
             own_contender = any(owner == seller_id for _, v, _, owner, _ in pairs if v in contenders)
             return self._kept_reverse_pairs([h for h in heads if h[1] in contenders or
-                                             (h[0] == seller_id and own_contender)], lists, seller_id, query, fetch)
+                                             (h[0] == seller_id and own_contender)], lists, seller_id, query, fetch,
+                                            {v: score for _, v, _, _, score in pairs}, contenders)
         head_blobs = self.item_blobs([v for _, v in heads])
         # ascending, the order each head's pairs had
         mine = [c for c in self.store.seller_vec_ids(seller_id, SELLER_SCAN_MAX + 2) if c != query]
@@ -726,9 +727,12 @@ class SimIndex:
                            for values in itertools.product((None, 0.0, 1.0), repeat=len(unknown))))
         return out
 
-    def _kept_reverse_pairs(self, heads, lists: NeighbourLists, seller_id: str, query: int, fetch: int):
+    def _kept_reverse_pairs(self, heads, lists: NeighbourLists, seller_id: str, query: int, fetch: int,
+                            theirs: dict[int, float], contenders: set[int]):
         """`_searched_reverse_pairs` with each head's candidates from its kept list (searched only
-        where it has no current one), sellers from the lists, and the pairs scored in bulk."""
+        where it has no current one) and sellers from the lists; of the pairs found, only those that
+        may tell (as the scan in `_reverse_pairs` bounds them against the query's pair scores
+        `theirs`) are scored in full, in bulk."""
         found = lists.candidates([v for _, v in heads])
         todo = [i for i, cands in enumerate(found) if cands is None]
         if todo:
@@ -741,11 +745,16 @@ class SimIndex:
         sellers.update((c, owner[1]) for c, owner in self.store.sellers_by_vec(rest).items())
         mine = {c for c, seller in sellers.items() if seller == seller_id} - {query}
         hits = [(other_seller, v, c) for (other_seller, v), cands in zip(heads, found)
-                for c in sorted(cands & mine - {v})]
+                for c in sorted(cands & mine - {v})
+                if v in contenders or (other_seller == seller_id and c in contenders)]
         blobs = self.item_blobs(list({x for _, v, c in hits for x in (v, c)}))
-        scored = self.signal_scores_many([blobs[v] for _, v, _ in hits], [blobs[c] for _, _, c in hits])
+        bounds = self._rank_bounds([blobs[v] for _, v, _ in hits], [blobs[c] for _, _, c in hits])
+        telling = [(other_seller, v, c) for (other_seller, v, c), bound in zip(hits, bounds)
+                   if (v in contenders and bound > theirs[v])
+                   or (other_seller == seller_id and c in contenders and bound > theirs[c])]
+        scored = self.signal_scores_many([blobs[v] for _, v, _ in telling], [blobs[c] for _, _, c in telling])
         return [(v, c, other_seller, seller_id, self.matcher.rank_score(s))
-                for (other_seller, v, c), s in zip(hits, scored)]
+                for (other_seller, v, c), s in zip(telling, scored)]
 
     def _searched_reverse_pairs(self, heads, head_blobs, seller_id: str, query: int, fetch: int):
         """Every head's candidates in the query's seller, each head searched (batched: one FAISS
