@@ -18,6 +18,7 @@ list is not marked stale and misses it until the lists are built again.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 from pathlib import Path
@@ -29,6 +30,8 @@ from .storage.neighbours import changed_since
 
 if TYPE_CHECKING:
     from .index import SimIndex
+
+log = logging.getLogger(__name__)
 
 #: Folder of the index holding the kept lists (one file per generation and fetch size).
 FOLDER = "neighbours"
@@ -201,16 +204,19 @@ class KeptNeighbours:
         if self.current() is not None:
             self._background = follow
             return
-        folder = self.index.folder / FOLDER
-        folder.mkdir(exist_ok=True)
-        with self._building, open(folder / ".lock", "a") as lock:
-            self._background = follow
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            self._tried = None
-            if self.current() is not None:
-                return
-            lists = NeighbourLists.build(self.index, self.fetch())
-            if lists is not None:
-                lists.save(self.index.folder)
-                with self.index.lock:
-                    self.lists = lists
+        try:
+            folder = self.index.folder / FOLDER
+            folder.mkdir(exist_ok=True)
+            with self._building, open(folder / ".lock", "a") as lock:
+                self._background = follow
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                self._tried = None
+                if self.current() is not None:
+                    return
+                lists = NeighbourLists.build(self.index, self.fetch())
+                if lists is not None:
+                    lists.save(self.index.folder)
+                    with self.index.lock:
+                        self.lists = lists
+        except OSError as exc:  # an unwritable index folder or a full disk: lookups stay live
+            log.warning("no kept neighbour lists for %s: %s", self.index.folder, exc)
