@@ -21,8 +21,9 @@ from simgov.imageio import decode_image, load_image, to_rgb
 from simgov.matching.decision import Matcher
 from simgov.schema import Item
 from simgov.signals.base import BuildContext, Query
-from simgov.signals.image import (DRAFT_SIZE, MIN_PDQ_QUALITY, ImageSignal, compare, fingerprint, picture_features,
-                                  read_pictures, trim_box)
+from simgov.signals.image import (DRAFT_SIZE, MATCH_THRESHOLD, MIN_PDQ_QUALITY, SHOT_AGREE_HIGH, SHOT_AGREE_LOW,
+                                  SHOT_COLOUR_SHIFT, ImageSignal, compare, fingerprint, picture_features,
+                                  read_pictures, trim_box, verify_features)
 
 ROOT = Path(__file__).resolve().parents[1]
 PDQ = ROOT.parent / "shared" / "testdata" / "pdq"
@@ -393,3 +394,23 @@ def test_copies_of_real_photos_match_on_the_picture_alone(real_photo_blobs):
             for signals in ({"image": image}, {"image": image, "title": 0.1, "text": 0.0}):
                 decision = matcher.decide(signals)
                 assert decision.match == (other == name), (name, edit, other, image)
+
+
+def test_a_local_feature_match_in_other_colours_is_another_shot():
+    """Two shots of one thing line up locally; a copy also keeps its colours. The same real photo,
+    cropped, matches its original; under another white balance (another camera and light) the
+    keypoints still line up, but the colours say it is another shot: no same-picture score."""
+    path = photo_path("skimage/astronaut.png")
+    if path is None or not path.exists():
+        pytest.skip("scikit-image's sample photos are not installed")
+    original = image_edits._open(path)
+    crop = image_edits.edit("crop10", original, random.Random(2))
+    warm = Image.fromarray(np.clip(np.asarray(crop, dtype=np.float64) * (1.12, 1.0, 0.88), 0, 255).astype(np.uint8))
+    pa, pc, pw = picture_features(original), picture_features(crop), picture_features(warm)
+    shot = (SHOT_AGREE_LOW, SHOT_AGREE_HIGH)
+    copy = verify_features(pa, pc, shot, SHOT_COLOUR_SHIFT)
+    assert copy.score >= MATCH_THRESHOLD and copy.colour_shift < SHOT_COLOUR_SHIFT / 2
+    lined_up = verify_features(pa, pw, shot)
+    assert lined_up.score >= MATCH_THRESHOLD  # without the colour check: the geometry alone passes
+    other = verify_features(pa, pw, shot, SHOT_COLOUR_SHIFT)
+    assert other.colour_shift > SHOT_COLOUR_SHIFT and other.score == 0.0
