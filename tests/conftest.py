@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw
 
+from benchmarks.api import build_synthetic
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -62,6 +64,14 @@ def write_abt_buy_items(path: Path, per_shop: int, *, descriptions: bool = True)
                         item["description"] = row.get("description") or ""
                     fh.write(json.dumps(item) + "\n")
     return path
+
+
+def synthetic_look_alikes(tmp_path_factory, name: str, seed: int) -> Path:
+    """benchmarks.api's synthetic catalogue of look-alike product families, built once per module:
+    400 listings, 80 families of 5 among 50 sellers, 12 families pictured."""
+    folder = tmp_path_factory.mktemp(name) / "index"
+    build_synthetic(folder, 400, 12, seed=seed)
+    return folder
 
 
 def write_catalogue(folder: Path) -> Path:

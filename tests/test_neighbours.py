@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from benchmarks.api import build_synthetic
+from conftest import synthetic_look_alikes
 from simgov.index import SimIndex
 from simgov.neighbours import FOLDER
 from test_similar_reverse import _relist
@@ -14,9 +14,7 @@ from test_similar_reverse import _relist
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("neighbours") / "index"
-    build_synthetic(folder, 400, 12, seed=4)  # 80 families of 5 among 50 sellers; 12 families pictured
-    return folder
+    return synthetic_look_alikes(tmp_path_factory, "neighbours", seed=4)
 
 
 def _live(index: SimIndex, monkeypatch) -> SimIndex:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import simgov.index
-from benchmarks.api import build_synthetic, listing_title
+from benchmarks.api import listing_title
+from conftest import synthetic_look_alikes
 from simgov.index import SimIndex
 from simgov.schema import Item
 from simgov.signals import BuildContext
@@ -19,9 +20,7 @@ from simgov.storage.items import ItemWrite
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reverse") / "index"
-    build_synthetic(folder, 400, 12, seed=3)  # 80 families of 5 among 50 sellers; 12 families pictured
-    return folder
+    return synthetic_look_alikes(tmp_path_factory, "reverse", seed=3)
 
 
 def _searching_every_head(index: SimIndex, monkeypatch) -> None:
