@@ -11,8 +11,11 @@ and the `duplicates` grouping over the marketplace's index, and scores them with
   (issue 15 asks >= 0.95). Precision (issue 15 asks >= 0.9) counts as right every pair the demo
   planted as one seller's photo reused by another: the planted copies, a counterfeit and the
   reference listing whose photo it took (and two counterfeits of one reference), a ring's shared
-  listings. `cross_seller_copy` says exactly that (simgov.matching.decision.relation: a copy of the
-  brand's photo priced like a counterfeit stays a copy). `planted_copies_only` is the precision
+  listings, and the pairs these plant in turn (`reused_photo_pairs`: a seller's re-listing of a photo
+  that another copied, a counterfeit and an authorised reseller showing the brand's photo; never a
+  catalogue photo shared by shops). `cross_seller_copy` says exactly that
+  (simgov.matching.decision.relation: a copy of the brand's photo priced like a counterfeit stays a
+  copy). `planted_copies_only` is the precision
   counting the planted copy groups alone;
 - re-listings: pairs inside one planted same-seller group found inside one duplicate group (>= 0.98);
 - what the found copies are instead, by planted category (an honest seller of the same product, a
@@ -39,6 +42,43 @@ def _within(groups: list[list[str]]) -> set[tuple[str, str]]:
     return {_key(a, b) for g in groups for i, a in enumerate(g) for b in g[i + 1:]}
 
 
+def photo_sources(planted: dict) -> dict[str, str]:
+    """Where each listing's pictures come from, as planted: the listing whose own photos they are
+    (a re-listing's, a copy's, a counterfeit's, an authorised reseller's brand photo, a ring
+    member's shared listing), or "catalogue:<product>" for the manufacturer's stock photo; a
+    listing with its own photos is its own source."""
+    taken = {d["item_id"]: g["original_item_id"] for g in planted["same_seller_duplicates"] for d in g["duplicates"]}
+    taken |= {c["item_id"]: g["original_item_id"] for g in planted["cross_seller_copies"] for c in g["copies"]}
+    taken |= {c["item_id"]: c["reference_item_id"] for c in planted["counterfeits"]}
+    taken |= {a["item_id"]: a["reference_item_id"] for a in planted["authorized_resellers"]
+              if a["photo"] == "brand_photo"}
+    taken |= {x: group[0] for r in planted["rings"] for group in r["shared_listings"] for x in group[1:]}
+    taken |= {x: f"catalogue:{g['product_id']}" for g in planted["honest_same_product"]
+              for x in g["stock_photo_item_ids"]}
+
+    def source(item: str) -> str:
+        while item in taken:
+            item = taken[item]
+        return item
+    return {item: source(item) for item in planted["item_product"]}
+
+
+def reused_photo_pairs(planted: dict, seller: dict[str, str]) -> set[tuple[str, str]]:
+    """Cross-seller pairs showing one seller's own photo, at least one of them not that seller's:
+    every pair of listings whose pictures come from one listing's own photos (`photo_sources`),
+    the brand's stock photo excepted where both are the brand's (its reference listing and its
+    authorised resellers showing it). Catalogue photos are nobody's own."""
+    brand_side = ({c["reference_item_id"] for c in planted["counterfeits"]}
+                  | {a["reference_item_id"] for a in planted["authorized_resellers"]}
+                  | {a["item_id"] for a in planted["authorized_resellers"] if a["photo"] == "brand_photo"})
+    by_source: dict[str, list[str]] = {}
+    for item, source in photo_sources(planted).items():
+        if not source.startswith("catalogue:"):
+            by_source.setdefault(source, []).append(item)
+    return {q for items in by_source.values() for q in _within([sorted(items)])
+            if seller[q[0]] != seller[q[1]] and not (q[0] in brand_side and q[1] in brand_side)}
+
+
 def planted_categories(market: Path) -> tuple[dict[str, set], dict[str, str], dict[str, str]]:
     """The planted pair sets by category, each listing's seller and product."""
     planted = json.loads((market / "planted.json").read_text())
@@ -55,6 +95,9 @@ def planted_categories(market: Path) -> tuple[dict[str, set], dict[str, str], di
         "catalogue_photo": _within([g["stock_photo_item_ids"] for g in planted["honest_same_product"]]),
         "honest": _within([g["item_ids"] for g in planted["honest_same_product"]]),
     }
+    # after the named categories: a re-listing of a copied photo, a counterfeit of the brand's
+    # photo as an authorised reseller shows it, ...
+    sets["reused_photo_otherwise"] = reused_photo_pairs(planted, seller) - set().union(*sets.values())
     return sets, seller, planted["item_product"]
 
 
@@ -83,7 +126,8 @@ def main() -> int:
     groups = duplicate_groups(index, pairs)
     index.close()
     copies = sets["copy"]
-    reused = copies | sets["counterfeit"] | sets["ring"]  # one seller's photo on another seller's listing
+    # one seller's photo on another seller's listing
+    reused = copies | sets["counterfeit"] | sets["ring"] | sets["reused_photo_otherwise"]
     by_relation = {r: {q for q, x in relations.items() if x == r} for r in set(relations.values())}
     grouped = {q for g in groups if g.kind == "cross_seller_copy" for q in _within([g.members])
                if seller[q[0]] != seller[q[1]]}
