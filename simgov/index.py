@@ -530,16 +530,23 @@ class SimIndex:
         pre = {v: self.matcher.rank_score(s) for v, s in scores.items()}
         query = -1 if exclude is None else exclude
         pairs = [(query, v, seller_id, owners[v][1], pre[v]) for v in owners]
+        # each candidate decided once per mutual-best flag (the contenders need both, the answer one)
+        either_way: dict[int, list[Decision]] = {}
         if seller_id is not None:
-            shown_either_way = {v: [self._decide(scores[v], mutual, owners[v][1] == seller_id, blobs, others[v]).score
-                                    for mutual in (False, True)] for v in owners}
+            either_way = {v: [self._decide(scores[v], mutual, owners[v][1] == seller_id, blobs, others[v])
+                              for mutual in (False, True)] for v in owners}
+            shown_either_way = {v: [d.score for d in ds] for v, ds in either_way.items()}
             pairs += self._reverse_pairs(pairs, seller_id, fetch,
                                          self._contenders(shown_either_way, owners, k, min_score), lists)
         flags = dict(zip(((p[0], p[1]) for p in pairs), mutual_best(pairs)))
         decided = {}
         for vec_id, (item_id, other_seller) in owners.items():
-            mutual = flags[(query, vec_id)] if seller_id is not None else self._best_in_seller(vec_id, pairs)
-            decision = self._decide(scores[vec_id], mutual, other_seller == seller_id, blobs, others[vec_id])
+            if seller_id is not None:
+                mutual = flags[(query, vec_id)]
+                decision = either_way[vec_id][mutual]
+            else:
+                mutual = self._best_in_seller(vec_id, pairs)
+                decision = self._decide(scores[vec_id], mutual, other_seller == seller_id, blobs, others[vec_id])
             if decision.score >= min_score:
                 decided[vec_id] = (decision, mutual)
         # explained and related: the k shown only (the order needs only the score and the id)

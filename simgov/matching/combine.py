@@ -76,13 +76,31 @@ def _logit(signals: Mapping[str, float]) -> tuple[float, float]:
     """:func:`combine`'s logit without the mutual-best term, and that term."""
     z = BIAS
     present = 0.0
-    full = 0.0
-    for name, part in match_parts():
-        if part.calibrated:
-            full += abs(part.weight)
+    parts, full = _weighed_parts()
+    for name, part, weight in parts:
         s = signals.get(name)
         if s is None or (isinstance(s, float) and math.isnan(s)):
             continue
         z += part.logit(min(1.0, max(0.0, float(s))))
-        present += abs(part.weight)
+        present += weight
     return z, MUTUAL_BEST * min(1.0, present / (full or 1.0))
+
+
+#: The registry's classes with their parts as last seen, and what `_weighed_parts` made of them.
+_seen: tuple = ((), ([], 0.0))
+
+
+def _weighed_parts() -> tuple[list[tuple[str, MatchPart, float]], float]:
+    """(name, part, |weight|) of each part that weighs, and the calibrated parts' total |weight|
+    (summed in registry order, as the combination always summed it). Kept while the registry and
+    its parts stay as they are: rebuilt per pair, `match_parts` took a third of a lookup's scoring."""
+    global _seen
+    key = tuple((cls, cls.match_part) for cls in REGISTRY.values())
+    if key != _seen[0]:
+        parts = match_parts()
+        full = 0.0
+        for _, part in parts:
+            if part.calibrated:
+                full += abs(part.weight)
+        _seen = (key, ([(name, part, abs(part.weight)) for name, part in parts], full))
+    return _seen[1]
