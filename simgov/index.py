@@ -28,6 +28,7 @@ from .matching.catalogue import (FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catal
                                  rank_scores)
 from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation
 from .matching.levels import bundled_model
+from .matching.stock_photo import shared_catalogue_photo
 from .neighbours import KeptNeighbours, NeighbourLists
 from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
@@ -623,9 +624,11 @@ class SimIndex:
         picture = decision.same_picture
         contradicted = self.contradictions(blobs_a, blobs_b) if picture else []
         brand = picture and a.seller_id != b.seller_id and self.brand_picture(a, b)
+        stock = shared_catalogue_photo(self, a, b, blobs_a, blobs_b) if picture and not brand and not contradicted \
+            and a.seller_id != b.seller_id else []
         text = same_description(a.item, b.item)
         rel = relation(a.seller_id == b.seller_id, True, same_picture=picture, contradicted=bool(contradicted),
-                       brand_picture=brand, same_text=text)
+                       brand_picture=brand or bool(stock), same_text=text)
         said = []
         if decision.by_picture:
             said.append("the same picture (the image signal's own decision, geometric check included): a match on "
@@ -635,11 +638,13 @@ class SimIndex:
                         + "; ".join(contradicted))
         elif rel == "cross_seller_copy":
             said.append("one seller's listing reuses the other's " + " and ".join(
-                (["own photo"] if picture and not brand else []) + (["description, word for word"] if text else [])))
+                (["own photo"] if picture and not (brand or stock) else [])
+                + (["description, word for word"] if text else [])))
         elif rel == "same_product":
-            said.append("the same product, not a copy: " + ("the shared picture is the brand's (a reference listing "
-                                                            "or a reseller authorised for the brand)" if brand
-                                                            else "each seller shows its own photos"))
+            said.append("the same product, not a copy: " + (
+                "the shared picture is the brand's (a reference listing or a reseller authorised for the brand)"
+                if brand else f"the shared picture is a catalogue photo, the same file shown by {len(stock)} "
+                              "unrelated sellers" if stock else "each seller shows its own photos"))
         return rel, said
 
     @staticmethod
