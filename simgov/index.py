@@ -26,7 +26,7 @@ from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
 from .generations import GENERATIONS, INDEX_FORMAT, MANIFEST, fsync_path, read_manifest, write_json_atomic
 from .matching.catalogue import (FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catalogue, level_logits, listing_texts,
                                  rank_scores)
-from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation
+from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation, stated_code_conflicts
 from .matching.levels import bundled_model
 from .matching.stock_photo import shared_catalogue_photo
 from .neighbours import KeptNeighbours, NeighbourLists
@@ -622,7 +622,8 @@ class SimIndex:
         if not decision.match:
             return "similar", []
         picture = decision.same_picture
-        contradicted = self.contradictions(blobs_a, blobs_b) if picture else []
+        contradicted = (self.contradictions(blobs_a, blobs_b)
+                        + stated_code_conflicts(a.item.attributes, b.item.attributes)) if picture else []
         brand = picture and a.seller_id != b.seller_id and self.brand_picture(a, b)
         stock = shared_catalogue_photo(self, a, b, blobs_a, blobs_b) if picture and not brand and not contradicted \
             and a.seller_id != b.seller_id else []

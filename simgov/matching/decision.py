@@ -100,6 +100,20 @@ class Matcher:
         return self._decision(score if signals else 0.0, signals, picture_alone)
 
 
+#: Item attributes that name one stock-keeping unit: two listings stating different values sell different products.
+PRODUCT_CODE_ATTRIBUTES = ("model_number", "sku", "mpn", "gtin", "ean", "upc")
+
+
+def stated_code_conflicts(a: Mapping[str, object], b: Mapping[str, object]) -> list[str]:
+    """What two listings' own attributes say against their being one product: a product code both
+    state (`PRODUCT_CODE_ATTRIBUTES`, case, spaces and dashes aside) that differs, in plain words.
+    A colour variant's code (one model in another colour) counts: another stock-keeping unit."""
+    def norm(value: object) -> str:
+        return "".join(ch for ch in str(value).casefold() if ch.isalnum())
+    return [f"different {key.replace('_', ' ')}s stated: {a[key]} vs {b[key]}" for key in PRODUCT_CODE_ATTRIBUTES
+            if a.get(key) and b.get(key) and norm(a[key]) and norm(b[key]) and norm(a[key]) != norm(b[key])]
+
+
 def relation(same_seller: bool, match: bool, *, same_picture: bool = False, contradicted: bool = False,
              brand_picture: bool = False, same_text: bool = False) -> str:
     """What a decided pair means for governance; only copies are accusations.
