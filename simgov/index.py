@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
+import json
 import os
 import shutil
 import threading
@@ -34,6 +35,7 @@ from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
 from .schema import Item
 from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
+from .signals.text.profile import TitleProfile
 from .storage.items import ItemWrite, StoredItem, Store
 from .storage.verdicts import VerdictTables
 from .title_rescore import rescore_pairs
@@ -106,13 +108,19 @@ def score_pair_keys(store: Store, signals: dict[str, Signal],
     names = list(signals)
     scores = np.full((len(live), len(names)), np.nan)
     vec_ids = list(owners)
-    for j, name in enumerate(names):
-        blobs = store.blobs(name, vec_ids)
-        both = [i for i, (a, b) in enumerate(live) if a in blobs and b in blobs]
-        values = signals[name].score_many([blobs[live[i][0]] for i in both], [blobs[live[i][1]] for i in both])
+    blobs = {name: store.blobs(name, vec_ids) for name in names}
+
+    def score(name: str, rows: list[int]) -> None:
+        got = blobs[name]
+        both = [i for i in rows if live[i][0] in got and live[i][1] in got]
+        values = signals[name].score_many([got[live[i][0]] for i in both], [got[live[i][1]] for i in both])
         for i, value in zip(both, values):
             if value is not None:
-                scores[i, j] = round(value, 4)
+                scores[i, names.index(name)] = round(value, 4)
+
+    for name in names:
+        if name != "text":  # the text signal's comparison is made with the levels below
+            score(name, range(len(live)))
     sellers: dict[str, int] = {}
     seller_of = {v: sellers.setdefault(o[1], len(sellers)) for v, o in owners.items()}
     rows = np.empty((len(live), 6 + len(names)))  # vec_ids < 2**32: exact in float64
@@ -127,7 +135,23 @@ def score_pair_keys(store: Store, signals: dict[str, Signal],
 
     texts = listing_texts({v: s.item for v, s in store.items_by_vec({v for pair in live for v in pair}).items()})
     text = signals.get("text")
-    z = level_logits(bundled_model(), texts, live, column("title"), text.idf() if text is not None else None)
+    compared = np.empty(len(live))
+    z = level_logits(bundled_model(), texts, live, column("title"), text.idf() if text is not None else None,
+                     text_scores=compared)
+    if text is not None:
+        # the levels compared the whole texts under the signal's IDF: where both stored profiles
+        # are those texts (the usual case: an untagged title, an index built by this code), that
+        # comparison is the signal's score; the other pairs are scored by the signal
+        same = {v for v, blob in blobs["text"].items()
+                if v in texts and TitleProfile.from_dict(json.loads(blob)) == texts[v].full}
+        j = names.index("text")
+        rest = []
+        for i, (a, b) in enumerate(live):
+            if a in same and b in same:
+                scores[i, j] = round(float(compared[i]), 4)
+            else:
+                rest.append(i)
+        score("text", rest)
     rows[:, 4] = rank_scores(z, column("title"), column("text"))
     rows[:, 5] = z
     rows[:, 6:] = scores
@@ -423,11 +447,8 @@ class SimIndex:
 
     def item_blobs(self, vec_ids: list[int], names: list[str] | None = None) -> dict[int, dict[str, bytes]]:
         """Every signal blob of these items, by vec_id then signal."""
-        out: dict[int, dict[str, bytes]] = {v: {} for v in vec_ids}
-        for name in names or self.signals:
-            for vec_id, blob in self.store.blobs(name, vec_ids).items():
-                out[vec_id][name] = blob
-        return out
+        out = self.store.blobs_by_vec(vec_ids, list(names or self.signals))
+        return {v: out[int(v)] for v in vec_ids}
 
     def similar(self, item_id: str, k: int = 10, signals: list[str] | None = None,
                 min_score: float = 0.0) -> list[Neighbour]:
@@ -435,7 +456,7 @@ class SimIndex:
         self.refresh()
         stored = self.item(item_id)
         names = self._signal_names(signals)
-        blobs = {n: b for n in names if (b := self.store.blobs(n, [stored.vec_id]).get(stored.vec_id)) is not None}
+        blobs = self.item_blobs([stored.vec_id], names)[stored.vec_id]
         return self._neighbours(blobs, k, min_score, exclude=stored.vec_id, seller_id=stored.seller_id,
                                 kept=set(names) == set(self.signals))
 

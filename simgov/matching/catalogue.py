@@ -134,15 +134,25 @@ def listing_texts(items: Mapping[int, Item]) -> dict[int, ListingText]:
 
 
 def level_logits(model: MatchModel, texts: Mapping[int, ListingText], pairs: list[tuple[int, int]],
-                 title_scores: np.ndarray, idf: Mapping[str, float] | None) -> np.ndarray:
+                 title_scores: np.ndarray, idf: Mapping[str, float] | None, *,
+                 text_scores: np.ndarray | None = None) -> np.ndarray:
     """The bundled level model's logit of each pair (a, b) of listings: the title signal's score
-    (NaN: a side has no title) gives the title band, the texts their levels under `idf`."""
+    (NaN: a side has no title) gives the title band, the texts their levels under `idf`.
+    `text_scores`, when given, receives each pair's comparison of the whole texts (its score), which
+    is the text signal's score wherever both stored profiles are the texts' `full` ones."""
     out = np.empty(len(pairs), dtype=np.float64)
+    logits: dict[tuple, float] = {}  # few level combinations recur: each one's logit summed once
     for i, (a, b) in enumerate(pairs):
         cosine = float(title_scores[i])
-        levels = {"title": title_level(None if cosine != cosine else cosine),
-                  **text_levels(texts.get(a, _NO_TEXT), texts.get(b, _NO_TEXT), idf, idf).levels}
-        out[i] = model.logit(levels)
+        text = text_levels(texts.get(a, _NO_TEXT), texts.get(b, _NO_TEXT), idf, idf)
+        levels = {"title": title_level(None if cosine != cosine else cosine), **text.levels}
+        key = tuple(levels.items())
+        z = logits.get(key)
+        if z is None:
+            z = logits[key] = model.logit(levels)
+        out[i] = z
+        if text_scores is not None:
+            text_scores[i] = text.comparison.score
     return out
 
 

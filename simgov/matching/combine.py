@@ -77,11 +77,13 @@ def _logit(signals: Mapping[str, float]) -> tuple[float, float]:
     z = BIAS
     present = 0.0
     parts, full = _weighed_parts()
-    for name, part, weight in parts:
+    for name, part, linear, weight in parts:
         s = signals.get(name)
         if s is None or (isinstance(s, float) and math.isnan(s)):
             continue
-        z += part.logit(min(1.0, max(0.0, float(s))))
+        s = min(1.0, max(0.0, float(s)))
+        # MatchPart.logit written out (a method call per signal and pair added up); other parts' own
+        z += linear[0] * (s - linear[1]) if linear else part.logit(s)
         present += weight
     return z, MUTUAL_BEST * min(1.0, present / (full or 1.0))
 
@@ -90,10 +92,11 @@ def _logit(signals: Mapping[str, float]) -> tuple[float, float]:
 _seen: tuple = ((), ([], 0.0))
 
 
-def _weighed_parts() -> tuple[list[tuple[str, MatchPart, float]], float]:
-    """(name, part, |weight|) of each part that weighs, and the calibrated parts' total |weight|
-    (summed in registry order, as the combination always summed it). Kept while the registry and
-    its parts stay as they are: rebuilt per pair, `match_parts` took a third of a lookup's scoring."""
+def _weighed_parts() -> tuple[list[tuple[str, MatchPart, tuple[float, float] | None, float]], float]:
+    """(name, part, (weight, centre) where the part is a plain MatchPart, |weight|) of each part that
+    weighs, and the calibrated parts' total |weight| (summed in registry order, as it always was).
+    Kept while the registry and its parts stay as they are: rebuilt per pair, `match_parts` took a
+    third of a lookup's scoring."""
     global _seen
     key = tuple((cls, cls.match_part) for cls in REGISTRY.values())
     if key != _seen[0]:
@@ -102,5 +105,6 @@ def _weighed_parts() -> tuple[list[tuple[str, MatchPart, float]], float]:
         for _, part in parts:
             if part.calibrated:
                 full += abs(part.weight)
-        _seen = (key, ([(name, part, abs(part.weight)) for name, part in parts], full))
+        _seen = (key, ([(name, part, (part.weight, part.centre) if type(part) is MatchPart else None,
+                         abs(part.weight)) for name, part in parts], full))
     return _seen[1]
