@@ -830,22 +830,7 @@ class SimIndex:
     def _pair_table(self, k: int, chunk: int, workers: int | None) -> tuple[np.ndarray, list[str], dict[int, str]]:
         """The self-join's candidate pairs scored (`score_pair_keys` rows, sellers as this run's
         codes), the signals' names of its columns and the items' ids by vec_id."""
-        keys = []  # one int64 array of pair keys (a << 32 | b, a < b) per batch and signal
-        for batch in self.store.iter_live(batch=2000):
-            vec_ids = [r[0] for r in batch]
-            for name, signal in self.signals.items():
-                blobs = self.store.blobs(name, vec_ids)
-                queries = [v for v in vec_ids if v in blobs]
-                with self.lock:
-                    results = signal.search([blobs[v] for v in queries], k + 1)
-                # numpy per batch instead of a Python int per candidate: 8 bytes a key instead
-                # of about 40 (1M items give some 20M keys before deduplication)
-                mine = np.repeat(np.array(queries, dtype=np.int64), [len(c) for c in results])
-                theirs = np.fromiter((c.vec_id for cands in results for c in cands), dtype=np.int64, count=len(mine))
-                keep = mine != theirs
-                a, b = np.minimum(mine[keep], theirs[keep]), np.maximum(mine[keep], theirs[keep])
-                keys.append((a << 32) | b)
-        unique = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+        unique = self._candidate_keys(k)
         # Scored pairs are kept as columns (numpy), not as a tuple with a dict per pair: about 70
         # bytes a pair instead of about 2 KB (100k items gave 756k pairs and a 1.5 GB peak; 1M
         # items give some 7.5M). Sellers become small ints, item ids are kept once per item, and
@@ -862,6 +847,26 @@ class SimIndex:
             cols.append(rows)
         table = np.concatenate(cols) if cols else np.zeros((0, 6 + len(names)))
         return table, names, item_ids
+
+    def _candidate_keys(self, k: int) -> np.ndarray:
+        """The self-join's candidate pairs as sorted unique keys a << 32 | b (a < b): each live item
+        with its k nearest neighbours under every signal."""
+        keys = []  # one int64 array of pair keys (a << 32 | b, a < b) per batch and signal
+        for batch in self.store.iter_live(batch=2000):
+            vec_ids = [r[0] for r in batch]
+            for name, signal in self.signals.items():
+                blobs = self.store.blobs(name, vec_ids)
+                queries = [v for v in vec_ids if v in blobs]
+                with self.lock:
+                    results = signal.search([blobs[v] for v in queries], k + 1)
+                # numpy per batch instead of a Python int per candidate: 8 bytes a key instead
+                # of about 40 (1M items give some 20M keys before deduplication)
+                mine = np.repeat(np.array(queries, dtype=np.int64), [len(c) for c in results])
+                theirs = np.fromiter((c.vec_id for cands in results for c in cands), dtype=np.int64, count=len(mine))
+                keep = mine != theirs
+                a, b = np.minimum(mine[keep], theirs[keep]), np.maximum(mine[keep], theirs[keep])
+                keys.append((a << 32) | b)
+        return np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
 
     def _decided_pairs(self, table: np.ndarray, names: list[str], item_ids: dict[int, str], flags: np.ndarray,
                        min_score: float, cross_seller_only: bool) -> Iterator[Pair]:
