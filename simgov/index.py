@@ -9,14 +9,13 @@ from __future__ import annotations
 import bisect
 import hashlib
 import itertools
-import json
 import os
 import shutil
 import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 
@@ -25,17 +24,16 @@ from .banks import Banks, brand_of
 from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
 from .generations import GENERATIONS, INDEX_FORMAT, MANIFEST, fsync_path, read_manifest, write_json_atomic
-from .matching.catalogue import (FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catalogue, level_logits, listing_texts,
-                                 rank_scores)
+from .matching.catalogue import FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catalogue
 from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation, stated_code_conflicts
 from .matching.levels import bundled_model
 from .matching.stock_photo import shared_catalogue_photo
 from .neighbours import KeptNeighbours, NeighbourLists
+from .pair_scoring import open_scorer, score_in_pool, score_pair_keys, texts_in_pool
 from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
 from .schema import Item
 from .signals import BuildContext, Query, Signal, SignalOutput, create_signals
-from .signals.text.profile import TitleProfile
 from .storage.items import ItemWrite, StoredItem, Store
 from .storage.verdicts import VerdictTables
 from .title_rescore import rescore_pairs
@@ -91,91 +89,6 @@ class _faiss_threads:
 
         if self.before != self.n:
             faiss.omp_set_num_threads(self.before)
-
-
-def score_pair_keys(store: Store, signals: dict[str, Signal],
-                    keys: np.ndarray) -> tuple[np.ndarray, list[str], dict[int, str]]:
-    """Score a chunk of the self-join's pairs, given as keys a << 32 | b.
-
-    Returns one row per pair whose items are both live, in key order: (a, b, seller of a, seller
-    of b, rank score, the bundled level model's logit, then each signal's score as `SimIndex.signal_scores`
-    gives it, NaN where either item lacks that signal), sellers as indexes into the returned list
-    of seller ids; and the items' ids by vec_id. Each signal scores the whole chunk at once
-    (`Signal.score_many`). Runs in the process that asked for the pairs or in its pool."""
-    vec_a, vec_b = (keys >> 32).tolist(), (keys & 0xFFFFFFFF).tolist()
-    owners = store.sellers_by_vec(vec_a + vec_b)
-    live = [(a, b) for a, b in zip(vec_a, vec_b) if a in owners and b in owners]
-    names = list(signals)
-    scores = np.full((len(live), len(names)), np.nan)
-    vec_ids = list(owners)
-    blobs = {name: store.blobs(name, vec_ids) for name in names}
-
-    def score(name: str, rows: list[int]) -> None:
-        got = blobs[name]
-        both = [i for i in rows if live[i][0] in got and live[i][1] in got]
-        values = signals[name].score_many([got[live[i][0]] for i in both], [got[live[i][1]] for i in both])
-        for i, value in zip(both, values):
-            if value is not None:
-                scores[i, names.index(name)] = round(value, 4)
-
-    for name in names:
-        if name != "text":  # the text signal's comparison is made with the levels below
-            score(name, range(len(live)))
-    sellers: dict[str, int] = {}
-    seller_of = {v: sellers.setdefault(o[1], len(sellers)) for v, o in owners.items()}
-    rows = np.empty((len(live), 6 + len(names)))  # vec_ids < 2**32: exact in float64
-    rows[:, 0] = [a for a, _ in live]
-    rows[:, 1] = [b for _, b in live]
-    rows[:, 2] = [seller_of[a] for a, _ in live]
-    rows[:, 3] = [seller_of[b] for _, b in live]
-    # the level model decides (its logit here, the catalogue's fit added by `pairs`); candidates
-    # are ranked on that logit and the signals' scores (simgov.matching.catalogue)
-    def column(name: str) -> np.ndarray:
-        return scores[:, names.index(name)] if name in names else np.full(len(live), np.nan)
-
-    texts = listing_texts({v: s.item for v, s in store.items_by_vec({v for pair in live for v in pair}).items()})
-    text = signals.get("text")
-    compared = np.empty(len(live))
-    z = level_logits(bundled_model(), texts, live, column("title"), text.idf() if text is not None else None,
-                     text_scores=compared)
-    if text is not None:
-        # the levels compared the whole texts under the signal's IDF: where both stored profiles
-        # are those texts (the usual case: an untagged title, an index built by this code), that
-        # comparison is the signal's score; the other pairs are scored by the signal
-        same = {v for v, blob in blobs["text"].items()
-                if v in texts and TitleProfile.from_dict(json.loads(blob)) == texts[v].full}
-        j = names.index("text")
-        rest = []
-        for i, (a, b) in enumerate(live):
-            if a in same and b in same:
-                scores[i, j] = round(float(compared[i]), 4)
-            else:
-                rest.append(i)
-        score("text", rest)
-    rows[:, 4] = rank_scores(z, column("title"), column("text"))
-    rows[:, 5] = z
-    rows[:, 6:] = scores
-    return rows, list(sellers), {v: o[0] for v, o in owners.items()}
-
-
-# In a pairs pool process: the store and the signals that score pairs (set by `_open_scorer`).
-_SCORER: tuple[Store, dict[str, Signal]] | None = None
-
-
-def _open_scorer(folder: str, config_json: str, names: list[str], states: dict[str, Any]) -> None:
-    """Pool initializer: open the store, and make the signals score as the parent's do (their
-    scoring state, such as IDF weights, comes from the parent once; no search structure)."""
-    global _SCORER
-    signals = create_signals(Config.model_validate_json(config_json), names)
-    for name, state in states.items():
-        if state is not None:
-            signals[name].load_scoring_state(state)
-    _SCORER = (Store(Path(folder)), signals)
-
-
-def _score_in_pool(keys: np.ndarray) -> tuple[np.ndarray, list[str], dict[int, str]]:
-    store, signals = _SCORER
-    return score_pair_keys(store, signals, keys)
 
 
 class SimIndex:
@@ -830,7 +743,29 @@ class SimIndex:
     def _pair_table(self, k: int, chunk: int, workers: int | None) -> tuple[np.ndarray, list[str], dict[int, str]]:
         """The self-join's candidate pairs scored (`score_pair_keys` rows, sellers as this run's
         codes), the signals' names of its columns and the items' ids by vec_id."""
-        unique = self._candidate_keys(k)
+        n = pool_workers(self.config, workers)
+        # a pool when the pairs fill more than a chunk (about k a listing): it makes each listing's
+        # text once while this process searches the candidates, then scores the chunks
+        pool = self._scoring_pool(n) if n > 1 and self.store.count_items() * k > chunk else None
+        try:
+            made = [pool.submit(texts_in_pool, [v for v, _, _ in batch]) for batch in self.store.iter_live(5000)] \
+                if pool is not None else []
+            unique = self._candidate_keys(k)
+            texts = {v: blob for part in made for v, blob in part.result().items()}
+            table, names, item_ids = self._scored_table(unique, chunk, pool, n, texts)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        return table, names, item_ids
+
+    def _scoring_pool(self, n: int):
+        """`n` processes that score pairs as this process does (`open_scorer`)."""
+        states = {name: signal.scoring_state() for name, signal in self.signals.items()}
+        return start_pool(n, open_scorer, (str(self.folder), self.config.model_dump_json(), list(self.signals), states))
+
+    def _scored_table(self, unique: np.ndarray, chunk: int, pool, n: int,
+                      texts: dict[int, bytes]) -> tuple[np.ndarray, list[str], dict[int, str]]:
+        """`_pair_table`'s table of the candidate pairs `unique`, scored a chunk at a time (`_scored_chunks`)."""
         # Scored pairs are kept as columns (numpy), not as a tuple with a dict per pair: about 70
         # bytes a pair instead of about 2 KB (100k items gave 756k pairs and a 1.5 GB peak; 1M
         # items give some 7.5M). Sellers become small ints, item ids are kept once per item, and
@@ -840,7 +775,7 @@ class SimIndex:
         seller_codes: dict[str, int] = {}
         item_ids: dict[int, str] = {}
         cols: list[np.ndarray] = []  # per chunk: (n, 6 + len(names)) float64 rows
-        for rows, sellers, ids in self._scored_chunks(unique, chunk, workers):
+        for rows, sellers, ids in self._scored_chunks(unique, chunk, pool, n, texts):
             codes = np.array([seller_codes.setdefault(x, len(seller_codes)) for x in sellers], dtype=np.float64)
             rows[:, 2:4] = codes[rows[:, 2:4].astype(np.int64)]  # the chunk's seller indexes -> this run's
             item_ids.update(ids)
@@ -931,29 +866,23 @@ class SimIndex:
             return None
         return CatalogueFit.from_dict(kept)
 
-    def _scored_chunks(self, unique: np.ndarray, chunk: int, workers: int | None):
-        """`score_pair_keys` of each chunk of `unique`, in order: in a pool of `workers` processes
-        when there is more than one chunk (at most two chunks in flight per worker, so memory stays
-        bounded), else in this process."""
+    def _scored_chunks(self, unique: np.ndarray, chunk: int, pool, n: int, texts: dict[int, bytes]):
+        """`score_pair_keys` of each chunk of `unique`, in order: in `pool` (of `n` processes) when
+        there is one (at most two chunks in flight per worker, so memory stays bounded; each chunk
+        sent with its listings' `texts`), else in this process."""
         parts = [unique[start:start + chunk] for start in range(0, len(unique), chunk)]
-        n = pool_workers(self.config, workers)
-        if n <= 1 or len(parts) <= 1:
+        if pool is None:
             for part in parts:
                 yield score_pair_keys(self.store, self.signals, part)
             return
-        states = {name: signal.scoring_state() for name, signal in self.signals.items()}
-        pool = start_pool(n, _open_scorer,
-                          (str(self.folder), self.config.model_dump_json(), list(self.signals), states))
-        try:
-            pending: deque = deque()
-            for part in parts:
-                pending.append(pool.submit(_score_in_pool, part))
-                if len(pending) >= 2 * n:
-                    yield pending.popleft().result()
-            while pending:
+        pending: deque = deque()
+        for part in parts:
+            needed = np.unique(np.concatenate([part >> 32, part & 0xFFFFFFFF])).tolist()
+            pending.append(pool.submit(score_in_pool, part, {v: texts[v] for v in needed if v in texts}))
+            if len(pending) >= 2 * n:
                 yield pending.popleft().result()
-        finally:
-            pool.shutdown(cancel_futures=True)
+        while pending:
+            yield pending.popleft().result()
 
     def close(self) -> None:
         self.store.close()

@@ -31,13 +31,15 @@ pairs); `simgov model --index IDX` shows it.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import pickle
+from dataclasses import asdict, dataclass, fields
 from typing import Mapping
 
 import numpy as np
 
 from ..schema import Item
 from ..signals.text.levels import ListingText, listing_text, text_levels
+from ..signals.text.profile import TitleProfile
 from .levels import MatchModel, title_level
 
 #: Logits per unit of the title and text signals' scores added to the level logit to rank candidates.
@@ -131,6 +133,25 @@ def listing_texts(items: Mapping[int, Item]) -> dict[int, ListingText]:
     """Each stored listing's text as the levels read it, by vec_id."""
     return {v: listing_text(x.title, brand=x.brand, description=x.description, attributes=x.attributes)
             for v, x in items.items()}
+
+
+def pack_text(text: ListingText) -> bytes:
+    """One listing's text as bytes (about 200), for a pool process: a self-join makes each listing's
+    text once and sends it with every chunk that needs it, instead of each chunk making it again."""
+    full = _profile_fields(text.full)
+    name = None if text.name_profile == text.full else _profile_fields(text.name_profile)
+    return pickle.dumps((full, name, text.name, tuple(text.words)), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack_text(blob: bytes) -> ListingText:
+    """`pack_text`'s listing text, equal to the one packed."""
+    full, name, head, words = pickle.loads(blob)
+    full_profile = TitleProfile(*full)
+    return ListingText(full_profile, full_profile if name is None else TitleProfile(*name), head, frozenset(words))
+
+
+def _profile_fields(profile: TitleProfile) -> tuple:
+    return tuple(getattr(profile, f.name) for f in fields(TitleProfile))
 
 
 def level_logits(model: MatchModel, texts: Mapping[int, ListingText], pairs: list[tuple[int, int]],
