@@ -14,6 +14,7 @@ import shutil
 import threading
 import time
 from collections import deque
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Iterator
 
@@ -792,7 +793,9 @@ class SimIndex:
             for name, signal in self.signals.items():
                 blobs = self.store.blobs(name, vec_ids)
                 queries = [v for v in vec_ids if v in blobs]
-                with self.lock:
+                # an IVF-Flat title index scans fewer lists here than for a lookup (dense_index.pairs_nprobe)
+                probing = getattr(getattr(signal, "index", None), "probing", None)
+                with self.lock, (probing(self.config.dense_index.pairs_nprobe) if probing else nullcontext()):
                     results = signal.search([blobs[v] for v in queries], k + 1)
                 # numpy per batch instead of a Python int per candidate: 8 bytes a key instead
                 # of about 40 (1M items give some 20M keys before deduplication)

@@ -51,6 +51,26 @@ def test_ivf_above_flat_max_keeps_recall_of_exact_search(tmp_path):
     assert sorted(np.concatenate([ids for ids, _ in loaded.vectors()]).tolist()) == list(range(8000))
 
 
+def test_probing_scans_as_many_lists_inside_the_block_only():
+    """The pairs self-join probes dense_index.pairs_nprobe lists: fewer lists, fewer of the exact
+    neighbours found; the lookups' nprobe is back after the block."""
+    x = clustered(8000)
+    index, exact = filled(x), filled(x, DenseIndexConfig(kind="flat"))
+    queries = x[::40]
+    _, want = exact.search(queries, 10)
+    with index.probing(1):
+        assert index.index.nprobe == 1
+        _, one = index.search(queries, 10)
+    assert index.index.nprobe == CFG.ivf_flat_nprobe
+    _, full = index.search(queries, 10)
+
+    def recall(got):
+        return np.mean([len(set(w) & set(g)) / 10 for w, g in zip(want, got)])
+    assert recall(one) < recall(full)
+    with exact.probing(1):  # an exact index searches as it is
+        assert np.array_equal(exact.search(queries, 10)[1], want)
+
+
 def test_removed_before_and_after_training_are_gone():
     x = clustered(5000)
     index = filled(x)
@@ -79,7 +99,8 @@ def test_self_join_over_ivf_with_every_list_probed_is_the_exact_one(tmp_path):
     out, as the catalogue's fit over all pairs moves with any one of them."""
     items = write_abt_buy_items(tmp_path / "items.jsonl", 200, descriptions=False)
     rows = {}
-    for name, dense in (("flat", {}), ("ivf", {"flat_max": 100, "ivf_train_size": 1000, "ivf_flat_nprobe": 4096})):
+    for name, dense in (("flat", {}), ("ivf", {"flat_max": 100, "ivf_train_size": 1000, "ivf_flat_nprobe": 4096,
+                                                   "pairs_nprobe": 4096})):
         config = tmp_path / f"{name}.json"
         config.write_text(json.dumps({"dense_index": dense, "text_model": {"engine": "static"}}))
         folder = tmp_path / name

@@ -5,6 +5,7 @@ bit-string fingerprints (PDQ, ORB) that only FAISS serves.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
@@ -125,6 +126,21 @@ class DenseIndex:
         self._train()
         k = max(1, min(k, max(self.ntotal, 1)))
         return self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+
+    @contextmanager
+    def probing(self, nprobe: int):
+        """Searches inside the block scan `nprobe` lists of an IVF-Flat index (other kinds: as
+        they are). Not thread-safe: the caller holds the index's lock."""
+        self._train()
+        if self.kind != "ivf" or self.index is None:
+            yield
+            return
+        before = self.index.nprobe
+        self.index.nprobe = nprobe
+        try:
+            yield
+        finally:
+            self.index.nprobe = before
 
     def _reconstruct(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(stored vectors, mask of ids found); IVF-PQ gives its decoded (approximate) vectors."""
