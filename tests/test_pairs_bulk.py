@@ -11,7 +11,7 @@ import pytest
 from conftest import SIMGOV, write_abt_buy_items
 from simgov.index import SimIndex, score_pair_keys
 from simgov.matching.decision import mutual_best
-from simgov.matching.catalogue import level_logits, listing_texts, rank_scores
+from simgov.matching.catalogue import level_logits, listing_texts, pack_text, rank_scores, unpack_text
 from simgov.matching.levels import bundled_model
 
 
@@ -106,5 +106,25 @@ def test_score_pair_keys_rows_are_signal_scores_rank_and_level_logit(built_index
             assert {n: v for n, v in zip(names, row[6:]) if v == v} == want
             assert [sellers[int(row[2])], sellers[int(row[3])]] == [live[a][1], live[b][1]]
             assert row[4:6] == list(pair_logits(index, a, b, want))
+    finally:
+        index.close()
+
+
+def test_listing_texts_sent_to_the_pool_are_the_texts_made_there(abt_buy_index):
+    """The self-join makes each listing's text once and sends it packed with each chunk: unpacked,
+    it equals the text made from the stored listing, and a chunk scored with the texts given is
+    scored as one that makes them itself."""
+    index = SimIndex.open(abt_buy_index)
+    try:
+        items = {v: stored.item for v, stored in index.store.items_by_vec(range(1, 301)).items()}
+        texts = listing_texts(items)
+        assert len(texts) == 300 and any(t.name_profile != t.full for t in texts.values())
+        assert all(unpack_text(pack_text(t)) == t for t in texts.values())
+        vec_ids = sorted(texts)
+        keys = np.array([(a << 32) | b for a, b in zip(vec_ids, vec_ids[1:] + vec_ids[:1]) if a < b], dtype=np.int64)
+        given = {v: unpack_text(pack_text(t)) for v, t in texts.items() if v % 2}  # the others made in the call
+        made, _, _ = score_pair_keys(index.store, index.signals, keys)
+        sent, _, _ = score_pair_keys(index.store, index.signals, keys, given)
+        assert np.array_equal(made, sent, equal_nan=True)
     finally:
         index.close()
