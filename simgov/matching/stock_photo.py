@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..accounts.identifiers import IdentifierSignal
 from ..accounts.index import LinkSession, is_hard
 from ..signals.image import same_file
 
@@ -56,13 +57,16 @@ def catalogue_sellers(index: SimIndex, item: StoredItem, blob: bytes) -> list[st
         holders = {s: h for s, h in holders.items() if s not in cheap}
     if len(holders) < STOCK_MIN_SELLERS:
         return []
-    session = LinkSession(index.accounts)
-    records = session.get(holders)
-    ids = sorted(records)
-    for i, a in enumerate(ids):
-        for b in ids[i + 1:]:
-            if any(is_hard(t) for t in session.terms(records[a], records[b])):
-                return []
+    # shared identifiers only: the accounts' listing signals would look up these very pictures
+    identifiers = index.accounts.signals.get(IdentifierSignal.name)
+    if identifiers is not None:
+        session = LinkSession(index.accounts)
+        records = session.get(holders)
+        ids = sorted(records)
+        for i, a in enumerate(ids):
+            for b in ids[i + 1:]:
+                if any(is_hard(t) for t in identifiers.terms(session, records[a], records[b])):
+                    return []
     return sorted(holders)
 
 
@@ -70,17 +74,18 @@ def shared_catalogue_photo(index: SimIndex, a: StoredItem, b: StoredItem, blobs_
                            blobs_b: dict[str, bytes]) -> list[str]:
     """The sellers showing the picture two listings share as a catalogue photo (`catalogue_sellers`,
     from either listing's side), or an empty list; a listing priced like a counterfeit of the other
-    (at or below `counterfeit_max_price_ratio` of it, same currency) and not itself among them
-    keeps it a copy, as with the brand's own photo."""
+    (at or below `counterfeit_max_price_ratio` of it, same currency) keeps it a copy, as with the
+    brand's own photo."""
     name = index.matcher.picture_signal
-    for item, blob, other in ((a, blobs_a.get(name), b), (b, blobs_b.get(name), a)):
-        if blob is None:
-            continue
-        sellers = catalogue_sellers(index, item, blob)
-        if sellers and (other.seller_id in sellers
-                        or not _priced_below(other, item, index.matcher.counterfeit_price_ratio)):
-            return sellers
-    return []
+    sellers: list[str] = []
+    for item, blob in ((a, blobs_a.get(name)), (b, blobs_b.get(name))):
+        sellers = catalogue_sellers(index, item, blob) if blob is not None else []
+        if sellers:
+            break
+    ratio = index.matcher.counterfeit_price_ratio
+    if any(x.seller_id not in sellers and _priced_below(x, y, ratio) for x, y in ((a, b), (b, a))):
+        return []
+    return sellers
 
 
 def _priced_below(candidate: StoredItem, reference: StoredItem, ratio: float) -> bool:
