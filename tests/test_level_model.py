@@ -61,6 +61,20 @@ def test_conflicting_codes_and_colours_are_strong_negatives():
     assert same > 0.5 > other
 
 
+def test_colourways_are_compared_in_any_language():
+    """A colourway names the product (shoes, watches): the same colours written in French and English
+    agree, another colourway in German conflicts, some colours shared is its own level."""
+    same = levels_of("Nike Tiempo Legend V FG - Bleu/Blanc/Volt/Noir", "Nike Tiempo Legend V FG - Blue/White/Volt/Black")
+    other = levels_of("Nike Air Zoom Pegasus 33 - Schwarz", "Nike Air Zoom Pegasus 33 - White")
+    some = levels_of("Nike Air Zoom Pegasus 33 - White/Pink", "Nike Air Zoom Pegasus 33 - Black/White")
+    assert same["colour"] == LEVELS["colour"].index("same")
+    assert other["colour"] == LEVELS["colour"].index("conflict")
+    assert some["colour"] == LEVELS["colour"].index("overlap")
+    model = bundled_model()
+    assert model.posterior(same) > 0.5 > model.posterior(other)
+    assert model.posterior(some) < model.posterior(same)
+
+
 def test_different_given_brands_lower_the_score():
     agree = posterior("Stout imperial 10%", "Stout imperial 10%", brand="Ridge Brewing")
     ta = listing_text("Stout imperial 10%", brand="Ridge Brewing")

@@ -57,6 +57,34 @@ def test_brand_guess_colours_and_given_brand():
     assert q.brand == "sonycorp" and q.brand_given
 
 
+def test_watch_references_of_dotted_digit_groups_are_codes():
+    assert profile("Omega Speedmaster 311.92.44.51.01.005").codes == ["31192445101005"]
+    assert profile("Carl F Bucherer Flyback 00.10919.08.13.01").codes == ["0010919081301"]
+    assert profile("Router 802.11 n 2.4 GHz firmware 1.2").codes == []  # a standard, a decimal, a version
+    c = compare(profile("Omega Speedmaster 311.92.44.51.01.005"), profile("Omega Speedmaster 311.92.44.51.01.003"))
+    assert c.parts["code"] < 0
+
+
+def test_words_of_other_languages_read_in_english():
+    """Colours, leather, men's / women's, watch and shoes in German, French, Spanish, Italian, Dutch,
+    Polish: accents folded, the word read in English, so two languages share the words."""
+    it = profile("Puma evoTOUCH Pro FG - Nero/Bianco/Giallo Pelle Uomo")
+    es = profile("Puma evoTOUCH Pro FG - Negro/Blanco/Amarillo Piel Hombre")
+    assert it.colours == es.colours == ["black", "white", "yellow"]
+    assert {"leather", "men"} <= set(it.tokens) & set(es.tokens)
+    pl = profile("Damskie Nike Benassi - Biały/Czarny")
+    assert pl.colours == ["white", "black"] and "women" in pl.tokens
+    de = profile("DANİEL WELLİNGTON Classic Weiß Herren Uhr")
+    assert de.brand == "daniel" and de.colours == ["white"] and {"men", "watch"} <= set(de.tokens)
+
+
+def test_capacities_and_screens_in_french_and_german():
+    p = profile("Seagate IronWolf Pro 8To 256Mo cache, écran 15,6 pouces")
+    assert p.numbers == {"tb": ["8"], "mb": ["256"], "in": ["15.6"]} and p.codes == []
+    assert profile("Monitor 27 Zoll 16Go 1,000mAh").numbers == {"in": ["27"], "gb": ["16"], "mah": ["1000"]}
+    assert profile("Up to 8 go").numbers == {}  # a French unit only glued to its number
+
+
 def test_description_codes_only_when_the_title_has_none():
     p = profile("LG XL Capacity Electric Dryer", description="Model DLE5955W, 7.3 cu ft, white")
     assert p.codes == [] and p.match_codes() == ["DLE5955W"]

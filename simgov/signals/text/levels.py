@@ -26,7 +26,7 @@ TEXT_LEVELS: dict[str, list[str]] = {
     "brand": ["unknown", "agree", "guess-differ", "given-conflict"],
     "numbers": ["none", "agree", "conflict"],
     "capacity": ["none", "agree", "conflict"],
-    "colour": ["none-or-agree", "conflict"],
+    "colour": ["none", "same", "overlap", "conflict"],
     "tokens": ["<0.15", "0.15-0.30", "0.30-0.45", "0.45-0.60", "0.60-0.80", ">=0.80"],
     "mw": ["none", "conflict", "some-shared", "all-shared"],
 }
@@ -123,6 +123,14 @@ def _band(x: float, edges) -> int:
     return sum(x >= e for e in edges)
 
 
+def _colour_level(a: TitleProfile, b: TitleProfile) -> int:
+    """none: a side names no colour; same: the same colours; overlap: some shared; conflict: none shared."""
+    if not a.colours or not b.colours:
+        return 0
+    ca, cb = set(a.colours), set(b.colours)
+    return 1 if ca == cb else (2 if ca & cb else 3)
+
+
 @dataclass
 class TextLevels:
     """A pair's text levels (comparison -> level index), the text signal's own comparison of the
@@ -151,7 +159,7 @@ def text_levels(a: ListingText, b: ListingText, idf_full: Mapping[str, float] | 
         "brand": 1 if brand > 0 else 3 if brand < 0 else (2 if full_a.brand and full_b.brand else 0),
         "numbers": 1 if parts["numbers"] > 0 else (2 if parts["numbers"] < 0 else 0),
         "capacity": _capacity_level(full_a, full_b),
-        "colour": 1 if parts["colour"] < 0 else 0,
+        "colour": _colour_level(full_a, full_b),
         "tokens": _band(name_cosine, TOKEN_EDGES),
         "mw": words,
     }

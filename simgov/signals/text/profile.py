@@ -28,7 +28,7 @@ from typing import Iterable, Mapping
 # (46" screen, 500GB disk), never a model code.  The single quote is read as inches because
 # scraped catalogues very often lose the double quote of 46" and keep only one tick.
 _UNIT_SPELLINGS: dict[str, str] = {
-    '"': "in", "''": "in", "'": "in", "in": "in", "inch": "in", "inches": "in",
+    '"': "in", "''": "in", "'": "in", "in": "in", "inch": "in", "inches": "in", "zoll": "in", "pouces": "in",
     "tb": "tb", "gb": "gb", "mb": "mb", "kb": "kb",
     "ghz": "ghz", "mhz": "mhz", "hz": "hz",
     "mp": "mp", "megapixel": "mp", "megapixels": "mp", "mpix": "mp",
@@ -81,6 +81,53 @@ _COLOURS = {
 }
 _COLOUR_ALIASES = {"grey": "gray"}
 
+# Words of other languages read as their English equivalent (after accents are folded, see
+# :func:`_fold`): colours, so that "Nero/Bianco" and "Black/White" agree and a colourway conflict is
+# seen in any language; and the few words that name what a web shop's product is (leather, men's,
+# women's, watch, shoes), so that the word overlap of the same model described in two languages is
+# not lost on them. Scraped catalogues (WDC) mix German, French, Spanish, Italian, Dutch, Polish and
+# Portuguese titles.
+_TRANSLATIONS: dict[str, str] = {
+    **dict.fromkeys(("schwarz", "noir", "noire", "negro", "negra", "nero", "nera", "zwart", "czarny", "czarna",
+                     "czarne", "preto", "preta"), "black"),
+    **dict.fromkeys(("weiss", "weis", "blanc", "blanche", "blanco", "blanca", "bianco", "bianca", "wit", "witte",
+                     "bialy", "biala", "biale", "branco", "branca"), "white"),
+    **dict.fromkeys(("rot", "rouge", "rojo", "roja", "rosso", "rossa", "rood", "czerwony", "czerwona",
+                     "vermelho"), "red"),
+    **dict.fromkeys(("blau", "bleu", "bleue", "azul", "blu", "blauw", "niebieski", "niebieska"), "blue"),
+    **dict.fromkeys(("grun", "gruen", "vert", "verte", "verde", "groen", "zielony", "zielona"), "green"),
+    **dict.fromkeys(("gelb", "jaune", "amarillo", "amarilla", "giallo", "gialla", "geel", "zolty", "zolta",
+                     "amarelo"), "yellow"),
+    **dict.fromkeys(("grau", "gris", "grise", "grigio", "grigia", "grijs", "szary", "szara", "cinza"), "gray"),
+    **dict.fromkeys(("braun", "marron", "brun", "marrone", "bruin", "brazowy", "brazowa", "castanho"), "brown"),
+    **dict.fromkeys(("silber", "argent", "argente", "argentee", "plata", "plateado", "argento", "zilver",
+                     "srebrny", "srebrna", "prata", "prateado"), "silver"),
+    **dict.fromkeys(("rosa", "roze", "rozowy", "rozowa"), "pink"),
+    **dict.fromkeys(("lila", "morado", "viola", "paars", "fioletowy"), "purple"),
+    **dict.fromkeys(("naranja", "arancione", "oranje", "pomaranczowy", "laranja"), "orange"),
+    **dict.fromkeys(("golden", "dore", "doree", "dorado", "dorada", "oro", "goud", "zloty", "zlota",
+                     "dourado"), "gold"),
+    **dict.fromkeys(("leder", "cuir", "piel", "pelle", "leer", "skora", "couro"), "leather"),
+    **dict.fromkeys(("herren", "homme", "hommes", "hombre", "hombres", "uomo", "heren", "meskie", "meski",
+                     "masculino", "mens", "man"), "men"),
+    **dict.fromkeys(("damen", "femme", "femmes", "mujer", "mujeres", "donna", "dames", "damskie", "damski",
+                     "feminino", "womens", "woman", "ladies", "lady"), "women"),
+    **dict.fromkeys(("uhr", "armbanduhr", "montre", "reloj", "orologio", "horloge", "zegarek", "relogio"),
+                    "watch"),
+    **dict.fromkeys(("schuhe", "chaussures", "zapatillas", "zapatos", "scarpe", "schoenen", "buty",
+                     "sapatilhas"), "shoes"),
+}
+# Capacities written the French way, glued to their number ("8To", "256Mo", "16Go"): read as TB, MB, GB.
+_FRENCH_BYTES_RE = re.compile(r"(?<=\d)(go|to|mo)(?![a-z0-9])")
+_FRENCH_BYTES = {"go": "gb", "to": "tb", "mo": "mb"}
+# A decimal comma ("15,6 pouces", "2,5 Zoll"): one or two digits after it; three are a thousands separator
+# ("1,000mAh").
+_DECIMAL_COMMA_RE = re.compile(r"(?<=\d),(?=\d{1,2}(?!\d))")
+_THOUSANDS_COMMA_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_FRENCH_BYTES_TOKEN_RE = re.compile(r"^\d+(?:go|to|mo)$", re.IGNORECASE)
+_FOLDED = str.maketrans({"ß": "ss", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "đ": "d",
+                         "ı": "i", "œ": "oe", "Œ": "OE", "´": "'"})
+
 _STOPWORDS = {
     "a", "an", "and", "the", "for", "with", "w", "of", "in", "on", "to", "by", "or", "from",
     "new", "&", "plus",
@@ -102,6 +149,21 @@ def _nfkc(text: str) -> str:
         text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
         .replace("\u2033", '"').replace("\u2032", "'")
     )
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents ("Weiß" -> "weiss", "Biały" -> "bialy", "DANİEL" -> "daniel"), so that
+    words of other languages stay whole words instead of splitting at every accented letter."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLDED))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def _folded(text: str) -> str:
+    """The text as words and numbers are read from it: folded (:func:`_fold`), French byte units in English."""
+    low = _fold(text)
+    return _FRENCH_BYTES_RE.sub(lambda m: _FRENCH_BYTES[m.group(1)], low) if "o" in low else low
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,6 +226,9 @@ def _norm_code(tok: str) -> str:
     return re.sub(r"[-/+._'&]", "", tok).upper()
 
 
+# A watchmaker's reference of dotted digit groups ("311.92.44.51.01.005", "00.10919.08.13.01"): three
+# groups or more, unlike a decimal, a version or a standard (2.4, 5.1, 802.11).
+_DOTTED_REFERENCE_RE = re.compile(r"^\d+(?:\.\d+){2,}$")
 _RATIO_RE = re.compile(r"\b\d+(?:\.\d+)?\s*:\s*\d+\b")  # 50000:1 contrast, 16:9 aspect
 
 
@@ -175,7 +240,8 @@ def _is_code(raw: str, norm: str) -> bool:
         # decimals and versions (2.4, 5.1, 802.11g) are not codes; a dotted code whose head
         # already mixes letters and digits is ("9N00.101").
         head = raw.split(".", 1)[0]
-        if not (head.isalnum() and any(c.isalpha() for c in head) and any(c.isdigit() for c in head)):
+        if not (head.isalnum() and any(c.isalpha() for c in head) and any(c.isdigit() for c in head)) \
+                and not _DOTTED_REFERENCE_RE.match(raw):
             return False
     has_digit = any(c.isdigit() for c in norm)
     has_alpha = any(c.isalpha() for c in norm)
@@ -184,7 +250,7 @@ def _is_code(raw: str, norm: str) -> bool:
     if not has_alpha:
         # digits only: a part number or UPC if long and not a ratio/range such as 10/100.
         return len(norm) >= 5 and "/" not in raw
-    if _UNIT_TOKEN_RE.match(norm) or _ORDINAL_RE.match(norm):
+    if _UNIT_TOKEN_RE.match(norm) or _ORDINAL_RE.match(norm) or _FRENCH_BYTES_TOKEN_RE.match(norm):
         return False
     return True
 
@@ -212,9 +278,11 @@ def _fmt_number(x: str) -> str:
     return str(int(v)) if v == int(v) else f"{v:g}"
 
 
-def _extract_numbers(text: str) -> dict[str, list[str]]:
+def _extract_numbers(low: str) -> dict[str, list[str]]:
+    """Numbers with their units of a text made by :func:`_folded`."""
     found: dict[str, list[str]] = {}
-    low = text.lower()
+    if "," in low:
+        low = _DECIMAL_COMMA_RE.sub(".", _THOUSANDS_COMMA_RE.sub("", low))
     for m in _CUFT_RE.finditer(low):
         found.setdefault("cuft", []).append(_fmt_number(m.group(1)))
     low = _CUFT_RE.sub(" ", low)
@@ -262,14 +330,16 @@ def profile(
     if attributes:
         attr_text = " ".join(str(v) for v in attributes.values() if isinstance(v, (str, int, float)))
     full = f"{text} {_nfkc(attr_text)}".strip()
-    low = full.lower()
+    low = _folded(full)
 
     codes, glued = _extract_codes(full)
     desc_codes: list[str] = []
     if description and not codes:
         desc_codes, _ = _extract_codes(_nfkc(description)[:400])
 
-    words = [w for w in _WORD_RE.findall(low) if w not in _STOPWORDS]
+    # the words, each in English where it is a known colour or product word
+    translated = [_TRANSLATIONS.get(w, w) for w in _WORD_RE.findall(low)]
+    words = [w for w in translated if w not in _STOPWORDS]
     tokens: list[str] = []
     for w in words + [c.lower() for c in codes + glued]:
         if w not in tokens:
@@ -278,11 +348,11 @@ def profile(
     b_norm = None
     brand_given = False
     if brand and brand.strip():
-        b_norm = "".join(_WORD_RE.findall(_nfkc(brand).lower())) or None
+        b_norm = "".join(_WORD_RE.findall(_fold(_nfkc(brand)))) or None
         brand_given = b_norm is not None
     if b_norm is None:
         # the first word, after leading articles and colours ("The", "Black Sony ...")
-        for w in _WORD_RE.findall(text.lower()):
+        for w in _WORD_RE.findall(_fold(text)):
             if w in _COLOURS or w in _STOPWORDS:
                 continue
             if w.isalpha() and len(w) >= 2:
@@ -290,7 +360,7 @@ def profile(
             break
 
     colours: list[str] = []
-    for w in _WORD_RE.findall(low):
+    for w in translated:
         c = _COLOUR_ALIASES.get(w, w)
         if c in _COLOURS and c not in colours:
             colours.append(c)
@@ -302,7 +372,7 @@ def profile(
         desc_codes=desc_codes,
         brand=b_norm,
         brand_given=brand_given,
-        numbers=_extract_numbers(full),
+        numbers=_extract_numbers(low),
         colours=colours,
     )
 
