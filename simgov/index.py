@@ -25,6 +25,7 @@ from .banks import Banks, brand_of
 from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
 from .generations import GENERATIONS, INDEX_FORMAT, MANIFEST, fsync_path, read_manifest, write_json_atomic
+from .lexical_candidates import lexical_pair_keys
 from .matching.catalogue import FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catalogue
 from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation, stated_code_conflicts
 from .matching.levels import bundled_model
@@ -804,6 +805,7 @@ class SimIndex:
                 keep = mine != theirs
                 a, b = np.minimum(mine[keep], theirs[keep]), np.maximum(mine[keep], theirs[keep])
                 keys.append((a << 32) | b)
+        keys.append(lexical_pair_keys(self.store, self.config.search.pairs_lexical_k))  # rare words; 0: none
         return np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
 
     def _decided_pairs(self, table: np.ndarray, names: list[str], item_ids: dict[int, str], flags: np.ndarray,
