@@ -1,0 +1,83 @@
+"""The self-join's lexical candidates (simgov/lexical_candidates.py) against a brute-force reference."""
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import SIMGOV, write_abt_buy_items
+from simgov.index import SimIndex
+from simgov.lexical_candidates import MAX_WORD_LISTINGS, lexical_pair_keys
+
+
+@pytest.fixture(scope="module")
+def abt_buy_index(tmp_path_factory):
+    """The first 150 listings of each Abt-Buy shop, built with the default configuration."""
+    folder = tmp_path_factory.mktemp("abt-buy-lexical")
+    items = write_abt_buy_items(folder / "items.jsonl", 150)
+    index = folder / "index"
+    subprocess.run([SIMGOV, "build", "--items", str(items), "--index", str(index), "--quiet"], check=True)
+    return index
+
+
+def reference_scores(index: SimIndex) -> dict[int, dict[int, float]]:
+    """Every listing's IDF-weighted word cosine with every listing it shares a usable word with,
+    computed pair by pair in plain Python."""
+    vec_ids = [r[0] for batch in index.store.iter_live() for r in batch]
+    words = {v: set(json.loads(b)["tokens"]) for v, b in index.store.blobs("text", vec_ids).items()}
+    df: dict[str, int] = {}
+    for ws in words.values():
+        for w in ws:
+            df[w] = df.get(w, 0) + 1
+    n = len(words)
+    idf = {w: math.log((n + 1) / (c + 1)) + 1.0 for w, c in df.items() if 2 <= c <= MAX_WORD_LISTINGS}
+    norm = {v: math.sqrt(sum(idf.get(w, 0.0) ** 2 for w in ws)) for v, ws in words.items()}
+    scores: dict[int, dict[int, float]] = {v: {} for v in words}
+    for a in words:
+        for b in words:
+            shared = sum(idf[w] ** 2 for w in words[a] & words[b] if w in idf)
+            if a != b and shared > 0:
+                scores[a][b] = shared / (norm[a] * norm[b])
+    return scores
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_each_listing_gets_its_k_lexically_nearest_listings(abt_buy_index, k):
+    index = SimIndex.open(abt_buy_index)
+    try:
+        keys = lexical_pair_keys(index.store, k)
+        scores = reference_scores(index)
+    finally:
+        index.close()
+    pairs = set(zip((keys >> 32).tolist(), (keys & 0xFFFFFFFF).tolist()))
+    assert pairs and all(a < b for a, b in pairs)
+    margin = 1e-5  # float32 sums against float64 ones: ties may fall either way
+    for a, others in scores.items():
+        ranked = sorted(others.values(), reverse=True)
+        if not ranked:
+            continue
+        kth = ranked[min(k, len(ranked)) - 1]
+        for b, score in others.items():
+            if score > kth + margin:  # surely among a's k best
+                assert (min(a, b), max(a, b)) in pairs
+    for a, b in pairs:  # every kept pair is among the k best of one of its listings
+        assert any(scores[x].get(y, 0.0) >= sorted(scores[x].values(), reverse=True)[min(k, len(scores[x])) - 1] - margin
+                   for x, y in ((a, b), (b, a)))
+
+
+def test_self_join_adds_the_lexical_pairs_only_when_asked(abt_buy_index):
+    index = SimIndex.open(abt_buy_index)
+    try:
+        assert index.config.search.pairs_lexical_k == 0
+        assert lexical_pair_keys(index.store, 0).size == 0
+        plain = index._candidate_keys(10)
+        lexical = lexical_pair_keys(index.store, 10)
+        index.config.search.pairs_lexical_k = 10
+        both = index._candidate_keys(10)
+    finally:
+        index.close()
+    assert np.array_equal(both, np.union1d(plain, lexical))
+    assert len(both) > len(plain)  # the lexical source finds pairs the k-NN did not
