@@ -9,7 +9,9 @@ offers into items). A labelled pair that is no candidate of the self-join counts
 split of issue 15 holds: itunes-amazon is held out, beer is development.
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m evaluation.catalogue_pairs [--sets itunes-amazon-all,beer-all] [--work DIR]
-        [--config SETTINGS]   (e.g. text_model.engine = static)
+        [--config SETTINGS]   (e.g. text_model.engine = static, search.pairs_lexical_k = 10)
+
+"N of M matches": the labelled matches among the self-join's candidate pairs (its candidate recall).
 """
 from __future__ import annotations
 
@@ -87,10 +89,11 @@ def main(argv=None) -> int:
             index.close()
         labels = list(labelled.values())
         candidates = sum(k in new for k in labelled)
+        matches = [k for k, y in labelled.items() if y == 1]
         for what, found in (("matching.combine", old), ("level model + catalogue fit", new)):
             p, r, f = prf([found.get(k, False) for k in labelled], labels)
             print(f"{name:18s} {what:28s} F1 {f:.3f} (P {p:.2f} R {r:.2f}) over {len(labels)} labelled pairs "
-                  f"({candidates} candidates)")
+                  f"({candidates} candidates, {sum(k in new for k in matches)} of {len(matches)} matches)")
         print(f"{name:18s} fit: match rate {fit['match_rate']:.3f}, mutual best {fit['mutual_yes']:+.2f} / "
               f"{fit['mutual_no']:+.2f} ({fit['mutual_pairs']} of {fit['pairs']} pairs)")
         if rescored:
