@@ -16,7 +16,8 @@ import faiss
 import numpy as np
 
 from benchmarks.common import built_index, load_info, parser, report, size, timer
-from simgov.index import SimIndex, _faiss_threads
+from simgov.faiss_threads import faiss_threads
+from simgov.index import SimIndex
 from simgov.vectors import DenseIndex
 
 
@@ -33,7 +34,7 @@ def measure(args, index, picks, vectors, fetch, n, label) -> None:
         title.index.search(vectors[:1], fetch)
     faiss_t, similar_t = [], []
     for i, (vec_id, item_id, _) in enumerate(picks):
-        with timer() as t, _faiss_threads(1):
+        with timer() as t, faiss_threads(1):
             title.index.search(vectors[i:i + 1], fetch)
         faiss_t.append(t["s"])
         with timer() as t:

@@ -24,6 +24,7 @@ from .accounts.index import AccountIndex
 from .banks import Banks, brand_of
 from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
+from .faiss_threads import faiss_threads
 from .generations import GENERATIONS, INDEX_FORMAT, MANIFEST, fsync_path, read_manifest, write_json_atomic
 from .lexical_candidates import lexical_pair_keys
 from .matching.catalogue import FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catalogue
@@ -70,27 +71,6 @@ def same_description(a: Item, b: Item) -> bool:
     long enough that two sellers do not write it by chance."""
     words_a = (a.description or "").casefold().split()
     return len(words_a) >= MIN_COPIED_WORDS and words_a == (b.description or "").casefold().split()
-
-
-class _faiss_threads:
-    """Run FAISS with `n` OpenMP threads inside the block (process-wide; restored after)."""
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def __enter__(self):
-        import faiss
-
-        self.before = faiss.omp_get_max_threads()
-        if self.before != self.n:
-            faiss.omp_set_num_threads(self.n)
-        return self
-
-    def __exit__(self, *exc):
-        import faiss
-
-        if self.before != self.n:
-            faiss.omp_set_num_threads(self.before)
 
 
 class SimIndex:
@@ -441,7 +421,7 @@ class SimIndex:
         """`threads`: FAISS's threads over the queries of a group (each still searched as a 1-vector
         search: the same candidates); more than 1 only where many queries are searched (the kept lists)."""
         found: list[set[int]] = [set() for _ in queries]
-        with self.lock, _faiss_threads(threads):
+        with self.lock, faiss_threads(threads):
             for name, signal in self.signals.items():
                 which = [i for i, q in enumerate(queries) if name in q]
                 for start in range(0, len(which), self.LOOKUP_GROUP):
