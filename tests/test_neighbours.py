@@ -4,11 +4,14 @@ where the lists are current. A real index (benchmarks.api's synthetic catalogue:
 the text signal, drawn pictures through the image signal)."""
 import shutil
 
+import faiss
+import numpy as np
+
 import pytest
 
 from conftest import synthetic_look_alikes
 from simgov.index import SimIndex
-from simgov.neighbours import FOLDER
+from simgov.neighbours import FOLDER, _exact_top
 from test_similar_reverse import _relist
 
 
@@ -120,3 +123,21 @@ def test_a_new_generation_leaves_the_old_lists(synthetic, tmp_path):
             f"{index.manifest['generation']}-fetch{index.neighbours.fetch()}.npz"]
     finally:
         index.close()
+
+
+def test_bulk_search_finds_what_one_vector_searches_find():
+    """The build's batched search (BLAS, re-scored) gives each query the set a lookup's one-vector
+    search gives, and declines the queries whose edge it cannot tell (here: copies tied at it)."""
+    rng = np.random.default_rng(4)
+    vectors = rng.standard_normal((3000, 384)).astype(np.float32)
+    vectors[2000:] = vectors[:1000]  # exact copies: ties at some queries' edges
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = faiss.IndexIDMap2(faiss.IndexFlatIP(384))
+    ids.add_with_ids(vectors, np.arange(3000, dtype=np.int64) * 7 + 5)
+    queries = vectors[rng.choice(3000, 600, replace=False)] + rng.normal(0, 0.02, (600, 384)).astype(np.float32)
+    assert 600 * 384 >= faiss.cvar.distance_compute_blas_threshold  # the BLAS path is the one tested
+    found = _exact_top(ids, [q.tobytes() for q in queries], 21)
+    single = [set(ids.search(q[None, :], 21)[1][0].tolist()) for q in queries]
+    settled = [(a, b) for a, b in zip(found, single) if a is not None]
+    assert len(settled) > 400 and all(a == b for a, b in settled)
+    assert any(a is None for a in found)
