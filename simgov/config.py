@@ -152,7 +152,7 @@ class SearchConfig(BaseModel):
     candidates_per_signal: int = Field(20, ge=1, le=1000, description="neighbours fetched from each signal's index")
     pairs_k: int = Field(10, ge=1, le=200, description="neighbours per item and signal in the pairs self-join")
     pairs_lexical_k: int = Field(0, ge=0, le=200, description="pairs self-join: also each item's k nearest items by "
-                                                            "the IDF-weighted rare words of its text "
+                                                            "the IDF-weighted rare words of its title "
                                                             "(simgov/lexical_candidates.py); 0 = off")
 
 

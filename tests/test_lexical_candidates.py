@@ -1,16 +1,17 @@
 """The self-join's lexical candidates (simgov/lexical_candidates.py) against a brute-force reference."""
 from __future__ import annotations
 
-import json
 import math
+import re
 import subprocess
+import unicodedata
 
 import numpy as np
 import pytest
 
 from conftest import SIMGOV, write_abt_buy_items
 from simgov.index import SimIndex
-from simgov.lexical_candidates import MAX_WORD_LISTINGS, lexical_pair_keys
+from simgov.lexical_candidates import MAX_WORD_LISTINGS, lexical_pair_keys, title_words
 
 
 @pytest.fixture(scope="module")
@@ -23,11 +24,29 @@ def abt_buy_index(tmp_path_factory):
     return index
 
 
+def reference_words(title: str) -> list[str]:
+    """A title's words: runs of letters and digits, lower case, accents removed."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", title) if not unicodedata.combining(c)).lower()
+    return re.findall(r"[a-z0-9]+", folded)
+
+
+def test_title_words_are_folded_letters_and_digits(abt_buy_index):
+    index = SimIndex.open(abt_buy_index)
+    try:
+        vec_ids, words = title_words(index.store)
+        items = index.store.items_by_vec(vec_ids)
+    finally:
+        index.close()
+    assert vec_ids == sorted(items)
+    assert words == [reference_words(items[v].item.title) for v in vec_ids]
+    assert all(w == w.lower() and w.isalnum() for listing in words for w in listing)
+
+
 def reference_scores(index: SimIndex) -> dict[int, dict[int, float]]:
-    """Every listing's IDF-weighted word cosine with every listing it shares a usable word with,
-    computed pair by pair in plain Python."""
+    """Every listing's IDF-weighted title-word cosine with every listing it shares a usable word with,
+    computed pair by pair in plain Python from the stored items' titles."""
     vec_ids = [r[0] for batch in index.store.iter_live() for r in batch]
-    words = {v: set(json.loads(b)["tokens"]) for v, b in index.store.blobs("text", vec_ids).items()}
+    words = {v: set(reference_words(item.item.title)) for v, item in index.store.items_by_vec(vec_ids).items()}
     df: dict[str, int] = {}
     for ws in words.values():
         for w in ws:
