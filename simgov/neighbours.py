@@ -70,9 +70,9 @@ def _exact_top(ids: faiss.IndexIDMap2, blobs: list[bytes], fetch: int) -> list[s
     """Each query's `fetch` nearest vec_ids as the lookups' one-vector search finds them, for many
     queries at once, None where that cannot be told from the batch.
 
-    A batch of 20 or more queries is searched through BLAS, whose inner products may differ in
-    the last bits from the one-vector search's, so the set could differ at its edge. Hence the
-    batch fetches BULK_MARGIN more, those are scored again with FAISS's one-vector kernel
+    A batch big enough for FAISS's BLAS path (see `_step_candidates`) gets inner products that may
+    differ in the last bits from the one-vector search's, so the set could differ at its edge. Hence
+    the batch fetches BULK_MARGIN more, those are scored again with FAISS's one-vector kernel
     (`fvec_inner_products_by_idx`, the values the one-vector search ranks by) and the top `fetch`
     taken, unless two tie at the edge or a vector the batch left out could be above it."""
     inner = faiss.downcast_index(ids.index)
