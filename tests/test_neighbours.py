@@ -125,6 +125,31 @@ def test_a_new_generation_leaves_the_old_lists(synthetic, tmp_path):
         index.close()
 
 
+def test_a_generation_another_opener_publishes_is_picked_up(synthetic, tmp_path):
+    """refresh parses the manifest only when its file changed: each of two quick publishes by
+    another opener is still seen, and a refresh with nothing new keeps the generation."""
+    folder = tmp_path / "index"
+    shutil.copytree(synthetic, folder)
+    reader, writer = SimIndex.open(folder), SimIndex.open(folder)
+    try:
+        first = reader.manifest["generation"]
+        ids = sorted(r[1] for batch in reader.store.iter_live() for r in batch)
+        seen = [first]
+        for gone in ids[:2]:
+            writer.delete(gone)
+            writer.rebuild_structures()
+            writer.publish()
+            reader.refresh()
+            seen.append(reader.manifest["generation"])
+            assert seen[-1] == writer.manifest["generation"]
+            reader.refresh()
+            assert reader.manifest["generation"] == seen[-1]
+        assert len(set(seen)) == 3
+    finally:
+        reader.close()
+        writer.close()
+
+
 def test_bulk_search_finds_what_one_vector_searches_find():
     """The build's batched search (BLAS, re-scored) gives each query the set a lookup's one-vector
     search gives, and declines the queries whose edge it cannot tell (here: copies tied at it)."""

@@ -12,6 +12,7 @@ import math
 from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -19,13 +20,18 @@ from ...matching.evidence import MatchPart
 from ...schema import Item
 from ..base import BuildContext, Candidate, Query, Signal, SignalOutput
 from .compare import Comparable, TextComparison, compare_prepared
-from .compare import compare as compare_profiles
 from .idf import IdfTable
 from .profile import TitleProfile, blocking_keys, code_keys, profile
 
 INDEX_FILE = "text_keys.npz"
 # A key shared by more listings than this identifies a family, not a product; it gives no candidates.
 MAX_POSTINGS = 50
+# Profiles made ready for comparison (about 3 KB each) kept across calls and requests: a lookup
+# scores the same stored listings in several calls and explains the shown ones again.
+PREPARED_CACHE = 16_384
+# Comparisons kept for explain/contradictions: the pairs a lookup shows are explained again
+# when the same listing is looked up again.
+COMPARISON_CACHE = 4_096
 
 
 @lru_cache(maxsize=200_000)
@@ -48,6 +54,7 @@ class TextSignal(Signal):
         self.doc_freq: Counter = Counter()
         self.docs = 0
         self._idf: IdfTable | None = None
+        self._ready: tuple[IdfTable, Callable[[bytes], Comparable], Callable[[bytes, bytes], TextComparison]] | None = None
 
     # -- computing ----------------------------------------------------------------------------
     @staticmethod
@@ -127,23 +134,34 @@ class TextSignal(Signal):
         return out
 
     # -- scoring ------------------------------------------------------------------------------
+    def _prepared(self) -> tuple[Callable[[bytes], Comparable], Callable[[bytes, bytes], TextComparison]]:
+        """Bounded caches (lru_cache: safe across the server's threads) of prepared profiles and
+        of comparisons, both under the current IDF table; new caches when the table changes."""
+        idf = self.idf()
+        ready = self._ready
+        if ready is None or ready[0] is not idf:
+            prepare = lru_cache(maxsize=PREPARED_CACHE)(lambda blob: Comparable(TitleProfile.from_dict(json.loads(blob)), idf))
+            compare = lru_cache(maxsize=COMPARISON_CACHE)(lambda a, b: compare_prepared(prepare(a), prepare(b)))
+            ready = self._ready = (idf, prepare, compare)
+        return ready[1], ready[2]
+
     def compare(self, a: bytes, b: bytes) -> TextComparison:
-        return compare_profiles(_profile(a), _profile(b), self.idf())
+        return self._prepared()[1](a, b)
 
     def score(self, a: bytes, b: bytes) -> float | None:
         return self.compare(a, b).score
 
     def score_many(self, a, b) -> list[float | None]:
-        # each distinct profile decoded and weighed once per call, not once per pair; not through
-        # _profile's cache, so that a self-join's memory stays bounded by its chunk
-        idf = self.idf()
+        # each distinct profile decoded and weighed once per call, and kept for the next calls in
+        # a bounded cache; the call's own dict keeps a self-join chunk larger than the cache from
+        # decoding a profile twice
+        prepare = self._prepared()[0]
         ready: dict[bytes, Comparable] = {}
 
         def prepared(blob: bytes) -> Comparable:
             c = ready.get(blob)
             if c is None:
-                c = ready[blob] = Comparable(
-                    TitleProfile.from_dict(json.loads(blob)), idf)
+                c = ready[blob] = prepare(blob)
             return c
 
         compare = compare_prepared
@@ -156,7 +174,7 @@ class TextSignal(Signal):
         self._idf = state
 
     def explain(self, a: bytes, b: bytes) -> list[str]:
-        return self.compare(a, b).evidence
+        return list(self.compare(a, b).evidence)  # a copy: the comparison is cached
 
     def contradictions(self, a: bytes, b: bytes) -> list[str]:
         # conflicting model codes or brands; a title that names another product for any other
