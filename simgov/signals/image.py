@@ -666,21 +666,16 @@ def compare(a: bytes, b: bytes) -> PictureEvidence | None:
                            ev.pdq_agreement, ev.trimmed, f, (ev.pdq_quality[1], ev.pdq_quality[0]))
 
 
-#: Mean absolute difference (levels of 255) of two thumbnails below which they are the same file's:
-#: a picture decoded twice. A copy re-encoded or resized by another seller differs by 0.2 levels or
-#: more, the brand's photo re-encoded by its reseller by about 0.1 (measured on the demo marketplace).
-SAME_FILE_LEVELS = 0.05
-
-
 def same_file(a: bytes, b: bytes) -> bool:
     """Do two items' blobs show one picture file, pixel for pixel (PDQ 0 bits apart as is, the
-    thumbnails equal)? What shops showing one catalogue photo do; a copier saving another seller's
-    photo and uploading it again passes it through one more encoding, if not through edits."""
+    thumbnails equal, level for level)? What shops showing one catalogue photo do; a copier saving
+    another seller's photo and uploading it again passes it through one more encoding, if not
+    through edits (its thumbnail then differs somewhere, if only by a level)."""
     ev = compare(a, b)
     if ev is None or ev.pdq != 0 or ev.orientation != 0 or ev.trimmed:
         return False
     ta, tb = _pictures(a)[ev.a].thumb, _pictures(b)[ev.b].thumb
-    return float(np.abs(ta.astype(np.int16) - tb.astype(np.int16)).mean()) < SAME_FILE_LEVELS
+    return bool(np.array_equal(ta, tb))
 
 
 def _describe_features(f: FeatureMatch, verdict: str) -> str:
