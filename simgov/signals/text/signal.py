@@ -32,6 +32,9 @@ PREPARED_CACHE = 16_384
 # Comparisons kept for explain/contradictions: the pairs a lookup shows are explained again
 # when the same listing is looked up again.
 COMPARISON_CACHE = 4_096
+# A score_many call this small is a lookup's: its comparisons go through that cache, for the
+# explain of the shown pairs that follows; a self-join's chunks are larger and are not kept.
+LOOKUP_CALL = 512
 
 
 @lru_cache(maxsize=200_000)
@@ -155,7 +158,9 @@ class TextSignal(Signal):
         # each distinct profile decoded and weighed once per call, and kept for the next calls in
         # a bounded cache; the call's own dict keeps a self-join chunk larger than the cache from
         # decoding a profile twice
-        prepare = self._prepared()[0]
+        prepare, compared = self._prepared()
+        if len(a) <= LOOKUP_CALL:
+            return [compared(x, y).score for x, y in zip(a, b)]
         ready: dict[bytes, Comparable] = {}
 
         def prepared(blob: bytes) -> Comparable:
