@@ -8,8 +8,8 @@ share a word of their titles by the cosine of their IDF-weighted word sets and k
 `k` best. Title words only: the text profile's words also hold attributes (artist, album, brewery,
 style) that make hard negatives candidates (songs of one album), and re-profiling every title costs
 ~45 s at 1M; the titles are read from the store and split by one regular expression instead. Words
-held by more than `MAX_WORD_LISTINGS` listings carry no candidate (they name a family or a shop, and would make the product quadratic), words of one listing
-cannot pair anything; both are left out of the weights.
+held by more than `MAX_WORD_LISTINGS` listings carry no candidate (they name a family or a shop, and
+would make the product quadratic), words of one listing cannot pair anything; both are left out of the weights.
 """
 from __future__ import annotations
 

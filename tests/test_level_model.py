@@ -64,7 +64,8 @@ def test_conflicting_codes_and_colours_are_strong_negatives():
 def test_colourways_are_compared_in_any_language():
     """A colourway names the product (shoes, watches): the same colours written in French and English
     agree, another colourway in German conflicts, some colours shared is its own level."""
-    same = levels_of("Nike Tiempo Legend V FG - Bleu/Blanc/Volt/Noir", "Nike Tiempo Legend V FG - Blue/White/Volt/Black")
+    same = levels_of("Nike Tiempo Legend V FG - Bleu/Blanc/Volt/Noir",
+                     "Nike Tiempo Legend V FG - Blue/White/Volt/Black")
     other = levels_of("Nike Air Zoom Pegasus 33 - Schwarz", "Nike Air Zoom Pegasus 33 - White")
     some = levels_of("Nike Air Zoom Pegasus 33 - White/Pink", "Nike Air Zoom Pegasus 33 - Black/White")
     assert same["colour"] == LEVELS["colour"].index("same")

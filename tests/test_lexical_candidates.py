@@ -83,7 +83,8 @@ def test_each_listing_gets_its_k_lexically_nearest_listings(abt_buy_index, k):
             if score > kth + margin:  # surely among a's k best
                 assert (min(a, b), max(a, b)) in pairs
     for a, b in pairs:  # every kept pair is among the k best of one of its listings
-        assert any(scores[x].get(y, 0.0) >= sorted(scores[x].values(), reverse=True)[min(k, len(scores[x])) - 1] - margin
+        assert any(scores[x].get(y, 0.0)
+                   >= sorted(scores[x].values(), reverse=True)[min(k, len(scores[x])) - 1] - margin
                    for x, y in ((a, b), (b, a)))
 
 

@@ -57,7 +57,8 @@ class TextSignal(Signal):
         self.doc_freq: Counter = Counter()
         self.docs = 0
         self._idf: IdfTable | None = None
-        self._ready: tuple[IdfTable, Callable[[bytes], Comparable], Callable[[bytes, bytes], TextComparison]] | None = None
+        self._ready: tuple[IdfTable, Callable[[bytes], Comparable],
+                           Callable[[bytes, bytes], TextComparison]] | None = None
 
     # -- computing ----------------------------------------------------------------------------
     @staticmethod
@@ -143,7 +144,8 @@ class TextSignal(Signal):
         idf = self.idf()
         ready = self._ready
         if ready is None or ready[0] is not idf:
-            prepare = lru_cache(maxsize=PREPARED_CACHE)(lambda blob: Comparable(TitleProfile.from_dict(json.loads(blob)), idf))
+            prepare = lru_cache(maxsize=PREPARED_CACHE)(
+                lambda blob: Comparable(TitleProfile.from_dict(json.loads(blob)), idf))
             compare = lru_cache(maxsize=COMPARISON_CACHE)(lambda a, b: compare_prepared(prepare(a), prepare(b)))
             ready = self._ready = (idf, prepare, compare)
         return ready[1], ready[2]
