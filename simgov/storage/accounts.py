@@ -16,6 +16,7 @@ from typing import Iterable, Iterator
 from ..accounts.profiling import AccountProfile
 from ..schema import canonical_json
 from .items import Store
+from .sql import sql_chunks
 
 
 @dataclass
@@ -39,11 +40,6 @@ class AccountWrite:
     problems: list[tuple[str, str]] = field(default_factory=list)  # (signal, problem)
 
 
-def _chunks(values: list, size: int = 900) -> Iterator[list]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
 class AccountStore:
     """Account reads and writes on a :class:`simgov.storage.items.Store` (same file, same transactions)."""
 
@@ -56,7 +52,7 @@ class AccountStore:
     # -- writing --------------------------------------------------------------------------------
     def content_hashes(self, account_ids: list[str]) -> dict[str, str]:
         out: dict[str, str] = {}
-        for chunk in _chunks(list(account_ids), 500):
+        for chunk in sql_chunks(list(account_ids), 500):
             marks = ",".join("?" * len(chunk))
             out.update(self._db().execute(
                 f"SELECT account_id, content_hash FROM accounts WHERE deleted=0 AND account_id IN ({marks})", chunk))
@@ -102,7 +98,7 @@ class AccountStore:
 
     def many(self, account_ids: Iterable[str]) -> dict[str, StoredAccount]:
         out: dict[str, StoredAccount] = {}
-        for chunk in _chunks(list(dict.fromkeys(account_ids))):
+        for chunk in sql_chunks(list(dict.fromkeys(account_ids))):
             marks = ",".join("?" * len(chunk))
             for row in self._db().execute(
                     f"SELECT {self._COLUMNS} FROM accounts WHERE deleted=0 AND account_id IN ({marks})", chunk):
@@ -112,7 +108,7 @@ class AccountStore:
     def ids_by_acc(self, acc_ids: Iterable[int]) -> dict[int, str]:
         """acc_id → account_id for live, current account versions."""
         out: dict[int, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(int(a) for a in acc_ids))):
+        for chunk in sql_chunks(list(dict.fromkeys(int(a) for a in acc_ids))):
             marks = ",".join("?" * len(chunk))
             out.update(self._db().execute(
                 f"SELECT acc_id, account_id FROM accounts WHERE deleted=0 AND acc_id IN ({marks})", chunk))
@@ -136,7 +132,7 @@ class AccountStore:
 
     def blobs(self, signal: str, acc_ids: Iterable[int]) -> dict[int, bytes]:
         out: dict[int, bytes] = {}
-        for chunk in _chunks(list(dict.fromkeys(int(a) for a in acc_ids))):
+        for chunk in sql_chunks(list(dict.fromkeys(int(a) for a in acc_ids))):
             marks = ",".join("?" * len(chunk))
             out.update(self._db().execute(
                 f"SELECT acc_id, blob FROM account_features WHERE signal=? AND acc_id IN ({marks})", [signal, *chunk]))
@@ -145,7 +141,7 @@ class AccountStore:
     def problems_for(self, account_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
         """Signal problems recorded for live accounts (for the report of a re-run)."""
         out: dict[str, list[tuple[str, str]]] = {}
-        for chunk in _chunks(list(account_ids)):
+        for chunk in sql_chunks(list(account_ids)):
             marks = ",".join("?" * len(chunk))
             for account_id, signal, problem in self._db().execute(
                     "SELECT a.account_id, p.signal, p.problem FROM account_problems p "
@@ -158,7 +154,7 @@ class AccountStore:
     def holders(self, hashes: Iterable[str], limit: int) -> dict[str, list[str]]:
         """hash → account ids holding it, for hashes held by at most `limit` accounts."""
         out: dict[str, list[str]] = {}
-        for chunk in _chunks(list(dict.fromkeys(hashes))):
+        for chunk in sql_chunks(list(dict.fromkeys(hashes))):
             marks = ",".join("?" * len(chunk))
             for h, account_id in self._db().execute(
                     f"SELECT hash, account_id FROM account_identifiers WHERE hash IN ({marks})", chunk):
@@ -172,7 +168,7 @@ class AccountStore:
 
     def holder_counts(self, hashes: Iterable[str]) -> dict[str, int]:
         out: dict[str, int] = {}
-        for chunk in _chunks(list(dict.fromkeys(hashes))):
+        for chunk in sql_chunks(list(dict.fromkeys(hashes))):
             marks = ",".join("?" * len(chunk))
             out.update(self._db().execute(
                 f"SELECT hash, COUNT(*) FROM account_identifiers WHERE hash IN ({marks}) GROUP BY hash", chunk))
@@ -182,6 +178,6 @@ class AccountStore:
         """Account ids sharing one identifier hash, for every hash held by 2..limit accounts."""
         rows = self._db().execute(
             "SELECT hash FROM account_identifiers GROUP BY hash HAVING COUNT(*) BETWEEN 2 AND ?", (limit,)).fetchall()
-        for chunk in _chunks([r[0] for r in rows], 500):
+        for chunk in sql_chunks([r[0] for r in rows], 500):
             found = self.holders(chunk, limit)
             yield from found.values()

@@ -11,6 +11,7 @@ import time
 from ..errors import BadInput, UnknownId
 from ..records import Bank, BankEntry, BankHit
 from .items import Store
+from .sql import sql_chunks
 
 VERSION_KEY = "banks_version"
 
@@ -96,8 +97,7 @@ class BankTables:
     def record_hits(self, item_ids: list[str], found: list[BankHit]) -> None:
         """Replace the hits of these listings (a new version is judged afresh)."""
         with self.store.transaction() as db:
-            for start in range(0, len(item_ids), 900):
-                chunk = item_ids[start:start + 900]
+            for chunk in sql_chunks(item_ids):
                 db.execute(f"DELETE FROM bank_hits WHERE item_id IN ({','.join('?' * len(chunk))})", chunk)
             db.executemany("INSERT OR REPLACE INTO bank_hits VALUES (?, ?, ?, ?, ?, ?, ?)",
                            [(h.item_id, h.entry_id, h.bank, h.kind, h.detail, h.score, h.at) for h in found])

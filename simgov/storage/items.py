@@ -21,6 +21,7 @@ from typing import Iterable, Iterator
 
 from ..errors import SimgovError, UnreadableRecord
 from ..schema import Item, RowProblem, read_stored_item
+from .sql import sql_chunks
 
 log = logging.getLogger(__name__)
 
@@ -297,8 +298,7 @@ class Store:
             # replaced twice, as with a SELECT per item.
             ids = list(dict.fromkeys(w.item.item_id for w in writes))
             current: dict[str, tuple[int, int]] = {}
-            for start in range(0, len(ids), 900):
-                chunk = ids[start:start + 900]
+            for chunk in sql_chunks(ids):
                 marks = ",".join("?" * len(chunk))
                 current.update((r[0], (r[1], r[2])) for r in db.execute(
                     f"SELECT item_id, vec_id, deleted FROM items WHERE item_id IN ({marks})", chunk))
@@ -370,8 +370,7 @@ class Store:
         ids = list(dict.fromkeys(int(v) for v in vec_ids))
         out: dict[int, tuple[str, str]] = {}
         db = self.connection()
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
+        for chunk in sql_chunks(ids):
             marks = ",".join("?" * len(chunk))
             for vec_id, item_id, seller in db.execute(
                     f"SELECT vec_id, item_id, seller_id FROM items WHERE deleted=0 AND vec_id IN ({marks})", chunk):
@@ -403,8 +402,7 @@ class Store:
         ids = list(dict.fromkeys(int(v) for v in vec_ids))
         out: dict[int, bytes] = {}
         db = self.connection()
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
+        for chunk in sql_chunks(ids):
             marks = ",".join("?" * len(chunk))
             for vec_id, blob in db.execute(
                     f"SELECT vec_id, blob FROM features WHERE signal=? AND vec_id IN ({marks})", [signal, *chunk]):
@@ -418,8 +416,7 @@ class Store:
         found: dict[int, dict[str, bytes]] = {v: {} for v in ids}
         wanted = set(signals)
         db = self.connection()
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
+        for chunk in sql_chunks(ids):
             marks = ",".join("?" * len(chunk))
             for vec_id, signal, blob in db.execute(
                     f"SELECT vec_id, signal, blob FROM features WHERE vec_id IN ({marks})", chunk):
@@ -437,8 +434,7 @@ class Store:
         """Vector ids of these live items, by item id (absent when not stored or deleted)."""
         out: dict[str, int] = {}
         db = self.connection()
-        for start in range(0, len(item_ids), 900):
-            chunk = item_ids[start:start + 900]
+        for chunk in sql_chunks(item_ids):
             marks = ",".join("?" * len(chunk))
             out.update(db.execute(f"SELECT item_id, vec_id FROM items WHERE deleted=0 AND item_id IN ({marks})", chunk))
         return out
@@ -448,8 +444,7 @@ class Store:
         out: dict[str, str] = {}
         ids = sorted(item_ids)
         db = self.connection()
-        for start in range(0, len(ids), 900):
-            chunk = ids[start:start + 900]
+        for chunk in sql_chunks(ids):
             marks = ",".join("?" * len(chunk))
             out.update(db.execute(f"SELECT item_id, seller_id FROM items WHERE deleted=0 AND item_id IN ({marks})",
                                   chunk))
@@ -527,8 +522,7 @@ def problems_for_items(store: Store, item_ids: list[str]) -> dict[str, list[tupl
     """Signal problems recorded for live items, by item id (for the report of a resumed build)."""
     out: dict[str, list[tuple[str, str]]] = {}
     db = store.connection()
-    for start in range(0, len(item_ids), 900):
-        chunk = item_ids[start:start + 900]
+    for chunk in sql_chunks(item_ids):
         marks = ",".join("?" * len(chunk))
         for item_id, signal, problem in db.execute(
                 "SELECT items.item_id, p.signal, p.problem FROM signal_problems p "

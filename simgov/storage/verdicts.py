@@ -9,6 +9,7 @@ from typing import Iterable
 
 from ..records import Verdict
 from .items import Store
+from .sql import sql_chunks
 
 _COLUMNS = ("verdict_id, kind, ids, decision, reason, note, key_id, at, score, signals, agreeing, holder, "
             "undone_at, undone_by")
@@ -96,8 +97,7 @@ class VerdictTables:
         keys = list(dict.fromkeys(subjects))
         out: dict[str, Verdict] = {}
         db = self.store.connection()
-        for start in range(0, len(keys), 900):
-            chunk = keys[start:start + 900]
+        for chunk in sql_chunks(keys):
             for r in db.execute(f"SELECT {_COLUMNS}, subject FROM verdicts WHERE kind=? AND undone_at IS NULL AND "
                                 f"subject IN ({','.join('?' * len(chunk))}) ORDER BY verdict_id", [kind, *chunk]):
                 out[r[14]] = _row(r)
