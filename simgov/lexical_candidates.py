@@ -61,12 +61,10 @@ def lexical_pair_keys(store: Store, k: int) -> np.ndarray:
 
 def title_words(store: Store) -> tuple[list[int], list[list[str]]]:
     """Every live listing's vec_id and its title's words (folded as the text profile folds them: lower
-    case without accents), in vec_id order; the titles read by SQLite's JSON functions."""
+    case without accents), in vec_id order (`Store.live_titles`)."""
     vec_ids: list[int] = []
     words: list[list[str]] = []
-    rows = store.connection().execute(
-        "SELECT vec_id, json_extract(record, '$.title') FROM items WHERE deleted=0 ORDER BY vec_id")
-    while batch := rows.fetchmany(TITLES_PER_BATCH):
+    for batch in store.live_titles(TITLES_PER_BATCH):
         vec_ids.extend(r[0] for r in batch)
         words.extend(_WORD_RE.findall(_fold(r[1] or "")) for r in batch)
     return vec_ids, words

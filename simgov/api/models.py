@@ -16,6 +16,9 @@ from simgov.compare import Listing
 from simgov.schema import ID_PATTERN, MAX_ID_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, Item, json_shape_problem
 
 MAX_BATCH = 1000
+# At least one character that Python's str.strip() keeps: JSON Schema's and pydantic's \S accept the
+# information separators \x1c-\x1f and \x85, which Python counts as whitespace.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 
 
 class ErrorBody(BaseModel):
@@ -129,7 +132,7 @@ class SearchForm(BaseModel):
     """The multipart/form-data body of a search: a text, a picture, or both."""
 
     model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["text"]}, {"required": ["image"]}]})
-    text: str = Field(None, max_length=2000, pattern=r"\S", description="query text (compared with titles)")
+    text: str = Field(None, max_length=2000, pattern=NOT_BLANK, description="query text (compared with titles)")
     image: UploadFile = Field(None, description="query picture (JPEG, PNG, WebP, GIF, …)")
 
     @model_validator(mode="after")
@@ -192,7 +195,7 @@ Id = Annotated[str, Field(json_schema_extra=_ID)]
 class _VerdictBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["confirmed", "rejected"]
-    reason: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    reason: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     note: str | None = Field(None, max_length=2000)
 
 
@@ -241,7 +244,7 @@ class PdqEntryIn(BaseModel):
 class TitleEntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: Literal["title"]
-    value: str = Field(min_length=1, max_length=2000, pattern=r"\S", description="a known-bad title")
+    value: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK, description="a known-bad title")
     label: str | None = Field(None, max_length=500)
 
 
@@ -250,8 +253,8 @@ class IdentifierEntryIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["identifier"]
-    name: str = Field(min_length=1, max_length=100, pattern=r"\S", description="email, phone, payout_account …")
-    value: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    name: str = Field(min_length=1, max_length=100, pattern=NOT_BLANK, description="email, phone, payout_account …")
+    value: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
     label: str | None = Field(None, max_length=500)
 
 
