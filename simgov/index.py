@@ -803,7 +803,7 @@ class SimIndex:
                 a, b = np.minimum(mine[keep], theirs[keep]), np.maximum(mine[keep], theirs[keep])
                 keys.append((a << 32) | b)
         keys.append(lexical_pair_keys(self.store, self.config.search.pairs_lexical_k))  # rare words; 0: none
-        return np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate(keys))
 
     def _decided_pairs(self, table: np.ndarray, names: list[str], item_ids: dict[int, str], flags: np.ndarray,
                        min_score: float, cross_seller_only: bool) -> Iterator[Pair]:

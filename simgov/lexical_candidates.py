@@ -18,7 +18,7 @@ import re
 import numpy as np
 from scipy.sparse import csr_matrix, diags
 
-from .signals.text.profile import _fold
+from .signals.text.profile import fold
 from .storage.items import Store
 
 #: A word in more listings than this gives no candidate (and no weight).
@@ -66,7 +66,7 @@ def title_words(store: Store) -> tuple[list[int], list[list[str]]]:
     words: list[list[str]] = []
     for batch in store.live_titles(TITLES_PER_BATCH):
         vec_ids.extend(r[0] for r in batch)
-        words.extend(_WORD_RE.findall(_fold(r[1] or "")) for r in batch)
+        words.extend(_WORD_RE.findall(fold(r[1] or "")) for r in batch)
     return vec_ids, words
 
 

@@ -82,7 +82,7 @@ _COLOURS = {
 _COLOUR_ALIASES = {"grey": "gray"}
 
 # Words of other languages read as their English equivalent (after accents are folded, see
-# :func:`_fold`): colours, so that "Nero/Bianco" and "Black/White" agree and a colourway conflict is
+# :func:`fold`): colours, so that "Nero/Bianco" and "Black/White" agree and a colourway conflict is
 # seen in any language; and the few words that name what a web shop's product is (leather, men's,
 # women's, watch, shoes), so that the word overlap of the same model described in two languages is
 # not lost on them. Scraped catalogues (WDC) mix German, French, Spanish, Italian, Dutch, Polish and
@@ -151,7 +151,7 @@ def _nfkc(text: str) -> str:
     )
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case without accents ("Weiß" -> "weiss", "Biały" -> "bialy", "DANİEL" -> "daniel"), so that
     words of other languages stay whole words instead of splitting at every accented letter."""
     if text.isascii():
@@ -161,8 +161,8 @@ def _fold(text: str) -> str:
 
 
 def _folded(text: str) -> str:
-    """The text as words and numbers are read from it: folded (:func:`_fold`), French byte units in English."""
-    low = _fold(text)
+    """The text as words and numbers are read from it: folded (:func:`fold`), French byte units in English."""
+    low = fold(text)
     return _FRENCH_BYTES_RE.sub(lambda m: _FRENCH_BYTES[m.group(1)], low) if "o" in low else low
 
 
@@ -348,11 +348,11 @@ def profile(
     b_norm = None
     brand_given = False
     if brand and brand.strip():
-        b_norm = "".join(_WORD_RE.findall(_fold(_nfkc(brand)))) or None
+        b_norm = "".join(_WORD_RE.findall(fold(_nfkc(brand)))) or None
         brand_given = b_norm is not None
     if b_norm is None:
         # the first word, after leading articles and colours ("The", "Black Sony ...")
-        for w in _WORD_RE.findall(_fold(text)):
+        for w in _WORD_RE.findall(fold(text)):
             if w in _COLOURS or w in _STOPWORDS:
                 continue
             if w.isalpha() and len(w) >= 2:
