@@ -31,7 +31,7 @@ from .matching.catalogue import FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catalo
 from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation, stated_code_conflicts
 from .matching.levels import bundled_model
 from .matching.stock_photo import shared_catalogue_photo
-from .neighbours import KeptNeighbours, NeighbourLists
+from .neighbours import KEPT_SCORES, KeptNeighbours, NeighbourLists, StoredBlobs
 from .pair_scoring import open_scorer, score_in_pool, score_pair_keys, texts_in_pool
 from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
@@ -53,8 +53,8 @@ CANDIDATE_CACHE_SIZE = 50_000
 #: each of the query's best candidates is searched, see SimIndex._reverse_pairs).
 SELLER_SCAN_MAX = 100
 #: Signals that score in bulk for next to nothing (a vector product, a word overlap): the scan scores
-#: them; any other (pictures, videos: a geometric check per pair) it bounds.
-SCAN_SCORED = ("title", "text")
+#: them; any other (pictures, videos: a geometric check per pair) it bounds. The kept lists keep their scores.
+SCAN_SCORED = KEPT_SCORES
 
 
 def price_ratio(candidate: Item, reference: Item) -> float | None:
@@ -455,12 +455,20 @@ class SimIndex:
         fetch = max(k, self.config.search.candidates_per_signal) + 1
         lists = self.neighbours.current() if kept and fetch == self.neighbours.fetch() else None
         found = lists.candidates([exclude])[0] if lists is not None else None
+        kept_pairs = lists.kept_scores(exclude) if found is not None else None  # pair scores kept with the list
         if found is None:
             found = self._candidates(blobs, fetch)
         found.discard(exclude)
-        owners = self.store.sellers_by_vec(found)
-        others = self.item_blobs(list(owners), list(blobs))
-        scores = dict(zip(owners, self.signal_scores_many([blobs] * len(owners), [others[v] for v in owners])))
+        owners = lists.owners(list(found)) if lists is not None else {}
+        owners.update(self.store.sellers_by_vec(found - owners.keys()) if len(owners) < len(found) else {})
+        owners = dict(sorted(owners.items()))  # ascending vec_id, as the store's query gives them
+        unkept = self._unkept_signals()
+        if kept_pairs is not None and not unkept:  # every score kept: blobs read only where used (the shown)
+            others = {v: StoredBlobs(self, v, list(blobs)) for v in owners}
+        else:
+            others = self.item_blobs(list(owners), list(blobs))
+        kept_scores = None if kept_pairs is None else [kept_pairs[v] for v in owners]
+        scores = dict(zip(owners, self._scores_with_kept(blobs, [others[v] for v in owners], unkept, kept_scores)))
         pre = {v: self.matcher.rank_score(s) for v, s in scores.items()}
         query = -1 if exclude is None else exclude
         pairs = [(query, v, seller_id, owners[v][1], pre[v]) for v in owners]
@@ -485,6 +493,7 @@ class SimIndex:
                 decided[vec_id] = (decision, mutual)
         # explained and related: the k shown only (the order needs only the score and the id)
         shown = sorted(decided, key=lambda v: (-decided[v][0].score, owners[v][0]))[:k]
+        others.update(zip(shown, StoredBlobs.read(self, [others[v] for v in shown])))
         stored = self.store.items_by_vec([exclude] + [v for v in shown if decided[v][0].match]) \
             if exclude is not None and seller_id is not None else {}
         out = []
@@ -502,6 +511,19 @@ class SimIndex:
             out.append(Neighbour(item_id=item_id, seller_id=other_seller, score=decision.score, signals=scores[vec_id],
                                  match=decision.match, relation=rel, evidence=evidence))
         return out
+
+    def _unkept_signals(self) -> tuple[str, ...]:
+        """The signals whose pair scores the kept lists do not keep, among those any listing has."""
+        return tuple(n for n, s in self.signals.items() if n not in KEPT_SCORES and s.size())
+
+    def _scores_with_kept(self, blobs: dict[str, bytes], others: list[dict[str, bytes]], unkept: tuple[str, ...],
+                          kept: list[dict[str, float]] | None) -> list[dict[str, float]]:
+        """`signal_scores_many([blobs] * n, others)`, the KEPT_SCORES signals' scores taken from
+        `kept` (the kept lists' scores of each pair) where given: only the `unkept` ones are scored."""
+        if kept is None:
+            return self.signal_scores_many([blobs] * len(others), others)
+        live = self.signal_scores_many([blobs] * len(others), others, unkept) if unkept else [{}] * len(others)
+        return [{n: both[n] for n in blobs if n in both} for both in ({**k, **x} for k, x in zip(kept, live))]
 
     def _decide(self, scores: dict[str, float], mutual: bool, same_seller: bool, a: dict[str, bytes],
                 b: dict[str, bytes]) -> Decision:
@@ -681,6 +703,7 @@ class SimIndex:
         `theirs`) are scored in full, in bulk."""
         found = lists.candidates([v for _, v in heads])
         todo = [i for i, cands in enumerate(found) if cands is None]
+        searched = {heads[i][1] for i in todo}
         if todo:
             blobs = self.item_blobs([heads[i][1] for i in todo])
             for i, cands in zip(todo, self._candidates_many([blobs[heads[i][1]] for i in todo], fetch)):
@@ -693,6 +716,17 @@ class SimIndex:
         hits = [(other_seller, v, c) for (other_seller, v), cands in zip(heads, found)
                 for c in sorted(cands & mine - {v})
                 if v in contenders or (other_seller == seller_id and c in contenders)]
+        wanted: dict[int, set[int]] = {}
+        for _, v, c in hits:
+            wanted.setdefault(v, set()).add(c)
+        stored = {v: None if v in searched else lists.kept_scores(v, cs) for v, cs in wanted.items()}
+        if all(kept is not None for kept in stored.values()) and not self._unkept_signals():
+            # every pair's scores kept, and no other signal has any: each pair's rank score is its
+            # bound below, nothing to fetch or score
+            ranked = [self.matcher.rank_score(stored[v][c]) for _, v, c in hits]
+            return [(v, c, other_seller, seller_id, rank) for (other_seller, v, c), rank in zip(hits, ranked)
+                    if (v in contenders and rank > theirs[v]) or (other_seller == seller_id and c in contenders
+                                                                  and rank > theirs[c])]
         blobs = self.item_blobs(list({x for _, v, c in hits for x in (v, c)}))
         bounds = self._rank_bounds([blobs[v] for _, v, _ in hits], [blobs[c] for _, _, c in hits])
         telling = [(other_seller, v, c) for (other_seller, v, c), bound in zip(hits, bounds)

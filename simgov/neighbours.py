@@ -14,6 +14,13 @@ list of each listing among a new listing's own candidates (where the new one may
 stale list is searched live, as without kept lists. Known difference: a new listing can enter the
 list of a listing that is not among its own candidates (nearest neighbours are not symmetric); that
 list is not marked stale and misses it until the lists are built again.
+
+The lists also keep each (listing, candidate) pair's scores of the signals that score in bulk for
+next to nothing (KEPT_SCORES: the title vectors' product, the text comparison), as the lookup
+scores them: a lookup reads them instead of scoring its candidates and its heads' candidates again
+(about half its time). They hold while no write has come since the lists were made (a write
+changes the text signal's IDF weights, hence every text score a little): after one, lookups score
+live.
 """
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ import fcntl
 import logging
 import os
 import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +57,9 @@ BULK_MARGIN = 16
 #: How far a batched (BLAS) inner product may lie from the lookups' one-vector one: float32 sums of
 #: a few hundred products of unit vectors err by some 1e-5.
 BULK_TOLERANCE = 1e-4
+#: Signals whose pair scores the lists keep (cheap to score in bulk at the build; a picture's
+#: geometric check per pair is not).
+KEPT_SCORES = ("title", "text")
 
 
 def _utf8(texts: list[str]) -> np.ndarray:
@@ -128,15 +139,35 @@ def _searched(index: "SimIndex", queries: list[dict[str, bytes]], fetch: int) ->
             for cands in index._search_candidates(queries[start:start + BUILD_STEP], fetch, BUILD_THREADS)]
 
 
+def _kept_scores(index: "SimIndex", vec_ids: list[int], lists: list[np.ndarray], names: list[str],
+                 blobs: dict[int, dict[str, bytes]]) -> np.ndarray:
+    """The pair scores of the signals `names` of each listing with each of its candidates, as a
+    lookup scores them (`SimIndex.signal_scores_many`, the listing on the left), one row per list
+    entry, NaN where a side lacks the signal."""
+    union = sorted(set(np.concatenate(lists).tolist()) if lists else ())
+    theirs = index.item_blobs(union, names)
+    left = [blobs[v] for v, cands in zip(vec_ids, lists) for _ in range(len(cands))]
+    right = [theirs[c] for cands in lists for c in cands.tolist()]
+    out = np.full((len(left), len(names)), np.nan, dtype=np.float32)
+    for row, scores in enumerate(index.signal_scores_many(left, right, tuple(names))):
+        for col, name in enumerate(names):
+            if name in scores:
+                out[row, col] = scores[name]
+    return out
+
+
 class NeighbourLists:
-    """Each listing's candidates (vec_ids, the union over its signals) and seller, as of `seq`."""
+    """Each listing's candidates (vec_ids, the union over its signals) and seller, as of `seq`, and
+    the pair scores of the KEPT_SCORES signals (`score_names`) of each list entry, if kept."""
 
     def __init__(self, generation: str, seq: int, fetch: int, vec_ids: np.ndarray, item_ids: np.ndarray,
-                 sellers: np.ndarray, seller_names: list[str], offsets: np.ndarray, candidates: np.ndarray):
+                 sellers: np.ndarray, seller_names: list[str], offsets: np.ndarray, candidates: np.ndarray,
+                 score_names: list[str] | None = None, scores: np.ndarray | None = None):
         self.generation, self.seq, self.fetch = generation, seq, fetch
         self.vec_ids, self.item_ids, self.sellers = vec_ids, item_ids, sellers
         self.seller_names = seller_names
         self.offsets, self.neighbour_ids = offsets, candidates
+        self.score_names, self.scores = score_names or [], scores
         self.synced_seq = seq
         # listings whose list may be out of date (see the module docstring), and those dead since `seq`
         self.stale: set[int] = set()
@@ -148,25 +179,34 @@ class NeighbourLists:
         """The lists for the index's current structures; None when a new generation was loaded
         meanwhile (the lists would mix two)."""
         generation, seq = index.manifest.get("generation"), index.applied_seq
-        vec_ids, item_ids, sellers, found = [], [], [], []
+        score_names = [n for n in index.signals if n in KEPT_SCORES]
+        vec_ids, item_ids, sellers, lists, scores = [], [], [], [], []
+        kept = True  # no write came while the lists were made: their scores hold
         names: dict[str, int] = {}
         for batch in index.store.iter_live():
             for start in range(0, len(batch), BULK_STEP):
                 rows = batch[start:start + BULK_STEP]
                 blobs = index.item_blobs([r[0] for r in rows])
-                found += _step_candidates(index, [blobs[r[0]] for r in rows], fetch)
-                vec_ids += [r[0] for r in rows]
+                step = [r[0] for r in rows]
+                found = _step_candidates(index, [blobs[v] for v in step], fetch)
+                step_lists = [np.fromiter(sorted(c - {v}), dtype=np.int64) for v, c in zip(step, found)]
+                if kept:  # and they hold while the structures (the text signal's IDF) are as at `seq`
+                    scores.append(_kept_scores(index, step, step_lists, score_names, blobs))
+                    kept = index.applied_seq == seq
+                lists += step_lists
+                vec_ids += step
                 item_ids += [r[1] for r in rows]
                 sellers += [names.setdefault(r[2], len(names)) for r in rows]
             if index.manifest.get("generation") != generation:
                 return None
-        lists = [np.fromiter(sorted(c - {v}), dtype=np.int64) for v, c in zip(vec_ids, found)]
         offsets = np.zeros(len(lists) + 1, dtype=np.int64)
         np.cumsum([len(c) for c in lists], out=offsets[1:])
+        kept = kept and bool(scores)
         return cls(generation, seq, fetch, np.array(vec_ids, dtype=np.int64),
                    _utf8(item_ids),
                    np.array(sellers, dtype=np.int32), list(names), offsets,
-                   np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64))
+                   np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64),
+                   score_names if kept else None, np.concatenate(scores) if kept else None)
 
     @staticmethod
     def path(folder: Path, generation: str, fetch: int) -> Path:
@@ -178,9 +218,10 @@ class NeighbourLists:
         target.parent.mkdir(exist_ok=True)
         tmp = target.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{target.name}")
         with open(tmp, "wb") as f:
+            kept = {"score_names": _utf8(self.score_names), "scores": self.scores} if self.scores is not None else {}
             np.savez(f, meta=np.array([self.seq, self.fetch], dtype=np.int64), vec_ids=self.vec_ids,
                      item_ids=self.item_ids, sellers=self.sellers, seller_names=_utf8(self.seller_names),
-                     offsets=self.offsets, candidates=self.neighbour_ids)
+                     offsets=self.offsets, candidates=self.neighbour_ids, **kept)
         os.replace(tmp, target)
         for old in target.parent.iterdir():
             if old.name != target.name and not old.name.startswith("."):
@@ -193,8 +234,11 @@ class NeighbourLists:
             with np.load(cls.path(folder, generation, fetch)) as data:
                 seq, kept_fetch = (int(x) for x in data["meta"])
                 names = [s.decode("utf-8") for s in data["seller_names"].tolist()]
+                scored = "scores" in data.files
                 return cls(generation, seq, kept_fetch, data["vec_ids"], data["item_ids"], data["sellers"], names,
-                           data["offsets"], data["candidates"])
+                           data["offsets"], data["candidates"],
+                           [s.decode("utf-8") for s in data["score_names"].tolist()] if scored else None,
+                           data["scores"] if scored else None)
         except FileNotFoundError:
             return None
 
@@ -236,6 +280,24 @@ class NeighbourLists:
                 out.append(set(self.neighbour_ids[self.offsets[i]:self.offsets[i + 1]].tolist()))
         return out
 
+    def kept_scores(self, vec_id: int, only: set[int] | None = None) -> dict[int, dict[str, float]] | None:
+        """The kept pair scores of a listing with each of its candidates (`only` those among
+        them): {candidate: {signal: score}}, signals in `score_names`' order; None where it has no
+        current list or its scores may have changed (a write since the lists were made)."""
+        if self.scores is None or self.synced_seq != self.seq or vec_id in self.stale:
+            return None
+        i = int(np.searchsorted(self.vec_ids, vec_id))
+        if i >= len(self.vec_ids) or self.vec_ids[i] != vec_id:
+            return None
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        cands = self.neighbour_ids[start:end].tolist()
+        at = range(len(cands)) if only is None else [j for j, c in enumerate(cands) if c in only]
+        rows = self.scores[start:end].tolist() if only is None else [self.scores[start + j].tolist() for j in at]
+        names = self.score_names
+        # float32 holds a score of 4 decimals to 7 digits: rounding gives the stored value back
+        return {cands[j]: {n: round(x, 4) for n, x in zip(names, row) if x == x}  # x == x: not NaN
+                for j, row in zip(at, rows)}
+
     def sellers_of(self, vec_ids: list[int]) -> dict[int, str]:
         """The seller of each listing that was live when the lists were made and is not dead since."""
         if not len(self.vec_ids) or not vec_ids:
@@ -246,6 +308,54 @@ class NeighbourLists:
         names = self.seller_names
         return {v: names[s] for v, s in zip(asked[known].tolist(), self.sellers[at[known]].tolist())
                 if v not in self.stale}
+
+    def owners(self, vec_ids: list[int]) -> dict[int, tuple[str, str]]:
+        """(item_id, seller_id) of each listing that was live when the lists were made and is not
+        dead since, as `Store.sellers_by_vec` gives them, without a query."""
+        if not len(self.vec_ids) or not vec_ids:
+            return {}
+        asked = np.array(vec_ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.vec_ids, asked), len(self.vec_ids) - 1)
+        known = self.vec_ids[at] == asked
+        names, rows = self.seller_names, at[known]
+        return {v: (item_id.decode("utf-8"), names[s]) for v, item_id, s
+                in zip(asked[known].tolist(), self.item_ids[rows].tolist(), self.sellers[rows].tolist())
+                if v not in self.stale}
+
+
+class StoredBlobs(Mapping):
+    """One listing's signal blobs, read from the store when first used: a lookup whose pair scores
+    are all kept needs its candidates' blobs only for the ones it shows (`read`, in one query)."""
+
+    def __init__(self, index: "SimIndex", vec_id: int, names: list[str]):
+        self.index, self.vec_id, self.names = index, vec_id, names
+        self.blobs: dict[str, bytes] | None = None
+
+    @staticmethod
+    def read(index: "SimIndex", listings: list) -> list:
+        """Each of `listings` as a plain dict of blobs, those that are StoredBlobs not read yet read
+        in one query (per set of signals)."""
+        todo = [x for x in listings if isinstance(x, StoredBlobs) and x.blobs is None]
+        for group in {tuple(x.names) for x in todo}:
+            found = index.item_blobs([x.vec_id for x in todo if tuple(x.names) == group], list(group))
+            for x in todo:
+                if tuple(x.names) == group:
+                    x.blobs = found[x.vec_id]
+        return [x._read() if isinstance(x, StoredBlobs) else x for x in listings]
+
+    def _read(self) -> dict[str, bytes]:
+        if self.blobs is None:
+            self.blobs = self.index.item_blobs([self.vec_id], self.names)[self.vec_id]
+        return self.blobs
+
+    def __getitem__(self, name: str) -> bytes:
+        return self._read()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
 
 
 class KeptNeighbours:

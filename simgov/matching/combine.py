@@ -38,6 +38,8 @@ from .evidence import MatchPart
 
 BIAS = -3.35
 MUTUAL_BEST = 5.6
+#: Score sets whose logits `_logit` remembers (a few hundred bytes each); the memo starts over when full.
+LOGIT_MEMO = 4096
 
 
 def match_parts() -> list[tuple[str, MatchPart]]:
@@ -73,10 +75,23 @@ def agreeing(signals: Mapping[str, float]) -> list[str]:
 
 
 def _logit(signals: Mapping[str, float]) -> tuple[float, float]:
-    """:func:`combine`'s logit without the mutual-best term, and that term."""
+    """:func:`combine`'s logit without the mutual-best term, and that term; remembered for the
+    last LOGIT_MEMO score sets (a lookup combines each candidate's scores three times: its rank
+    score and its decision with and without the mutual-best flag)."""
+    parts, full, memo = _weighed_parts()
+    key = tuple(signals.items())
+    found = memo.get(key)
+    if found is None:
+        found = _summed(signals, parts, full)
+        if len(memo) >= LOGIT_MEMO:
+            memo.clear()
+        memo[key] = found
+    return found
+
+
+def _summed(signals: Mapping[str, float], parts, full: float) -> tuple[float, float]:
     z = BIAS
     present = 0.0
-    parts, full = _weighed_parts()
     for name, part, linear, weight in parts:
         s = signals.get(name)
         if s is None or (isinstance(s, float) and math.isnan(s)):
@@ -89,14 +104,14 @@ def _logit(signals: Mapping[str, float]) -> tuple[float, float]:
 
 
 #: The registry's classes with their parts as last seen, and what `_weighed_parts` made of them.
-_seen: tuple = ((), ([], 0.0))
+_seen: tuple = ((), ([], 0.0, {}))
 
 
-def _weighed_parts() -> tuple[list[tuple[str, MatchPart, tuple[float, float] | None, float]], float]:
+def _weighed_parts() -> tuple[list[tuple[str, MatchPart, tuple[float, float] | None, float]], float, dict]:
     """(name, part, (weight, centre) where the part is a plain MatchPart, |weight|) of each part that
-    weighs, and the calibrated parts' total |weight| (summed in registry order, as it always was).
-    Kept while the registry and its parts stay as they are: rebuilt per pair, `match_parts` took a
-    third of a lookup's scoring."""
+    weighs, the calibrated parts' total |weight| (summed in registry order, as it always was), and
+    `_logit`'s memo for these parts. Kept while the registry and its parts stay as they are: rebuilt
+    per pair, `match_parts` took a third of a lookup's scoring."""
     global _seen
     key = tuple((cls, cls.match_part) for cls in REGISTRY.values())
     if key != _seen[0]:
@@ -106,5 +121,5 @@ def _weighed_parts() -> tuple[list[tuple[str, MatchPart, tuple[float, float] | N
             if part.calibrated:
                 full += abs(part.weight)
         _seen = (key, ([(name, part, (part.weight, part.centre) if type(part) is MatchPart else None,
-                         abs(part.weight)) for name, part in parts], full))
+                         abs(part.weight)) for name, part in parts], full, {}))
     return _seen[1]
