@@ -475,8 +475,8 @@ class SimIndex:
         # each candidate decided once per mutual-best flag (the contenders need both, the answer one)
         either_way: dict[int, list[Decision]] = {}
         if seller_id is not None:
-            either_way = {v: [self._decide(scores[v], mutual, owners[v][1] == seller_id, blobs, others[v])
-                              for mutual in (False, True)] for v in owners}
+            either_way = {v: self._decided_either_way(scores[v], owners[v][1] == seller_id, blobs, others[v])
+                          for v in owners}
             shown_either_way = {v: [d.score for d in ds] for v, ds in either_way.items()}
             pairs += self._reverse_pairs(pairs, seller_id, fetch,
                                          self._contenders(shown_either_way, owners, k, min_score), lists)
@@ -524,6 +524,16 @@ class SimIndex:
             return self.signal_scores_many([blobs] * len(others), others)
         live = self.signal_scores_many([blobs] * len(others), others, unkept) if unkept else [{}] * len(others)
         return [{n: both[n] for n in blobs if n in both} for both in ({**k, **x} for k, x in zip(kept, live))]
+
+    def _decided_either_way(self, scores: dict[str, float], same_seller: bool, a: dict[str, bytes],
+                            b: dict[str, bytes]) -> list[Decision]:
+        """`[self._decide(scores, mutual, ...) for mutual in (False, True)]`, the combination summed
+        once (`Matcher.pair_scores`, `decide_ranked`); `_decide` itself decides a pair the picture
+        alone matches (its own checks)."""
+        both = self.matcher.pair_scores(scores)
+        out = [self.matcher.decide_ranked(scores, score) for score in both]
+        return [self._decide(scores, mutual, same_seller, a, b) if d.by_picture else d
+                for mutual, d in zip((False, True), out)]
 
     def _decide(self, scores: dict[str, float], mutual: bool, same_seller: bool, a: dict[str, bytes],
                 b: dict[str, bytes]) -> Decision:
@@ -708,11 +718,10 @@ class SimIndex:
             blobs = self.item_blobs([heads[i][1] for i in todo])
             for i, cands in zip(todo, self._candidates_many([blobs[heads[i][1]] for i in todo], fetch)):
                 found[i] = cands
-        union = sorted(set().union(*found)) if found else []
-        sellers = lists.sellers_of(union)
-        rest = [c for c in union if c not in sellers]  # written since the lists were made, or dead
-        sellers.update((c, owner[1]) for c, owner in self.store.sellers_by_vec(rest).items())
-        mine = {c for c, seller in sellers.items() if seller == seller_id} - {query}
+        mine, rest = lists.in_seller(set().union(*found) if found else set(), seller_id)
+        # the rest: written since the lists were made, or dead
+        mine |= {c for c, owner in self.store.sellers_by_vec(rest).items() if owner[1] == seller_id}
+        mine.discard(query)
         hits = [(other_seller, v, c) for (other_seller, v), cands in zip(heads, found)
                 for c in sorted(cands & mine - {v})
                 if v in contenders or (other_seller == seller_id and c in contenders)]

@@ -224,6 +224,7 @@ class NeighbourLists:
         self.seller_names = seller_names
         self.offsets, self.neighbour_ids = offsets, candidates
         self.score_names, self.scores = score_names or [], scores
+        self._seller_codes: dict[str, int] | None = None  # seller name -> its code in `sellers`, when first asked
         self.synced_seq = seq
         # listings whose list may be out of date (see the module docstring), and those dead since `seq`
         self.stale: set[int] = set()
@@ -354,16 +355,22 @@ class NeighbourLists:
         return {cands[j]: {n: round(x, 4) for n, x in zip(names, row) if x == x}  # x == x: not NaN
                 for j, row in zip(at, rows)}
 
-    def sellers_of(self, vec_ids: list[int]) -> dict[int, str]:
-        """The seller of each listing that was live when the lists were made and is not dead since."""
-        if not len(self.vec_ids) or not vec_ids:
-            return {}
-        asked = np.array(vec_ids, dtype=np.int64)
+    def in_seller(self, vec_ids: set[int], seller_id: str) -> tuple[set[int], list[int]]:
+        """Those of `vec_ids` the lists know as `seller_id`'s (live when the lists were made and not
+        dead since), and those they cannot tell (written since, or dead: the store can)."""
+        if not vec_ids:
+            return set(), []
+        asked = np.fromiter(vec_ids, dtype=np.int64, count=len(vec_ids))
+        if not len(self.vec_ids):
+            return set(), asked.tolist()
         at = np.minimum(np.searchsorted(self.vec_ids, asked), len(self.vec_ids) - 1)
         known = self.vec_ids[at] == asked
-        names = self.seller_names
-        return {v: names[s] for v, s in zip(asked[known].tolist(), self.sellers[at[known]].tolist())
-                if v not in self.stale}
+        if self.stale:
+            known &= ~np.isin(asked, np.fromiter(self.stale, dtype=np.int64, count=len(self.stale)))
+        if self._seller_codes is None:
+            self._seller_codes = {name: code for code, name in enumerate(self.seller_names)}
+        mine = asked[known & (self.sellers[at] == self._seller_codes.get(seller_id, -1))]
+        return set(mine.tolist()), asked[~known].tolist()
 
     def owners(self, vec_ids: list[int]) -> dict[int, tuple[str, str]]:
         """(item_id, seller_id) of each listing that was live when the lists were made and is not

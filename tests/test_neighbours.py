@@ -9,9 +9,10 @@ import numpy as np
 
 import pytest
 
+from benchmarks.api import build_synthetic
 from conftest import synthetic_look_alikes
 from simgov.index import SimIndex
-from simgov.neighbours import FOLDER, _exact_top
+from simgov.neighbours import FOLDER, _exact_top, _ivf_top
 from test_similar_reverse import _relist
 
 
@@ -166,3 +167,63 @@ def test_bulk_search_finds_what_one_vector_searches_find():
     settled = [(a, b) for a, b in zip(found, single) if a is not None]
     assert len(settled) > 400 and all(a == b for a, b in settled)
     assert any(a is None for a in found)
+
+
+def _counting_scores(index: SimIndex) -> list[int]:
+    """Pairs scored by the title and text signals from now on."""
+    scored = []
+    for name in ("title", "text"):
+        signal = index.signals[name]
+        score_many = signal.score_many
+
+        def counted(a, b, score_many=score_many):
+            scored.append(len(a))
+            return score_many(a, b)
+
+        signal.score_many = counted
+    return scored
+
+
+def test_kept_scores_stand_in_for_scoring_until_a_write(tmp_path, monkeypatch):
+    """Lists kept with their pairs' title and text scores: lookups (no picture in the catalogue)
+    score no pair and answer as live lookups; after a write the scores no longer hold (the text
+    signal's IDF moved) and lookups score live again, still answering as live ones."""
+    folder = tmp_path / "index"
+    build_synthetic(folder, 300, 0, seed=6)
+    index = SimIndex.open(folder)
+    index.neighbours.warm()
+    index.close()
+    index, reference = SimIndex.open(folder), _live(SimIndex.open(folder), monkeypatch)
+    try:
+        lists = index.neighbours.current()
+        assert lists.score_names == ["text", "title"] and lists.scores.shape == (len(lists.neighbour_ids), 2)
+        scored = _counting_scores(index)
+        item_ids = _item_ids(index)
+        got = _lookups(index, item_ids, ks=(5, 10))
+        assert got == _lookups(reference, item_ids, ks=(5, 10))
+        assert scored == [] and sum(n.match for found in got for n in found) > 100
+        _relist(index, index.item(item_ids[0]).seller_id, 1, [0.02])
+        reference.refresh()
+        assert index.neighbours.current().kept_scores(lists.vec_ids[0]) is None
+        assert _lookups(index, item_ids[:40], ks=(10,)) == _lookups(reference, item_ids[:40], ks=(10,))
+        assert scored
+    finally:
+        index.close()
+        reference.close()
+
+
+def test_bulk_ivf_search_finds_what_one_vector_searches_find():
+    """The build's batched IVF-Flat search (coarse lists re-ranked with the one-vector kernel, then
+    scanned as given) gives each query the set the lookup's one-vector search gives."""
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((6000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(64), 64, 40, faiss.METRIC_INNER_PRODUCT)
+    ivf.train(vectors)
+    ivf.add_with_ids(vectors, np.arange(6000, dtype=np.int64) * 3 + 1)
+    ivf.nprobe = 6
+    queries = vectors[rng.choice(6000, 500, replace=False)] + rng.normal(0, 0.05, (500, 64)).astype(np.float32)
+    found = _ivf_top(ivf, [q.tobytes() for q in queries], 21)
+    single = [set(ivf.search(q[None, :], 21)[1][0].tolist()) for q in queries]
+    settled = [(a, b) for a, b in zip(found, single) if a is not None]
+    assert len(settled) > 480 and all(a == b for a, b in settled)
