@@ -9,6 +9,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -22,8 +23,8 @@ from simgov.matching.decision import Matcher
 from simgov.schema import Item
 from simgov.signals.base import BuildContext, Query
 from simgov.signals.image import (DRAFT_SIZE, MATCH_THRESHOLD, MIN_PDQ_QUALITY, SHOT_AGREE_HIGH, SHOT_AGREE_LOW,
-                                  SHOT_COLOUR_SHIFT, ImageSignal, compare, fingerprint, picture_features,
-                                  read_pictures, trim_box, verify_features)
+                                  SHOT_COLOUR_SHIFT, SHOT_RESIDUAL, SHOT_SOME_SHIFT, ImageSignal, compare,
+                                  fingerprint, picture_features, read_pictures, trim_box, verify_features)
 
 ROOT = Path(__file__).resolve().parents[1]
 PDQ = ROOT.parent / "shared" / "testdata" / "pdq"
@@ -414,3 +415,42 @@ def test_a_local_feature_match_in_other_colours_is_another_shot():
     assert lined_up.score >= MATCH_THRESHOLD  # without the colour check: the geometry alone passes
     other = verify_features(pa, pw, shot, SHOT_COLOUR_SHIFT)
     assert other.colour_shift > SHOT_COLOUR_SHIFT and other.score == 0.0
+
+
+def _seen_turned(img: Image.Image, k: float) -> Image.Image:
+    """The picture as a camera turned about its vertical axis sees it: the left side recedes by k."""
+    a = np.asarray(img)
+    h, w = a.shape[:2]
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    seen = np.float32([[k * w, k * h], [w, 0], [w, h], [k * w, h - k * h]])
+    return Image.fromarray(cv2.warpPerspective(a, cv2.getPerspectiveTransform(corners, seen), (w, h),
+                                               borderMode=cv2.BORDER_REPLICATE))
+
+
+def test_another_perspective_in_shifted_colours_is_another_shot():
+    """Another shot shows three signs at once: another perspective (no similarity transform fits
+    the keypoints closely), colours shifted by another white balance, less agreement. Any one alone
+    is no proof (a copy recompressed hard blurs keypoints and colours too), all three are."""
+    path = photo_path("skimage/astronaut.png")
+    if path is None or not path.exists():
+        pytest.skip("scikit-image's sample photos are not installed")
+    original = image_edits._open(path)
+    crop = image_edits.edit("crop10", original, random.Random(2))
+    shot = (SHOT_AGREE_LOW, SHOT_AGREE_HIGH)
+    pa = picture_features(original)
+
+    def features(img: Image.Image):
+        return verify_features(pa, picture_features(img), shot, SHOT_COLOUR_SHIFT)
+
+    def warmer(img: Image.Image) -> Image.Image:
+        return Image.fromarray(np.clip(np.asarray(img, dtype=np.float64) * (1.05, 1.0, 0.95), 0, 255).astype(np.uint8))
+
+    copy = features(crop)
+    assert copy.score >= MATCH_THRESHOLD and copy.residual < SHOT_RESIDUAL
+    warm = features(warmer(crop))  # colours alone
+    assert SHOT_SOME_SHIFT <= warm.colour_shift < SHOT_COLOUR_SHIFT and warm.score >= MATCH_THRESHOLD
+    turned = features(_seen_turned(original, 0.06))  # perspective alone
+    assert turned.residual >= SHOT_RESIDUAL and turned.score >= MATCH_THRESHOLD
+    other = features(warmer(_seen_turned(original, 0.06)))
+    assert other.residual >= SHOT_RESIDUAL and SHOT_SOME_SHIFT <= other.colour_shift < SHOT_COLOUR_SHIFT
+    assert other.agreement < SHOT_AGREE_HIGH and other.score == 0.0

@@ -129,6 +129,18 @@ SHOT_AGREE_LOW, SHOT_AGREE_HIGH = 0.62, 0.92
 #: demo copies, counterfeits and ring listings (seed 7), 99% at most 4.2; demo honest sellers' own shots
 #: of one product, median 6.5 (a quarter below 3.3: those need a finer check still).
 SHOT_COLOUR_SHIFT = 6.0
+#: Another shot seen three ways at once, for a local-feature match whose colours shift less than that:
+#: the colours shift somewhat (a median chroma difference of at least SHOT_SOME_SHIFT levels), the
+#: thumbnails agree less than an edited copy's (below the agreement range's top), and the matched
+#: keypoints fit the best similarity transform only loosely (median inlier residual of at least
+#: SHOT_RESIDUAL working-size pixels). An edit (crop, resize, turn, mirror) moves every point of the
+#: picture by one similarity transform, to the keypoints' localisation error; a shot from another
+#: place sees the product in another perspective, which no similarity undoes. Each sign alone also
+#: comes from heavy recompression of a copy (demo seed 7: copies' residual up to 1.5 px, colour shift
+#: up to 4.3, agreement as low as 0.93); all three together came from another shot only (13 of the
+#: 17 honest sellers' own shots that passed before, none of 248 copies, counterfeits and ring listings).
+SHOT_SOME_SHIFT = 2.0
+SHOT_RESIDUAL = 1.0
 AGREE_TOL = 14.0      # grey levels a thumbnail pixel may differ (plus half its local gradient)
 CHROMA_TOL = 16.0     # chroma (Cr, Cb) levels a thumbnail pixel may differ (plus half its local gradient)
 GAIN_RANGE, MAX_OFFSET = (0.8, 1.25), 25.0  # brightness and contrast changes allowed before comparing
@@ -402,6 +414,7 @@ class FeatureMatch:
     spread: float  # how far the inliers spread (see _extent; the smaller of the two pictures')
     score: float
     colour_shift: float = 0.0  # median chroma difference of the overlap (see colour_shift)
+    residual: float = 0.0  # median distance of the inliers from where the similarity puts them (working px)
 
 
 @dataclass(frozen=True)
@@ -588,6 +601,7 @@ def verify_features(pa: Picture, pb: Picture, agree_range: tuple[float, float] =
             continue
         angle = math.degrees(math.atan2(float(m[1, 0]), float(m[0, 0])))
         inl = mask.ravel().astype(bool)
+        residual = float(np.median(np.linalg.norm(src[inl] @ m[:, :2].T + m[:, 2] - dst[inl], axis=1)))
         spread = min(_extent(src[inl], pa.width, pa.height), _extent(dst[inl], pb.width, pb.height))
         cover_a, agree_a, shift_a = _agreement_one_way(pa, pb, m, mirrored)
         inverse = cv2.invertAffineTransform(m)
@@ -599,12 +613,20 @@ def verify_features(pa: Picture, pb: Picture, agree_range: tuple[float, float] =
             continue  # a small part of one picture (a close-up of the same object is not a copy)
         agreement = (agree_a * cover_a + agree_b * cover_b) / (cover_a + cover_b)
         shift = (shift_a * cover_a + shift_b * cover_b) / (cover_a + cover_b)
-        score = (0.0 if max_colour_shift is not None and shift > max_colour_shift
+        score = (0.0 if max_colour_shift is not None and another_shot(shift, agreement, residual, agree_range[1],
+                                                                       max_colour_shift)
                  else _feature_score(inliers, agreement, spread, agree_range))
-        found = FeatureMatch(inliers, mirrored, scale, angle, overlap, agreement, spread, score, shift)
+        found = FeatureMatch(inliers, mirrored, scale, angle, overlap, agreement, spread, score, shift, residual)
         if best is None or (found.score, found.inliers) > (best.score, best.inliers):
             best = found
     return best
+
+
+def another_shot(shift: float, agreement: float, residual: float, agree_high: float, max_shift: float) -> bool:
+    """Is a local-feature match of two pictures another shot of the same thing rather than an edited
+    copy? Its colours shift by more than `max_shift`, or it shows all three signs of another shot
+    at once (SHOT_SOME_SHIFT, below `agree_high`, SHOT_RESIDUAL)."""
+    return shift > max_shift or (shift >= SHOT_SOME_SHIFT and agreement < agree_high and residual >= SHOT_RESIDUAL)
 
 
 def _pdq_best(pa: Picture, pb: Picture) -> tuple[int | None, int]:
@@ -661,7 +683,7 @@ def compare(a: bytes, b: bytes) -> PictureEvidence | None:
     f = ev.features
     if f is not None:
         f = FeatureMatch(f.inliers, f.mirrored, 1.0 / f.scale, f.angle if f.mirrored else -f.angle, f.overlap,
-                         f.agreement, f.spread, f.score, f.colour_shift)
+                         f.agreement, f.spread, f.score, f.colour_shift, f.residual)
     return PictureEvidence(ev.b, ev.a, ev.score, ev.pdq, _INVERSE_ORIENTATION[ev.orientation], ev.pdq_score,
                            ev.pdq_agreement, ev.trimmed, f, (ev.pdq_quality[1], ev.pdq_quality[0]))
 
@@ -718,6 +740,12 @@ def _describe_evidence(ev: PictureEvidence) -> str:
     if ev.features is not None and ev.features.colour_shift > SHOT_COLOUR_SHIFT:
         parts.append(f"{ev.features.inliers} local features line up, but the colours differ as in another shot "
                      f"of the same thing (median chroma difference {ev.features.colour_shift:.1f} levels)")
+    elif ev.features is not None and another_shot(ev.features.colour_shift, ev.features.agreement,
+                                                  ev.features.residual, SHOT_AGREE_HIGH, SHOT_COLOUR_SHIFT):
+        f = ev.features
+        parts.append(f"{f.inliers} local features line up, but as in another shot of the same thing: in another "
+                     f"perspective (median {f.residual:.1f} px off one similarity transform), with shifted colours "
+                     f"(median chroma difference {f.colour_shift:.1f} levels), {f.agreement:.0%} agrees")
     elif ev.features is not None:
         parts.append(f"{ev.features.inliers} local features line up, but the pictures around them differ "
                      f"({ev.features.agreement:.0%} agrees)")
