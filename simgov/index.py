@@ -13,7 +13,6 @@ import os
 import shutil
 import threading
 import time
-from collections import deque
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Iterator
@@ -32,7 +31,7 @@ from .matching.decision import Decision, Matcher, mutual_best, mutual_best_array
 from .matching.levels import bundled_model
 from .matching.stock_photo import shared_catalogue_photo
 from .neighbours import KEPT_SCORES, KeptNeighbours, NeighbourLists, StoredBlobs
-from .pair_scoring import open_scorer, score_in_pool, score_pair_keys, texts_in_pool
+from .pair_scoring import PairScoring, joined_index, joined_keys, open_scorer, texts_in_pool
 from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair
 from .schema import Item
@@ -792,9 +791,9 @@ class SimIndex:
         try:
             made = [pool.submit(texts_in_pool, [v for v, _, _ in batch]) for batch in self.store.iter_live(5000)] \
                 if pool is not None else []
-            unique = self._candidate_keys(k)
-            texts = {v: blob for part in made for v, blob in part.result().items()}
-            table, names, item_ids = self._scored_table(unique, chunk, pool, n, texts)
+            scoring = PairScoring(self.store, self.signals, chunk, pool, n, made)
+            self._candidate_keys(k, scoring)  # the pool scores each signal's pairs while the next is searched
+            table, names, item_ids = self._scored_table(scoring.finish())
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -805,9 +804,8 @@ class SimIndex:
         states = {name: signal.scoring_state() for name, signal in self.signals.items()}
         return start_pool(n, open_scorer, (str(self.folder), self.config.model_dump_json(), list(self.signals), states))
 
-    def _scored_table(self, unique: np.ndarray, chunk: int, pool, n: int,
-                      texts: dict[int, bytes]) -> tuple[np.ndarray, list[str], dict[int, str]]:
-        """`_pair_table`'s table of the candidate pairs `unique`, scored a chunk at a time (`_scored_chunks`)."""
+    def _scored_table(self, chunks: list) -> tuple[np.ndarray, list[str], dict[int, str]]:
+        """`_pair_table`'s table from the scored `chunks` (`PairScoring.finish`, emptied here), in key order."""
         # Scored pairs are kept as columns (numpy), not as a tuple with a dict per pair: about 70
         # bytes a pair instead of about 2 KB (100k items gave 756k pairs and a 1.5 GB peak; 1M
         # items give some 7.5M). Sellers become small ints, item ids are kept once per item, and
@@ -817,36 +815,55 @@ class SimIndex:
         seller_codes: dict[str, int] = {}
         item_ids: dict[int, str] = {}
         cols: list[np.ndarray] = []  # per chunk: (n, 6 + len(names)) float64 rows
-        for rows, sellers, ids in self._scored_chunks(unique, chunk, pool, n, texts):
+        while chunks:  # each chunk's rows kept once (as `cols`)
+            rows, sellers, ids = chunks.pop()
             codes = np.array([seller_codes.setdefault(x, len(seller_codes)) for x in sellers], dtype=np.float64)
             rows[:, 2:4] = codes[rows[:, 2:4].astype(np.int64)]  # the chunk's seller indexes -> this run's
             item_ids.update(ids)
             cols.append(rows)
         table = np.concatenate(cols) if cols else np.zeros((0, 6 + len(names)))
-        return table, names, item_ids
+        cols.clear()
+        # in key order (a, then b), as the pairs were found: mutual best keeps the first of a tie
+        return table[np.lexsort((table[:, 1], table[:, 0]))], names, item_ids
 
-    def _candidate_keys(self, k: int) -> np.ndarray:
+    def _candidate_keys(self, k: int, scoring: PairScoring | None = None) -> np.ndarray:
         """The self-join's candidate pairs as sorted unique keys a << 32 | b (a < b): each live item
-        with its k nearest neighbours under every signal."""
-        keys = []  # one int64 array of pair keys (a << 32 | b, a < b) per batch and signal
-        for batch in self.store.iter_live(batch=2000):
-            vec_ids = [r[0] for r in batch]
-            for name, signal in self.signals.items():
-                blobs = self.store.blobs(name, vec_ids)
-                queries = [v for v in vec_ids if v in blobs]
-                # an IVF-Flat title index scans fewer lists here than for a lookup (dense_index.pairs_nprobe)
-                probing = getattr(getattr(signal, "index", None), "probing", None)
-                with self.lock, (probing(self.config.dense_index.pairs_nprobe) if probing else nullcontext()):
-                    results = signal.search([blobs[v] for v in queries], k + 1)
-                # numpy per batch instead of a Python int per candidate: 8 bytes a key instead
-                # of about 40 (1M items give some 20M keys before deduplication)
-                mine = np.repeat(np.array(queries, dtype=np.int64), [len(c) for c in results])
-                theirs = np.fromiter((c.vec_id for cands in results for c in cands), dtype=np.int64, count=len(mine))
-                keep = mine != theirs
-                a, b = np.minimum(mine[keep], theirs[keep]), np.maximum(mine[keep], theirs[keep])
-                keys.append((a << 32) | b)
-        keys.append(lexical_pair_keys(self.store, self.config.search.pairs_lexical_k))  # rare words; 0: none
-        return np.unique(np.concatenate(keys))
+        with its k nearest neighbours under every signal. `scoring` is given each signal's pairs
+        once that signal is searched, and kept busy between the next signal's batches."""
+        found = []  # each signal's unique keys, then the lexical candidates'
+        for name, signal in self.signals.items():
+            index = joined_index(signal)
+            if index is not None:  # an IVF-Flat index (title, above dense_index.flat_max): joined list by list
+                keys = joined_keys(self.store, name, index, k + 1, self.config.dense_index.pairs_nprobe, self.lock)
+            else:
+                keys = [self._searched_keys(name, signal, [r[0] for r in batch], k, scoring)
+                        for batch in self.store.iter_live(batch=2000)]
+            found.append(np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64))
+            if scoring is not None:
+                scoring.add(found[-1])
+        found.append(np.unique(lexical_pair_keys(self.store, self.config.search.pairs_lexical_k)))  # 0: none
+        if scoring is not None:
+            scoring.add(found[-1])
+        return np.unique(np.concatenate(found))
+
+    def _searched_keys(self, name: str, signal: Signal, vec_ids: list[int], k: int,
+                       scoring: PairScoring | None) -> np.ndarray:
+        """The pair keys of these items' k nearest neighbours by the signal's search (`scoring` pumped after)."""
+        blobs = self.store.blobs(name, vec_ids)
+        queries = [v for v in vec_ids if v in blobs]
+        # an IVF-Flat title index scans fewer lists here than for a lookup (dense_index.pairs_nprobe)
+        probing = getattr(getattr(signal, "index", None), "probing", None)
+        with self.lock, (probing(self.config.dense_index.pairs_nprobe) if probing else nullcontext()):
+            results = signal.search([blobs[v] for v in queries], k + 1)
+        # numpy per batch instead of a Python int per candidate: 8 bytes a key instead
+        # of about 40 (1M items give some 20M keys before deduplication)
+        mine = np.repeat(np.array(queries, dtype=np.int64), [len(c) for c in results])
+        theirs = np.fromiter((c.vec_id for cands in results for c in cands), dtype=np.int64, count=len(mine))
+        keep = mine != theirs
+        a, b = np.minimum(mine[keep], theirs[keep]), np.maximum(mine[keep], theirs[keep])
+        if scoring is not None:
+            scoring.pump()
+        return (a << 32) | b
 
     def _decided_pairs(self, table: np.ndarray, names: list[str], item_ids: dict[int, str], flags: np.ndarray,
                        min_score: float, cross_seller_only: bool) -> Iterator[Pair]:
@@ -910,24 +927,6 @@ class SimIndex:
         if not kept or kept.get("applied_seq") != self.manifest.get("applied_seq"):
             return None
         return CatalogueFit.from_dict(kept)
-
-    def _scored_chunks(self, unique: np.ndarray, chunk: int, pool, n: int, texts: dict[int, bytes]):
-        """`score_pair_keys` of each chunk of `unique`, in order: in `pool` (of `n` processes) when
-        there is one (at most two chunks in flight per worker, so memory stays bounded; each chunk
-        sent with its listings' `texts`), else in this process."""
-        parts = [unique[start:start + chunk] for start in range(0, len(unique), chunk)]
-        if pool is None:
-            for part in parts:
-                yield score_pair_keys(self.store, self.signals, part)
-            return
-        pending: deque = deque()
-        for part in parts:
-            needed = np.unique(np.concatenate([part >> 32, part & 0xFFFFFFFF])).tolist()
-            pending.append(pool.submit(score_in_pool, part, {v: texts[v] for v in needed if v in texts}))
-            if len(pending) >= 2 * n:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
 
     def close(self) -> None:
         self.store.close()

@@ -7,6 +7,8 @@ scoring state and each chunk's listing texts from the parent, which has them mad
 from __future__ import annotations
 
 import json
+from collections import deque
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +21,42 @@ from .signals import Signal, create_signals
 from .signals.text.levels import ListingText
 from .signals.text.profile import TitleProfile
 from .storage.items import Store
+from .vectors import DenseIndex
+
+#: Queries joined at once on an IVF-Flat index (`DenseIndex.self_join_search`): at 1M titles each of
+#: the 4,000 lists then meets some 260 of them in one matrix product.
+SELF_JOIN_BLOCK = 32_768
+
+
+def joined_index(signal: Signal) -> DenseIndex | None:
+    """The signal's IVF-Flat index when the self-join searches it list by list (`joined_keys`), else None."""
+    index = getattr(signal, "index", None)
+    return index if isinstance(index, DenseIndex) and index.kind == "ivf" else None
+
+
+def joined_keys(store: Store, name: str, index: DenseIndex, k: int, nprobe: int, lock) -> list[np.ndarray]:
+    """The pair keys (a << 32 | b, a < b) of every live item's k nearest neighbours in the signal
+    `name`'s IVF-Flat `index` (scanning `nprobe` lists), a block of SELF_JOIN_BLOCK items at a time;
+    what `SimIndex._candidate_keys` gets from the signal's search, the same neighbours but for ties
+    within float rounding (simgov/vectors/self_join.py). `lock`: the index's."""
+    keys = []
+    for batch in store.iter_live(batch=SELF_JOIN_BLOCK):
+        blobs = store.blobs(name, [r[0] for r in batch])
+        queries = np.fromiter(blobs, dtype=np.int64, count=len(blobs))
+        if not len(queries):
+            continue
+        vectors = np.frombuffer(b"".join(blobs.values()), dtype=np.float32).reshape(len(queries), -1)
+        with lock:
+            _, found = index.self_join_search(vectors, k, nprobe)
+        mine, theirs = np.repeat(queries, found.shape[1]), found.ravel()
+        keep = (theirs >= 0) & (mine != theirs)
+        keys.append((np.minimum(mine[keep], theirs[keep]) << 32) | np.maximum(mine[keep], theirs[keep]))
+    return keys
 
 
 def score_pair_keys(store: Store, signals: dict[str, Signal], keys: np.ndarray,
-                    texts: dict[int, ListingText] | None = None) -> tuple[np.ndarray, list[str], dict[int, str]]:
+                    texts: dict[int, ListingText] | None = None,
+                    stored: set[int] | None = None) -> tuple[np.ndarray, list[str], dict[int, str]]:
     """Score a chunk of the self-join's pairs, given as keys a << 32 | b.
 
     Returns one row per pair whose items are both live, in key order: (a, b, seller of a, seller
@@ -30,14 +64,16 @@ def score_pair_keys(store: Store, signals: dict[str, Signal], keys: np.ndarray,
     gives it, NaN where either item lacks that signal), sellers as indexes into the returned list
     of seller ids; and the items' ids by vec_id. Each signal scores the whole chunk at once
     (`Signal.score_many`). `texts`: listings' texts as the levels read them, where the caller has
-    them (the others are made here). Runs in the process that asked for the pairs or in its pool."""
+    them (the others are made here); `stored`: which of those listings' stored text profiles are
+    their texts' own (`stored_as_texts`; None: checked here). Runs in the process that asked for the
+    pairs or in its pool."""
     vec_a, vec_b = (keys >> 32).tolist(), (keys & 0xFFFFFFFF).tolist()
     owners = store.sellers_by_vec(vec_a + vec_b)
     live = [(a, b) for a, b in zip(vec_a, vec_b) if a in owners and b in owners]
     names = list(signals)
     scores = np.full((len(live), len(names)), np.nan)
     vec_ids = list(owners)
-    blobs = {name: store.blobs(name, vec_ids) for name in names}
+    blobs = {name: store.blobs(name, vec_ids) for name in names if name != "text"}  # text: below, where needed
 
     def score(name: str, rows: list[int]) -> None:
         got = blobs[name]
@@ -73,8 +109,7 @@ def score_pair_keys(store: Store, signals: dict[str, Signal], keys: np.ndarray,
         # the levels compared the whole texts under the signal's IDF: where both stored profiles
         # are those texts (the usual case: an untagged title, an index built by this code), that
         # comparison is the signal's score; the other pairs are scored by the signal
-        same = {v for v, blob in blobs["text"].items()
-                if v in texts and TitleProfile.from_dict(json.loads(blob)) == texts[v].full}
+        same = stored_as_texts(store, texts, vec_ids) if stored is None else stored
         j = names.index("text")
         rest = []
         for i, (a, b) in enumerate(live):
@@ -82,6 +117,7 @@ def score_pair_keys(store: Store, signals: dict[str, Signal], keys: np.ndarray,
                 scores[i, j] = round(float(compared[i]), 4)
             else:
                 rest.append(i)
+        blobs["text"] = store.blobs("text", {v for i in rest for v in live[i]})
         score("text", rest)
     rows[:, 4] = rank_scores(z, column("title"), column("text"))
     rows[:, 5] = z
@@ -104,13 +140,78 @@ def open_scorer(folder: str, config_json: str, names: list[str], states: dict[st
     _SCORER = (Store(Path(folder)), signals)
 
 
-def score_in_pool(keys: np.ndarray, texts: dict[int, bytes]) -> tuple[np.ndarray, list[str], dict[int, str]]:
+def stored_as_texts(store: Store, texts: dict[int, ListingText], vec_ids: list[int]) -> set[int]:
+    """Those of `vec_ids` whose stored text profile (the text signal's blob) is their text's whole
+    profile, so the levels' comparison of the whole texts is the text signal's score."""
+    return {v for v, blob in store.blobs("text", [v for v in vec_ids if v in texts]).items()
+            if TitleProfile.from_dict(json.loads(blob)) == texts[v].full}
+
+
+def score_in_pool(keys: np.ndarray, texts: dict[int, bytes],
+                  stored: set[int]) -> tuple[np.ndarray, list[str], dict[int, str]]:
     store, signals = _SCORER
-    return score_pair_keys(store, signals, keys, {v: unpack_text(blob) for v, blob in texts.items()})
+    return score_pair_keys(store, signals, keys, {v: unpack_text(blob) for v, blob in texts.items()}, stored)
 
 
-def texts_in_pool(vec_ids: list[int]) -> dict[int, bytes]:
-    """The listings' texts as the levels read them (`pack_text`), made once for the whole self-join."""
+def texts_in_pool(vec_ids: list[int]) -> tuple[dict[int, bytes], list[int]]:
+    """The listings' texts as the levels read them (`pack_text`), and those whose stored text
+    profile is their text's (`stored_as_texts`): made and checked once for the whole self-join."""
     store, _ = _SCORER
     texts = listing_texts({v: s.item for v, s in store.items_by_vec(vec_ids).items()})
-    return {v: pack_text(t) for v, t in texts.items()}
+    return {v: pack_text(t) for v, t in texts.items()}, sorted(stored_as_texts(store, texts, list(texts)))
+
+
+class PairScoring:
+    """The self-join's candidate pairs, scored a chunk at a time as each signal's pairs become
+    known (`add`), so that the pool scores one signal's pairs while this process still searches the
+    next signal's (`pump` between its batches). `results` are in no set order. Without a pool
+    (`pool` None) each chunk is scored here when added."""
+
+    def __init__(self, store: Store, signals: dict[str, Signal], chunk: int, pool=None, workers: int = 1,
+                 made: list | None = None):
+        self.store, self.signals, self.chunk, self.pool = store, signals, chunk, pool
+        self.limit = 2 * workers  # chunks in flight: at most two a worker, so memory stays bounded
+        self.made = made or []  # futures of the listings' packed texts (`texts_in_pool`), awaited once
+        self.texts: dict[int, bytes] | None = None
+        self.stored: set[int] = set()
+        self.added = np.zeros(0, dtype=np.int64)  # every key added so far, sorted
+        self.waiting: deque[np.ndarray] = deque()
+        self.running: deque[Future] = deque()
+        self.results: list[tuple[np.ndarray, list[str], dict[int, str]]] = []
+
+    def add(self, keys: np.ndarray) -> None:
+        """Queue the pairs of sorted unique `keys` (a << 32 | b) that no earlier `add` gave."""
+        new = np.setdiff1d(keys, self.added, assume_unique=True)
+        self.added = np.union1d(self.added, new)
+        for start in range(0, len(new), self.chunk):
+            part = new[start:start + self.chunk]
+            if self.pool is None:
+                self.results.append(score_pair_keys(self.store, self.signals, part))
+            else:
+                self.waiting.append(part)
+        self.pump()
+
+    def pump(self) -> None:
+        """Collect the chunks scored so far and keep the pool busy with the waiting ones."""
+        while self.running and self.running[0].done():
+            self.results.append(self.running.popleft().result())
+        while self.waiting and len(self.running) < self.limit:
+            if self.texts is None:
+                self.texts = {}
+                for part in self.made:
+                    texts, stored = part.result()
+                    self.texts.update(texts)
+                    self.stored.update(stored)
+            part = self.waiting.popleft()
+            needed = np.unique(np.concatenate([part >> 32, part & 0xFFFFFFFF])).tolist()
+            self.running.append(self.pool.submit(score_in_pool, part, {v: self.texts[v] for v in needed
+                                                                         if v in self.texts},
+                                                 {v for v in needed if v in self.stored}))
+
+    def finish(self) -> list[tuple[np.ndarray, list[str], dict[int, str]]]:
+        """Every added pair's `score_pair_keys` rows, once all are scored (chunks in no set order)."""
+        while self.running or self.waiting:
+            if self.running:
+                self.results.append(self.running.popleft().result())
+            self.pump()
+        return self.results

@@ -115,3 +115,43 @@ def test_self_join_over_ivf_with_every_list_probed_is_the_exact_one(tmp_path):
     flat, ivf = rows["flat"], rows["ivf"]
     assert len(flat) > 500 and len(set(flat) ^ set(ivf)) <= len(flat) // 500
     assert all(flat[key] == ivf[key] for key in set(flat) & set(ivf))
+
+
+def test_self_join_search_finds_the_ivf_search_neighbours():
+    """The self-join's list-by-list search (simgov/vectors/self_join.py) gives each query the
+    neighbours the IVF search scanning as many lists gives, best first, with the same similarities
+    to float rounding; only a tie within rounding at the k-th may go the other way."""
+    x = clustered(8000)
+    index = filled(x)
+    queries = x[::7]
+    with index.probing(6):
+        want_sims, want = index.search(queries, 11)
+    got_sims, got = index.self_join_search(queries, 11, 6)
+    assert got.shape == want.shape == (len(queries), 11)
+    assert np.allclose(got_sims, want_sims, atol=1e-5)
+    assert np.all(np.diff(got_sims, axis=1) <= 0)  # best first
+    differ = [r for r in range(len(queries)) if set(got[r]) != set(want[r])]
+    assert len(differ) <= len(queries) // 200
+    for r in differ:  # a near tie at the edge
+        assert abs(float(want_sims[r, -1]) - float(got_sims[r, -1])) < 1e-5
+    fewer_sims, fewer = index.self_join_search(queries[:3], 11, 1)  # one list: its members only
+    with index.probing(1):
+        assert [set(row) for row in fewer] == [set(row) for row in index.search(queries[:3], 11)[1]]
+    exact = filled(x, DenseIndexConfig(kind="flat"))  # other kinds: their search
+    assert np.array_equal(exact.self_join_search(queries[:5], 4, 1)[1], exact.search(queries[:5], 4)[1])
+
+
+def test_self_join_search_pads_short_lists_as_the_search_does():
+    x = clustered(2100)
+    index = filled(x, DenseIndexConfig(flat_max=2000, ivf_train_size=2100, ivf_nlist=50))
+    index.search(x[:1], 1)
+    assert index.kind == "ivf"
+    sizes = [index.index.invlists.list_size(i) for i in range(index.index.nlist)]
+    k = max(sizes) + 5  # more than one list holds
+    with index.probing(1):
+        want_sims, want = index.search(x[:20], k)
+    got_sims, got = index.self_join_search(x[:20], k, 1)
+    assert np.array_equal(got == -1, want == -1) and (got == -1).any()
+    assert np.array_equal(got_sims[got == -1], want_sims[want == -1])
+    empty_sims, empty = index.self_join_search(x[:0], 5, 3)
+    assert empty.shape == empty_sims.shape == (0, 5)

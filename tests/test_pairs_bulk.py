@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from conftest import SIMGOV, write_abt_buy_items
-from simgov.index import SimIndex, score_pair_keys
+from simgov.index import SimIndex
 from simgov.matching.decision import mutual_best
 from simgov.matching.catalogue import level_logits, listing_texts, pack_text, rank_scores, unpack_text
 from simgov.matching.levels import bundled_model
+from simgov.pair_scoring import score_pair_keys
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..config import BinaryIndexConfig, DenseIndexConfig
 from .base import ivfpq_layout
+from .self_join import ivf_self_join
 
 #: k-means rounds that train IVF-Flat lists (FAISS's default is 25; with 10, 1M titles gave recall@10
 #: 0.993 at 48 probes)
@@ -126,6 +127,15 @@ class DenseIndex:
         self._train()
         k = max(1, min(k, max(self.ntotal, 1)))
         return self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+
+    def self_join_search(self, vectors: np.ndarray, k: int, nprobe: int) -> tuple[np.ndarray, np.ndarray]:
+        """`search` for a self-join's block of queries, an IVF-Flat index scanning `nprobe` lists:
+        there list by list (`ivf_self_join`), about 4x less CPU than the search. Other kinds search.
+        Not thread-safe: the caller holds the index's lock."""
+        self._train()
+        if self.kind != "ivf":
+            return self.search(vectors, k)
+        return ivf_self_join(self.index, vectors, max(1, min(k, max(self.ntotal, 1))), nprobe)
 
     @contextmanager
     def probing(self, nprobe: int):
