@@ -365,10 +365,15 @@ class SimIndex:
                 min_score: float = 0.0) -> list[Neighbour]:
         """The indexed item's nearest items, best first, each scored and explained."""
         self.refresh()
-        stored = self.item(item_id)
+        lists = self.neighbours.current()
+        known = lists.listing(item_id) if lists is not None else None  # known there: no record to read
+        if known is None:
+            stored = self.item(item_id)
+            known = (stored.vec_id, stored.seller_id)
+        vec_id, seller_id = known
         names = self._signal_names(signals)
-        blobs = self.item_blobs([stored.vec_id], names)[stored.vec_id]
-        return self._neighbours(blobs, k, min_score, exclude=stored.vec_id, seller_id=stored.seller_id,
+        blobs = self.item_blobs([vec_id], names)[vec_id]
+        return self._neighbours(blobs, k, min_score, exclude=vec_id, seller_id=seller_id,
                                 kept=set(names) == set(self.signals))
 
     def search(self, query: Query, k: int = 10, signals: list[str] | None = None,

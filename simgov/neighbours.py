@@ -372,6 +372,19 @@ class NeighbourLists:
         mine = asked[known & (self.sellers[at] == self._seller_codes.get(seller_id, -1))]
         return set(mine.tolist()), asked[~known].tolist()
 
+    def listing(self, item_id: str) -> tuple[int, str] | None:
+        """(vec_id, seller_id) of the item when the lists know it as live and unchanged since (else
+        None: the store knows)."""
+        if not len(self.item_ids):
+            return None
+        key = item_id.encode("utf-8")
+        at = int(np.searchsorted(self.item_ids, key, sorter=self._by_item))
+        row = int(self._by_item[min(at, len(self.item_ids) - 1)])
+        vec_id = int(self.vec_ids[row])
+        if self.item_ids[row] != key or vec_id in self.stale:
+            return None
+        return vec_id, self.seller_names[int(self.sellers[row])]
+
     def owners(self, vec_ids: list[int]) -> dict[int, tuple[str, str]]:
         """(item_id, seller_id) of each listing that was live when the lists were made and is not
         dead since, as `Store.sellers_by_vec` gives them, without a query."""
