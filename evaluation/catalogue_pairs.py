@@ -54,14 +54,14 @@ def write_catalogue(name: str, folder: Path) -> dict[tuple[str, str], int]:
 def decisions(index: SimIndex) -> tuple[dict[tuple[str, str], bool], dict[tuple[str, str], bool], dict, int]:
     """Every candidate pair's match by the formula and by the index's level model, the fit, and how many
     pairs the static engine re-scored with the exact model."""
-    table, names, item_ids = index._pair_table(index.config.search.pairs_k, 20_000, 1)
+    table, names, item_ids, knn = index._pair_table(index.config.search.pairs_k, 20_000, 1)
     a, b, seller_a, seller_b = (table[:, i].astype(np.int64) for i in range(4))
     formula = np.array([combine_both({n: v for n, v in zip(names, row) if v == v}) for row in table[:, 6:].tolist()])
     formula = formula.reshape(len(table), 2)
     flags = mutual_best_arrays(a, b, seller_a, seller_b, formula[:, 0])
     old = np.where(flags, formula[:, 1], formula[:, 0]) >= 0.5
-    _, _, fit = index._catalogue_model(table, names, item_ids, None)
-    flags = index._decide_levels(table, names, item_ids, fit)
+    _, _, fit = index._catalogue_model(table, names, item_ids, None, knn)
+    flags = index._decide_levels(table, names, item_ids, fit, knn)
     rescored = rescore_pairs(index, table, names, flags)  # as `SimIndex.pairs` does (static engine, rescore_bands)
     new = np.where(flags, table[:, 5], table[:, 4]) >= 0.5
     keys = [tuple(sorted((item_ids[x], item_ids[y]))) for x, y in zip(a.tolist(), b.tolist())]

@@ -25,7 +25,7 @@ from .config import Config
 from .errors import BadInput, IndexMismatch, SimgovError, UnknownId
 from .faiss_threads import faiss_threads
 from .generations import GENERATIONS, INDEX_FORMAT, MANIFEST, fsync_path, read_manifest, write_json_atomic
-from .lexical_candidates import lexical_pair_keys
+from .lexical_candidates import found_by_knn, lexical_extra_keys
 from .matching.catalogue import FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catalogue
 from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation, stated_code_conflicts
 from .matching.levels import bundled_model
@@ -770,8 +770,8 @@ class SimIndex:
         """Similarity self-join: every item's nearest neighbours per signal, merged and scored once.
         `workers`: processes that score the pairs (default: pool_workers; 1 = this process)."""
         self.refresh()
-        table, names, item_ids = self._pair_table(k or self.config.search.pairs_k, chunk, workers)
-        flags = self._decide_levels(table, names, item_ids, self.catalogue_fit())
+        table, names, item_ids, knn = self._pair_table(k or self.config.search.pairs_k, chunk, workers)
+        flags = self._decide_levels(table, names, item_ids, self.catalogue_fit(), knn)
         rescore_pairs(self, table, names, flags)  # the static engine's pairs near a decision (text_model.rescore_bands)
         yield from self._decided_pairs(table, names, item_ids, flags, min_score, cross_seller_only)
 
@@ -782,13 +782,15 @@ class SimIndex:
         each `pairs` run fits on its own candidate pairs instead."""
         if self.store.count_items() > FIT_AT_BUILD_MAX_ITEMS:
             return None
-        table, names, item_ids = self._pair_table(self.config.search.pairs_k, 20_000, workers)
-        _, _, fit = self._catalogue_model(table, names, item_ids, None)
+        table, names, item_ids, knn = self._pair_table(self.config.search.pairs_k, 20_000, workers)
+        _, _, fit = self._catalogue_model(table, names, item_ids, None, knn)
         return {"applied_seq": self.applied_seq, **fit.to_dict()}
 
-    def _pair_table(self, k: int, chunk: int, workers: int | None) -> tuple[np.ndarray, list[str], dict[int, str]]:
+    def _pair_table(self, k: int, chunk: int,
+                    workers: int | None) -> tuple[np.ndarray, list[str], dict[int, str], np.ndarray]:
         """The self-join's candidate pairs scored (`score_pair_keys` rows, sellers as this run's
-        codes), the signals' names of its columns and the items' ids by vec_id."""
+        codes), the signals' names of its columns, the items' ids by vec_id, and which rows the k-NN
+        found (the others: lexical candidates only, `search.pairs_lexical_k`)."""
         n = pool_workers(self.config, workers)
         # a pool when the pairs fill more than a chunk (about k a listing): it makes each listing's
         # text once while this process searches the candidates, then scores the chunks
@@ -797,12 +799,14 @@ class SimIndex:
             made = [pool.submit(texts_in_pool, [v for v, _, _ in batch]) for batch in self.store.iter_live(5000)] \
                 if pool is not None else []
             scoring = PairScoring(self.store, self.signals, chunk, pool, n, made)
-            self._candidate_keys(k, scoring)  # the pool scores each signal's pairs while the next is searched
+            knn = self._candidate_keys(k, scoring)  # the pool scores each signal's pairs while the next is searched
+            extra = lexical_extra_keys(self.store, self.config.search.pairs_lexical_k, knn)  # rare words; 0: none
+            scoring.add(extra)
             table, names, item_ids = self._scored_table(scoring.finish())
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
-        return table, names, item_ids
+        return table, names, item_ids, found_by_knn(table, extra)
 
     def _scoring_pool(self, n: int):
         """`n` processes that score pairs as this process does (`open_scorer`)."""
@@ -835,7 +839,7 @@ class SimIndex:
         """The self-join's candidate pairs as sorted unique keys a << 32 | b (a < b): each live item
         with its k nearest neighbours under every signal. `scoring` is given each signal's pairs
         once that signal is searched, and kept busy between the next signal's batches."""
-        found = []  # each signal's unique keys, then the lexical candidates'
+        found = []  # each signal's unique keys
         for name, signal in self.signals.items():
             index = joined_index(signal)
             if index is not None:  # an IVF-Flat index (title, above dense_index.flat_max): joined list by list
@@ -846,9 +850,6 @@ class SimIndex:
             found.append(np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64))
             if scoring is not None:
                 scoring.add(found[-1])
-        found.append(np.unique(lexical_pair_keys(self.store, self.config.search.pairs_lexical_k)))  # 0: none
-        if scoring is not None:
-            scoring.add(found[-1])
         return np.unique(np.concatenate(found))
 
     def _searched_keys(self, name: str, signal: Signal, vec_ids: list[int], k: int,
@@ -892,15 +893,20 @@ class SimIndex:
                 yield Pair(item_a=first, item_b=second, score=decision.score, signals=scores, match=decision.match)
 
     def _catalogue_model(self, table: np.ndarray, names: list[str], item_ids: dict[int, str],
-                         fit: CatalogueFit | None) -> tuple[np.ndarray, np.ndarray, CatalogueFit]:
+                         fit: CatalogueFit | None,
+                         knn: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, CatalogueFit]:
         """The self-join's mutual-best flags (on the rank scores, column 4), which pairs have both
         titles (the flag says something only there), and the catalogue's fit: `fit`, or fitted on
-        these pairs across sellers when None or when some have a pair verdict (labels in the fit)."""
+        these pairs across sellers when None or when some have a pair verdict (labels in the fit).
+        Only the rows `knn` (default: all) count for the flags and the fit: the lexical candidates'
+        extra pairs are decided by it and are never a mutual best (simgov/lexical_candidates.py)."""
+        knn = np.ones(len(table), bool) if knn is None else knn
         vec_a, vec_b = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
         seller_a, seller_b = table[:, 2].astype(np.int64), table[:, 3].astype(np.int64)
-        flags = mutual_best_arrays(vec_a, vec_b, seller_a, seller_b, table[:, 4])
+        flags = np.zeros(len(table), bool)
+        flags[knn] = mutual_best_arrays(vec_a[knn], vec_b[knn], seller_a[knn], seller_b[knn], table[knn, 4])
         titled = ~np.isnan(table[:, 6 + names.index("title")]) if "title" in names else np.zeros(len(table), bool)
-        fitted = titled & (seller_a != seller_b)
+        fitted = titled & (seller_a != seller_b) & knn
         labels = self._verdict_labels(table[fitted], item_ids)
         if fit is None or labels is not None:  # verdicts given since the build refine the kept fit
             fit = fit_catalogue(table[fitted, 5], flags[fitted], bundled_model().train_prior, labels=labels)
@@ -917,10 +923,10 @@ class SimIndex:
                          for a, b in table[:, :2].tolist()], dtype=np.float64)
 
     def _decide_levels(self, table: np.ndarray, names: list[str], item_ids: dict[int, str],
-                       fit: CatalogueFit | None) -> np.ndarray:
+                       fit: CatalogueFit | None, knn: np.ndarray | None = None) -> np.ndarray:
         """Columns 4 and 5 become the posteriors of the catalogue's match model without and with
-        the mutual-best flag (`_catalogue_model`); returns the flags."""
-        flags, titled, fit = self._catalogue_model(table, names, item_ids, fit)
+        the mutual-best flag (`_catalogue_model`, `knn` the rows the k-NN found); returns the flags."""
+        flags, titled, fit = self._catalogue_model(table, names, item_ids, fit, knn)
         z = table[:, 5].copy()
         table[:, 4] = fit.posteriors(z, np.zeros(len(z), bool), titled)
         table[:, 5] = fit.posteriors(z, np.ones(len(z), bool), titled)

@@ -288,8 +288,8 @@ def test_self_join_rescores_pairs_near_the_decision(tiny_model, tiny_static, tmp
     build(items, tmp_path / "idx", config)
     index = SimIndex.open(tmp_path / "idx", create_with=config)
     try:
-        table, names, item_ids = index._pair_table(index.config.search.pairs_k, 20_000, 1)
-        flags = index._decide_levels(table, names, item_ids, None)
+        table, names, item_ids, knn = index._pair_table(index.config.search.pairs_k, 20_000, 1)
+        flags = index._decide_levels(table, names, item_ids, None, knn)
         static = table.copy()
         rescored = rescore_pairs(index, table, names, flags)
         title = index.signals["title"]

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import SIMGOV, write_abt_buy_items
 from simgov.index import SimIndex
-from simgov.lexical_candidates import MAX_WORD_LISTINGS, lexical_pair_keys, title_words
+from simgov.lexical_candidates import (MAX_WORD_LISTINGS, found_by_knn, lexical_extra_keys, lexical_pair_keys,
+                                       title_words)
 
 
 @pytest.fixture(scope="module")
@@ -94,10 +95,28 @@ def test_self_join_adds_the_lexical_pairs_only_when_asked(abt_buy_index):
         assert index.config.search.pairs_lexical_k == 0
         assert lexical_pair_keys(index.store, 0).size == 0
         plain = index._candidate_keys(10)
+        assert lexical_extra_keys(index.store, 0, plain).size == 0
         lexical = lexical_pair_keys(index.store, 10)
-        index.config.search.pairs_lexical_k = 10
-        both = index._candidate_keys(10)
+        extra = lexical_extra_keys(index.store, 10, plain)
     finally:
         index.close()
-    assert np.array_equal(both, np.union1d(plain, lexical))
-    assert len(both) > len(plain)  # the lexical source finds pairs the k-NN did not
+    assert np.array_equal(np.union1d(plain, extra), np.union1d(plain, lexical))
+    assert extra.size and not np.isin(extra, plain).any()  # the lexical source finds pairs the k-NN did not
+
+
+def test_lexical_extra_pairs_leave_the_k_nn_pairs_decisions_alone(abt_buy_index):
+    """The catalogue fit and the mutual-best flags come from the k-NN's pairs only: with the lexical
+    candidates on, every k-NN pair is decided as without them, and no extra pair is a mutual best."""
+    index = SimIndex.open(abt_buy_index)
+    try:
+        table, names, item_ids, knn = index._pair_table(10, 20_000, 1)
+        flags = index._decide_levels(table, names, item_ids, None, knn)
+        index.config.search.pairs_lexical_k = 10
+        both, _, _, both_knn = index._pair_table(10, 20_000, 1)
+        both_flags = index._decide_levels(both, names, item_ids, None, both_knn)
+    finally:
+        index.close()
+    assert knn.all() and len(both) > len(table) and not both_knn.all()
+    assert np.array_equal(both[both_knn], table, equal_nan=True) and np.array_equal(both_flags[both_knn], flags)
+    assert not both_flags[~both_knn].any()
+    assert np.array_equal(found_by_knn(both, np.zeros(0, dtype=np.int64)), np.ones(len(both), bool))
