@@ -13,7 +13,7 @@ from simgov.index import SimIndex
 from simgov.matching.decision import mutual_best
 from simgov.matching.catalogue import level_logits, listing_texts, pack_text, rank_scores, unpack_text
 from simgov.matching.levels import bundled_model
-from simgov.pair_scoring import score_pair_keys
+from simgov.pair_scoring import score_pair_keys, stored_as_texts
 
 
 @pytest.fixture(scope="module")
@@ -127,5 +127,12 @@ def test_listing_texts_sent_to_the_pool_are_the_texts_made_there(abt_buy_index):
         made, _, _ = score_pair_keys(index.store, index.signals, keys)
         sent, _, _ = score_pair_keys(index.store, index.signals, keys, given)
         assert np.array_equal(made, sent, equal_nan=True)
+        # the listings whose stored text profile is their text's, told once per self-join: the
+        # levels' comparison stands for the text signal's score there, the signal scores the rest
+        stored = stored_as_texts(index.store, texts, vec_ids)
+        assert len(stored) > 250
+        for told in (stored, set(), {v for v in stored if v % 3}):
+            assert np.array_equal(score_pair_keys(index.store, index.signals, keys, texts, told)[0], made,
+                                  equal_nan=True)
     finally:
         index.close()
