@@ -153,7 +153,8 @@ class SearchConfig(BaseModel):
     pairs_k: int = Field(10, ge=1, le=200, description="neighbours per item and signal in the pairs self-join")
     pairs_lexical_k: int = Field(0, ge=0, le=200, description="pairs self-join: also each item's k nearest items by "
                                                             "the IDF-weighted rare words of its title "
-                                                            "(simgov/lexical_candidates.py); 0 = off")
+                                                            "(simgov/lexical_candidates.py), decided by the "
+                                                            "catalogue fit of the k-NN's pairs; 0 = off")
 
 
 class Config(BaseModel):
