@@ -30,7 +30,8 @@ from .matching.catalogue import FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catalo
 from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation, stated_code_conflicts
 from .matching.levels import bundled_model
 from .matching.stock_photo import shared_catalogue_photo
-from .neighbours import KEPT_SCORES, KeptNeighbours, NeighbourLists, StoredBlobs
+from .kept_scores import KEPT_SCORES
+from .neighbours import KeptNeighbours, NeighbourLists, StoredBlobs
 from .pair_scoring import PairScoring, joined_index, joined_keys, open_scorer, texts_in_pool
 from .pool import pool_workers, start_pool
 from .records import Neighbour, Pair

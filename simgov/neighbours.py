@@ -36,6 +36,7 @@ import faiss
 import numpy as np
 
 from .faiss_threads import faiss_threads
+from .kept_scores import KeptScores
 from .storage.neighbours import changed_since
 from .vectors import DenseIndex
 
@@ -59,9 +60,6 @@ BULK_MARGIN = 16
 BULK_TOLERANCE = 1e-4
 #: Listings an IVF-Flat index searches in one FAISS call (under one hold of the index lock).
 IVF_STEP = 256
-#: Signals whose pair scores the lists keep (cheap to score in bulk at the build; a picture's
-#: geometric check per pair is not).
-KEPT_SCORES = ("title", "text")
 
 
 def _utf8(texts: list[str]) -> np.ndarray:
@@ -195,23 +193,6 @@ def _searched(index: "SimIndex", queries: list[dict[str, bytes]], fetch: int) ->
             for cands in index._search_candidates(queries[start:start + BUILD_STEP], fetch, BUILD_THREADS)]
 
 
-def _kept_scores(index: "SimIndex", vec_ids: list[int], lists: list[np.ndarray], names: list[str],
-                 blobs: dict[int, dict[str, bytes]]) -> np.ndarray:
-    """The pair scores of the signals `names` of each listing with each of its candidates, as a
-    lookup scores them (`SimIndex.signal_scores_many`, the listing on the left), one row per list
-    entry, NaN where a side lacks the signal."""
-    union = sorted(set(np.concatenate(lists).tolist()) if lists else ())
-    theirs = index.item_blobs(union, names)
-    left = [blobs[v] for v, cands in zip(vec_ids, lists) for _ in range(len(cands))]
-    right = [theirs[c] for cands in lists for c in cands.tolist()]
-    out = np.full((len(left), len(names)), np.nan, dtype=np.float32)
-    for row, scores in enumerate(index.signal_scores_many(left, right, tuple(names))):
-        for col, name in enumerate(names):
-            if name in scores:
-                out[row, col] = scores[name]
-    return out
-
-
 class NeighbourLists:
     """Each listing's candidates (vec_ids, the union over its signals) and seller, as of `seq`, and
     the pair scores of the KEPT_SCORES signals (`score_names`) of each list entry, if kept."""
@@ -236,34 +217,37 @@ class NeighbourLists:
         """The lists for the index's current structures; None when a new generation was loaded
         meanwhile (the lists would mix two)."""
         generation, seq = index.manifest.get("generation"), index.applied_seq
-        score_names = [n for n in index.signals if n in KEPT_SCORES]
-        vec_ids, item_ids, sellers, lists, scores = [], [], [], [], []
+        vec_ids, item_ids, sellers, lists = [], [], [], []
         kept = True  # no write came while the lists were made: their scores hold
         names: dict[str, int] = {}
-        for batch in index.store.iter_live():
-            for start in range(0, len(batch), BULK_STEP):
-                rows = batch[start:start + BULK_STEP]
-                blobs = index.item_blobs([r[0] for r in rows])
-                step = [r[0] for r in rows]
-                found = _step_candidates(index, [blobs[v] for v in step], fetch)
-                step_lists = [np.fromiter(sorted(c - {v}), dtype=np.int64) for v, c in zip(step, found)]
-                if kept:  # and they hold while the structures (the text signal's IDF) are as at `seq`
-                    scores.append(_kept_scores(index, step, step_lists, score_names, blobs))
-                    kept = index.applied_seq == seq
-                lists += step_lists
-                vec_ids += step
-                item_ids += [r[1] for r in rows]
-                sellers += [names.setdefault(r[2], len(names)) for r in rows]
-            if index.manifest.get("generation") != generation:
-                return None
+        scoring = KeptScores(index)
+        try:
+            for batch in index.store.iter_live():
+                for start in range(0, len(batch), BULK_STEP):
+                    rows = batch[start:start + BULK_STEP]
+                    blobs = index.item_blobs([r[0] for r in rows])
+                    step = [r[0] for r in rows]
+                    found = _step_candidates(index, [blobs[v] for v in step], fetch)
+                    step_lists = [np.fromiter(sorted(c - {v}), dtype=np.int64) for v, c in zip(step, found)]
+                    if kept:  # and they hold while the structures (the text signal's IDF) are as at `seq`
+                        scoring.add(step, step_lists, blobs)
+                        kept = index.applied_seq == seq
+                    lists += step_lists
+                    vec_ids += step
+                    item_ids += [r[1] for r in rows]
+                    sellers += [names.setdefault(r[2], len(names)) for r in rows]
+                if index.manifest.get("generation") != generation:
+                    return None
+            scores = scoring.finish() if kept else None
+        finally:
+            scoring.close()
         offsets = np.zeros(len(lists) + 1, dtype=np.int64)
         np.cumsum([len(c) for c in lists], out=offsets[1:])
-        kept = kept and bool(scores)
         return cls(generation, seq, fetch, np.array(vec_ids, dtype=np.int64),
                    _utf8(item_ids),
                    np.array(sellers, dtype=np.int32), list(names), offsets,
                    np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64),
-                   score_names if kept else None, np.concatenate(scores) if kept else None)
+                   scoring.names if scores is not None else None, scores)
 
     @staticmethod
     def path(folder: Path, generation: str, fetch: int) -> Path:
