@@ -833,8 +833,12 @@ class SimIndex:
             cols.append(rows)
         table = np.concatenate(cols) if cols else np.zeros((0, 6 + len(names)))
         cols.clear()
-        # in key order (a, then b), as the pairs were found: mutual best keeps the first of a tie
-        return table[np.lexsort((table[:, 1], table[:, 0]))], names, item_ids
+        # in key order (a, then b), as the pairs were found: mutual best keeps the first of a tie;
+        # a column at a time, so the table is not held twice
+        order = np.lexsort((table[:, 1], table[:, 0]))
+        for column in range(table.shape[1]):
+            table[:, column] = table[order, column]
+        return table, names, item_ids
 
     def _candidate_keys(self, k: int, scoring: PairScoring | None = None) -> np.ndarray:
         """The self-join's candidate pairs as sorted unique keys a << 32 | b (a < b): each live item
