@@ -15,7 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from .matching.catalogue import listing_texts
-from .matching.levels import LEVELS, MatchModel, bundled_model, title_level
+from .matching.levels import LEVELS, TITLE_EDGES, MatchModel, bundled_model, level_name, title_level
 from .signals.text.idf import IdfTable
 from .signals.text.levels import text_levels
 from .signals.title import TitleSignal
@@ -25,15 +25,31 @@ from .storage.items import Store
 _EDGE = 1e-12
 
 
-def title_swing(model: MatchModel) -> float:
-    """The most a pair's level logit can move when only its title band changes (over every level of
-    the comparisons the title has joint weights with): pairs farther from the threshold need no look."""
-    title = [n for n in model.weights if n.startswith("title=")]
-    joint = [n for n in model.weights if "&" in n and ("title=" in n)]
-    largest = max((abs(model.weights[n]) for n in title), default=0.0)
-    largest_joint = max((abs(model.weights[n]) for n in joint), default=0.0)
-    per_joint = sum(1 for pair in model.joint if "title" in pair)
-    return 2.0 * (largest + per_joint * largest_joint)
+def band_reach(model: MatchModel, bands: int) -> np.ndarray:
+    """For each title band, the most a pair's level logit can move when only its title band moves up
+    to `bands` away: the title weight's change plus, for each comparison the title has joint weights
+    with, the largest change over that comparison's levels. A pair farther than this from the
+    threshold keeps its decision in every such band, so it needs no look (`rescore_near_decision`)."""
+    top = len(LEVELS["title"]) - 1
+    partners = [pair for pair in model.joint if "title" in pair]
+
+    def joint(pair: tuple[str, str], band: int, level: int) -> float:
+        if not level:
+            return 0.0
+        other = pair[1] if pair[0] == "title" else pair[0]
+        named = {"title": level_name("title", band), other: level_name(other, level)}
+        return model.weights.get(f"{named[pair[0]]}&{named[pair[1]]}", 0.0)
+
+    reach = np.zeros(top + 1)
+    title = [model.weights.get(level_name("title", band), 0.0) if band else 0.0 for band in range(top + 1)]
+    for band in range(1, top + 1):
+        for other in range(max(1, band - bands), min(top, band + bands) + 1):
+            move = abs(title[other] - title[band])
+            for pair in partners:
+                levels = LEVELS[pair[1] if pair[0] == "title" else pair[0]]
+                move += max(abs(joint(pair, other, level) - joint(pair, band, level)) for level in range(len(levels)))
+            reach[band] = max(reach[band], move)
+    return reach
 
 
 def rescore_pairs(index, table: np.ndarray, names: list[str], flags: np.ndarray) -> int:
@@ -58,7 +74,9 @@ def rescore_near_decision(title: TitleSignal, store: Store, table: np.ndarray, n
     used = np.clip(np.where(flags, table[:, 5], table[:, 4]), _EDGE, 1 - _EDGE)
     logits = np.log(used) - np.log1p(-used)
     cut = math.log(threshold / (1 - threshold))
-    rows = np.flatnonzero(~np.isnan(cosines) & (np.abs(logits - cut) < title_swing(bundled_model())))
+    bands = 1 + (np.clip(np.nan_to_num(cosines), 0.0, 1.0)[:, None] >= np.asarray(TITLE_EDGES)).sum(axis=1)
+    reach = band_reach(bundled_model(), title.rescore_bands)[bands] + 1e-9  # + float rounding of the sums
+    rows = np.flatnonzero(~np.isnan(cosines) & (np.abs(logits - cut) <= reach))
     if not rows.size:
         return 0
     vec_a, vec_b = table[rows, 0].astype(np.int64).tolist(), table[rows, 1].astype(np.int64).tolist()
