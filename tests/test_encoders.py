@@ -156,6 +156,15 @@ def test_cli_distill(tiny_model, tmp_path, capsys):
     assert main(["models", "distill", "--model", str(tiny_model), "--dims", "4", "--out", str(out)]) == 0
     assert capsys.readouterr().out.strip() == str(out)
     assert StaticModel(out).dim == 4
+    made = (out / "model.safetensors").stat().st_mtime_ns
+    # again (as `make install` runs it): the same model's distillation is kept, not made again
+    assert main(["models", "distill", "--model", str(tiny_model), "--dims", "4", "--out", str(out)]) == 0
+    assert (out / "model.safetensors").stat().st_mtime_ns == made
+    assert main(["models", "distill", "--model", str(tiny_model), "--dims", "8", "--out", str(out)]) == 0
+    assert StaticModel(out).dim == 8  # other dimensions: distilled again
+    made = (out / "model.safetensors").stat().st_mtime_ns
+    assert main(["models", "distill", "--model", str(tiny_model), "--dims", "8", "--out", str(out), "--force"]) == 0
+    assert (out / "model.safetensors").stat().st_mtime_ns != made
 
 
 def test_index_remembers_the_engine(tiny_model, tiny_static, tmp_path):
