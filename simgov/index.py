@@ -15,7 +15,7 @@ import threading
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import numpy as np
 
@@ -373,7 +373,8 @@ class SimIndex:
             known = (stored.vec_id, stored.seller_id)
         vec_id, seller_id = known
         names = self._signal_names(signals)
-        blobs = self.item_blobs([vec_id], names)[vec_id]
+        # read when first used: with every pair score kept, together with the shown neighbours' blobs
+        blobs = StoredBlobs(self, vec_id, names)
         return self._neighbours(blobs, k, min_score, exclude=vec_id, seller_id=seller_id,
                                 kept=set(names) == set(self.signals))
 
@@ -452,53 +453,27 @@ class SimIndex:
                         found[i].update(c.vec_id for c in cands)
         return found
 
-    def _neighbours(self, blobs: dict[str, bytes], k: int, min_score: float, *, exclude: int | None,
+    def _neighbours(self, blobs: Mapping[str, bytes], k: int, min_score: float, *, exclude: int | None,
                     seller_id: str | None, kept: bool = False) -> list[Neighbour]:
         """`kept`: the query is the indexed listing `exclude` with all its signals, so its kept
         neighbour list (and those of its best candidates, for the mutual-best check) can stand in
-        for searches where it is current."""
+        for searches where it is current, and so can its kept decisions (`NeighbourLists.decided`)."""
         fetch = max(k, self.config.search.candidates_per_signal) + 1
         lists = self.neighbours.current() if kept and fetch == self.neighbours.fetch() else None
-        found = lists.candidates([exclude])[0] if lists is not None else None
-        kept_pairs = lists.kept_scores(exclude) if found is not None else None  # pair scores kept with the list
-        if found is None:
-            found = self._candidates(blobs, fetch)
-        found.discard(exclude)
-        owners = lists.owners(list(found)) if lists is not None else {}
-        owners.update(self.store.sellers_by_vec(found - owners.keys()) if len(owners) < len(found) else {})
-        owners = dict(sorted(owners.items()))  # ascending vec_id, as the store's query gives them
-        unkept = self._unkept_signals()
-        if kept_pairs is not None and not unkept:  # every score kept: blobs read only where used (the shown)
-            others = {v: StoredBlobs(self, v, list(blobs)) for v in owners}
+        order = blobs.names if isinstance(blobs, StoredBlobs) else list(blobs)
+        answer = lists.decided(exclude, self.matcher, order) \
+            if lists is not None and min_score == 0.0 and seller_id is not None and not self._unkept_signals() else None
+        if answer is not None:
+            owners, scores, decided = answer
+            others = {}
         else:
-            others = self.item_blobs(list(owners), list(blobs))
-        kept_scores = None if kept_pairs is None else [kept_pairs[v] for v in owners]
-        scores = dict(zip(owners, self._scores_with_kept(blobs, [others[v] for v in owners], unkept, kept_scores)))
-        pre = {v: self.matcher.rank_score(s) for v, s in scores.items()}
-        query = -1 if exclude is None else exclude
-        pairs = [(query, v, seller_id, owners[v][1], pre[v]) for v in owners]
-        # each candidate decided once per mutual-best flag (the contenders need both, the answer one)
-        either_way: dict[int, list[Decision]] = {}
-        if seller_id is not None:
-            either_way = {v: self._decided_either_way(scores[v], owners[v][1] == seller_id, blobs, others[v])
-                          for v in owners}
-            shown_either_way = {v: [d.score for d in ds] for v, ds in either_way.items()}
-            pairs += self._reverse_pairs(pairs, seller_id, fetch,
-                                         self._contenders(shown_either_way, owners, k, min_score), lists)
-        flags = dict(zip(((p[0], p[1]) for p in pairs), mutual_best(pairs)))
-        decided = {}
-        for vec_id, (item_id, other_seller) in owners.items():
-            if seller_id is not None:
-                mutual = flags[(query, vec_id)]
-                decision = either_way[vec_id][mutual]
-            else:
-                mutual = self._best_in_seller(vec_id, pairs)
-                decision = self._decide(scores[vec_id], mutual, other_seller == seller_id, blobs, others[vec_id])
-            if decision.score >= min_score:
-                decided[vec_id] = (decision, mutual)
+            owners, scores, others, decided = self._decided(blobs, k, min_score, exclude, seller_id, fetch, lists)
         # explained and related: the k shown only (the order needs only the score and the id)
         shown = sorted(decided, key=lambda v: (-decided[v][0].score, owners[v][0]))[:k]
-        others.update(zip(shown, StoredBlobs.read(self, [others[v] for v in shown])))
+        read = StoredBlobs.read(self, [blobs] + [others[v] if v in others else StoredBlobs(self, v, order)
+                                                 for v in shown])
+        blobs = read[0]  # the query's blobs too, in the same query
+        others.update(zip(shown, read[1:]))
         stored = self.store.items_by_vec([exclude] + [v for v in shown if decided[v][0].match]) \
             if exclude is not None and seller_id is not None else {}
         out = []
@@ -517,6 +492,78 @@ class SimIndex:
                                  match=decision.match, relation=rel, evidence=evidence))
         return out
 
+    def _decided(self, blobs: Mapping[str, bytes], k: int, min_score: float, exclude: int | None,
+                 seller_id: str | None, fetch: int, lists: NeighbourLists | None):
+        """The query's candidates decided: (owners {vec_id: (item_id, seller_id)} in ascending
+        vec_id, their signal scores, their blobs (read or to be read), {vec_id: (Decision, mutual
+        best)} of those scoring at least `min_score`). The mutual-best flags hold for every
+        candidate that may be among the k shown (`_contenders`)."""
+        # the kept list, and the pair scores kept with it
+        found, kept_pairs = (lists.entry(exclude) if lists is not None else None) or (None, None)
+        if found is None:
+            found = self._candidates(blobs, fetch)
+        found.discard(exclude)
+        owners = lists.owners(list(found)) if lists is not None else {}
+        owners.update(self.store.sellers_by_vec(found - owners.keys()) if len(owners) < len(found) else {})
+        owners = dict(sorted(owners.items()))  # ascending vec_id, as the store's query gives them
+        unkept = self._unkept_signals()
+        if kept_pairs is not None and not unkept:  # every score kept: blobs read only where used (the shown)
+            order = blobs.names if isinstance(blobs, StoredBlobs) else list(blobs)
+            others = {v: StoredBlobs(self, v, order) for v in owners}
+            scores = {v: {n: kept_pairs[v][n] for n in order if n in kept_pairs[v]} for v in owners}
+        else:
+            others = self.item_blobs(list(owners), list(blobs))
+            kept_scores = None if kept_pairs is None else [kept_pairs[v] for v in owners]
+            scores = dict(zip(owners, self._scores_with_kept(blobs, [others[v] for v in owners], unkept,
+                                                             kept_scores)))
+        # the rank score and the score as a mutual best, combined once (`rank_score` is the first)
+        both = {v: self.matcher.pair_scores(s) for v, s in scores.items()}
+        query = -1 if exclude is None else exclude
+        pairs = [(query, v, seller_id, owners[v][1], both[v][0]) for v in owners]
+        # each candidate decided once per mutual-best flag (the contenders need both, the answer one)
+        either_way: dict[int, list[Decision]] = {}
+        if seller_id is not None:
+            either_way = {v: self._decided_either_way(scores[v], both[v], owners[v][1] == seller_id, blobs, others[v])
+                          for v in owners}
+            shown_either_way = {v: [d.score for d in ds] for v, ds in either_way.items()}
+            pairs += self._reverse_pairs(pairs, seller_id, fetch,
+                                         self._contenders(shown_either_way, owners, k, min_score), lists)
+        flags = dict(zip(((p[0], p[1]) for p in pairs), mutual_best(pairs)))
+        decided = {}
+        for vec_id, (item_id, other_seller) in owners.items():
+            if seller_id is not None:
+                mutual = flags[(query, vec_id)]
+                decision = either_way[vec_id][mutual]
+            else:
+                mutual = self._best_in_seller(vec_id, pairs)
+                decision = self._decide(scores[vec_id], mutual, other_seller == seller_id, blobs, others[vec_id])
+            if decision.score >= min_score:
+                decided[vec_id] = (decision, mutual)
+        return owners, scores, others, decided
+
+    def _kept_decisions(self, lists: NeighbourLists) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every listing's decided candidates for the kept lists (`NeighbourLists.decided`), in
+        list order: the shown score and the flags (1: a match, 2: mutual best) of each entry, as a
+        lookup with the lists' largest k and no least score decides them (its contenders hold every
+        flag a smaller k reads); None where lookups cannot read them (a signal whose scores are
+        not kept has entries)."""
+        if lists.scores is None or self._unkept_signals():
+            return None
+        names = list(self.signals)
+        k = lists.fetch - 1
+        score = np.full(len(lists.neighbour_ids), np.nan, dtype=np.float32)
+        flag = np.zeros(len(lists.neighbour_ids), dtype=np.uint8)
+        for row, (vec_id, seller) in enumerate(zip(lists.vec_ids.tolist(), lists.sellers.tolist())):
+            _, _, _, decided = self._decided(StoredBlobs(self, vec_id, names), k, 0.0, vec_id,
+                                             lists.seller_names[seller], lists.fetch, lists)
+            start = int(lists.offsets[row])
+            for j, c in enumerate(lists.neighbour_ids[start:int(lists.offsets[row + 1])].tolist()):
+                if c in decided:
+                    decision, mutual = decided[c]
+                    score[start + j] = decision.score
+                    flag[start + j] = decision.match | (mutual << 1)
+        return score, flag
+
     def _unkept_signals(self) -> tuple[str, ...]:
         """The signals whose pair scores the kept lists do not keep, among those any listing has."""
         return tuple(n for n, s in self.signals.items() if n not in KEPT_SCORES and s.size())
@@ -530,12 +577,11 @@ class SimIndex:
         live = self.signal_scores_many([blobs] * len(others), others, unkept) if unkept else [{}] * len(others)
         return [{n: both[n] for n in blobs if n in both} for both in ({**k, **x} for k, x in zip(kept, live))]
 
-    def _decided_either_way(self, scores: dict[str, float], same_seller: bool, a: dict[str, bytes],
-                            b: dict[str, bytes]) -> list[Decision]:
-        """`[self._decide(scores, mutual, ...) for mutual in (False, True)]`, the combination summed
-        once (`Matcher.pair_scores`, `decide_ranked`); `_decide` itself decides a pair the picture
-        alone matches (its own checks)."""
-        both = self.matcher.pair_scores(scores)
+    def _decided_either_way(self, scores: dict[str, float], both: tuple[float, float], same_seller: bool,
+                            a: Mapping[str, bytes], b: Mapping[str, bytes]) -> list[Decision]:
+        """`[self._decide(scores, mutual, ...) for mutual in (False, True)]` from the pair's
+        combined scores either way (`both`: `Matcher.pair_scores`), through `decide_ranked`;
+        `_decide` itself decides a pair the picture alone matches (its own checks)."""
         out = [self.matcher.decide_ranked(scores, score) for score in both]
         return [self._decide(scores, mutual, same_seller, a, b) if d.by_picture else d
                 for mutual, d in zip((False, True), out)]

@@ -21,6 +21,12 @@ scores them: a lookup reads them instead of scoring its candidates and its heads
 (about half its time). They hold while no write has come since the lists were made (a write
 changes the text signal's IDF weights, hence every text score a little): after one, lookups score
 live.
+
+While those scores hold, so do the lookups' decisions: the lists also keep each entry's decision
+(its shown score, whether it is a match and mutual best), made at the build by the lookups' own
+code (`SimIndex._kept_decisions`), so that a lookup of an unchanged listing reads its candidates
+decided and only explains the ones it shows. They are kept where no signal besides KEPT_SCORES has
+entries (a picture's score is not kept), and read only under the matcher's thresholds of the build.
 """
 from __future__ import annotations
 
@@ -37,6 +43,7 @@ import numpy as np
 
 from .faiss_threads import faiss_threads
 from .kept_scores import KeptScores
+from .matching.decision import Decision, Matcher
 from .storage.neighbours import changed_since
 from .vectors import DenseIndex
 
@@ -149,6 +156,11 @@ def _ivf_top(ivf: faiss.IndexIVFFlat, blobs: list[bytes], fetch: int) -> list[se
     return [set(row[row >= 0].tolist()) if ok else None for row, ok in zip(found, sure.tolist())]
 
 
+def _thresholds(matcher: Matcher) -> np.ndarray:
+    """The thresholds a lookup's decisions depend on (kept decisions hold only under the same)."""
+    return np.array([matcher.threshold, matcher.picture_threshold, matcher.video_threshold], dtype=np.float64)
+
+
 def _step_candidates(index: "SimIndex", queries: list[dict[str, bytes]], fetch: int) -> list[set[int]]:
     """`index._search_candidates(queries, fetch)` for a step of the build: signals searched by an
     exact flat index in one batch (`_exact_top`: about 8x faster than one search per listing at
@@ -199,12 +211,15 @@ class NeighbourLists:
 
     def __init__(self, generation: str, seq: int, fetch: int, vec_ids: np.ndarray, item_ids: np.ndarray,
                  sellers: np.ndarray, seller_names: list[str], offsets: np.ndarray, candidates: np.ndarray,
-                 score_names: list[str] | None = None, scores: np.ndarray | None = None):
+                 score_names: list[str] | None = None, scores: np.ndarray | None = None,
+                 decisions: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None):
         self.generation, self.seq, self.fetch = generation, seq, fetch
         self.vec_ids, self.item_ids, self.sellers = vec_ids, item_ids, sellers
         self.seller_names = seller_names
         self.offsets, self.neighbour_ids = offsets, candidates
         self.score_names, self.scores = score_names or [], scores
+        # each entry's decided score and flags (1: match, 2: mutual best), and the thresholds they were decided under
+        self.decisions = decisions
         self._seller_codes: dict[str, int] | None = None  # seller name -> its code in `sellers`, when first asked
         self.synced_seq = seq
         # listings whose list may be out of date (see the module docstring), and those dead since `seq`
@@ -243,11 +258,16 @@ class NeighbourLists:
             scoring.close()
         offsets = np.zeros(len(lists) + 1, dtype=np.int64)
         np.cumsum([len(c) for c in lists], out=offsets[1:])
-        return cls(generation, seq, fetch, np.array(vec_ids, dtype=np.int64),
-                   _utf8(item_ids),
-                   np.array(sellers, dtype=np.int32), list(names), offsets,
-                   np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64),
-                   scoring.names if scores is not None else None, scores)
+        out = cls(generation, seq, fetch, np.array(vec_ids, dtype=np.int64),
+                  _utf8(item_ids),
+                  np.array(sellers, dtype=np.int32), list(names), offsets,
+                  np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64),
+                  scoring.names if scores is not None else None, scores)
+        if scores is not None:
+            decided = index._kept_decisions(out)
+            if decided is not None and index.applied_seq == seq:
+                out.decisions = (*decided, _thresholds(index.matcher))
+        return out
 
     @staticmethod
     def path(folder: Path, generation: str, fetch: int) -> Path:
@@ -260,6 +280,8 @@ class NeighbourLists:
         tmp = target.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{target.name}")
         with open(tmp, "wb") as f:
             kept = {"score_names": _utf8(self.score_names), "scores": self.scores} if self.scores is not None else {}
+            if self.decisions is not None:
+                kept.update(zip(("decided_scores", "decided_flags", "decided_under"), self.decisions))
             np.savez(f, meta=np.array([self.seq, self.fetch], dtype=np.int64), vec_ids=self.vec_ids,
                      item_ids=self.item_ids, sellers=self.sellers, seller_names=_utf8(self.seller_names),
                      offsets=self.offsets, candidates=self.neighbour_ids, **kept)
@@ -276,10 +298,12 @@ class NeighbourLists:
                 seq, kept_fetch = (int(x) for x in data["meta"])
                 names = [s.decode("utf-8") for s in data["seller_names"].tolist()]
                 scored = "scores" in data.files
+                decided = "decided_scores" in data.files
                 return cls(generation, seq, kept_fetch, data["vec_ids"], data["item_ids"], data["sellers"], names,
                            data["offsets"], data["candidates"],
                            [s.decode("utf-8") for s in data["score_names"].tolist()] if scored else None,
-                           data["scores"] if scored else None)
+                           data["scores"] if scored else None,
+                           (data["decided_scores"], data["decided_flags"], data["decided_under"]) if decided else None)
         except FileNotFoundError:
             return None
 
@@ -321,6 +345,46 @@ class NeighbourLists:
                 out.append(set(self.neighbour_ids[self.offsets[i]:self.offsets[i + 1]].tolist()))
         return out
 
+    def entry(self, vec_id: int) -> tuple[set[int], dict[int, dict[str, float]] | None] | None:
+        """`(candidates([vec_id])[0], kept_scores(vec_id))` from one look-up of the listing's row (a
+        lookup's own list); None where it has no current list."""
+        i = int(np.searchsorted(self.vec_ids, vec_id))
+        if vec_id in self.stale or i >= len(self.vec_ids) or self.vec_ids[i] != vec_id:
+            return None
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        cands = self.neighbour_ids[start:end].tolist()
+        if self.scores is None or self.synced_seq != self.seq:
+            return set(cands), None
+        return set(cands), self._scored(cands, self.scores[start:end].tolist())
+
+    def decided(self, vec_id: int, matcher: Matcher, order: list[str]):
+        """A lookup's decided candidates of the listing, read from its kept decisions: (owners
+        {vec_id: (item_id, seller_id)} in ascending vec_id, {vec_id: signal scores in `order`},
+        {vec_id: (Decision, mutual best)}), as `SimIndex._decided` gives them with no least score;
+        None where they may have changed (a write since the lists were made, other thresholds)."""
+        if self.decisions is None or self.synced_seq != self.seq or vec_id in self.stale:
+            return None
+        shown, flags, under = self.decisions
+        if not np.array_equal(under, _thresholds(matcher)):
+            return None
+        i = int(np.searchsorted(self.vec_ids, vec_id))
+        if i >= len(self.vec_ids) or self.vec_ids[i] != vec_id:
+            return None
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        cands = self.neighbour_ids[start:end].tolist()
+        kept = self._scored(cands, self.scores[start:end].tolist())
+        owners = self.owners(cands)
+        decided = {c: (Decision(score=round(x, 4), match=bool(f & 1)), bool(f & 2))
+                   for c, x, f in zip(cands, shown[start:end].tolist(), flags[start:end].tolist())}
+        return (dict(sorted(owners.items())), {c: {n: kept[c][n] for n in order if n in kept[c]} for c in owners},
+                decided)
+
+    def _scored(self, cands: list[int], rows: list[list[float]]) -> dict[int, dict[str, float]]:
+        names = self.score_names
+        # float32 holds a score of 4 decimals to 7 digits: rounding gives the stored value back
+        return {c: {n: round(x, 4) for n, x in zip(names, row) if x == x}  # x == x: not NaN
+                for c, row in zip(cands, rows)}
+
     def kept_scores(self, vec_id: int, only: set[int] | None = None) -> dict[int, dict[str, float]] | None:
         """The kept pair scores of a listing with each of its candidates (`only` those among
         them): {candidate: {signal: score}}, signals in `score_names`' order; None where it has no
@@ -332,12 +396,10 @@ class NeighbourLists:
             return None
         start, end = int(self.offsets[i]), int(self.offsets[i + 1])
         cands = self.neighbour_ids[start:end].tolist()
-        at = range(len(cands)) if only is None else [j for j, c in enumerate(cands) if c in only]
-        rows = self.scores[start:end].tolist() if only is None else [self.scores[start + j].tolist() for j in at]
-        names = self.score_names
-        # float32 holds a score of 4 decimals to 7 digits: rounding gives the stored value back
-        return {cands[j]: {n: round(x, 4) for n, x in zip(names, row) if x == x}  # x == x: not NaN
-                for j, row in zip(at, rows)}
+        if only is None:
+            return self._scored(cands, self.scores[start:end].tolist())
+        at = [j for j, c in enumerate(cands) if c in only]
+        return self._scored([cands[j] for j in at], self.scores[start:end][at].tolist())
 
     def in_seller(self, vec_ids: set[int], seller_id: str) -> tuple[set[int], list[int]]:
         """Those of `vec_ids` the lists know as `seller_id`'s (live when the lists were made and not

@@ -212,6 +212,55 @@ def test_kept_scores_stand_in_for_scoring_until_a_write(tmp_path, monkeypatch):
         reference.close()
 
 
+def test_kept_decisions_stand_in_for_deciding_until_a_write(tmp_path, monkeypatch):
+    """Lists kept with their entries' decisions (no picture in the catalogue): a lookup of an
+    unchanged listing with no least score decides nothing and answers as a live lookup, at any k
+    the lists serve; with a least score, and after a write, lookups decide live, still answering
+    as live ones."""
+    folder = tmp_path / "index"
+    build_synthetic(folder, 300, 0, seed=8)
+    index = SimIndex.open(folder)
+    index.neighbours.warm()
+    index.close()
+    index, reference = SimIndex.open(folder), _live(SimIndex.open(folder), monkeypatch)
+    try:
+        lists = index.neighbours.current()
+        scores, flags, _ = lists.decisions
+        assert scores.shape == flags.shape == lists.neighbour_ids.shape and not np.isnan(scores).any()
+        assert (flags & 1).any() and (flags & 2).any()  # matches and mutual bests among them
+        decided = []
+        live_decided = index._decided
+        index._decided = lambda *args: decided.append(args[3]) or live_decided(*args)
+        item_ids = _item_ids(index)
+        got = _lookups(index, item_ids, ks=(1, 5, 10, 20))
+        assert got == _lookups(reference, item_ids, ks=(1, 5, 10, 20))
+        assert decided == [] and sum(n.match for found in got for n in found) > 100
+        assert any("each is the other's closest" in line for found in got for n in found for line in n.evidence)
+        some = item_ids[::10]
+        assert [index.similar(i, k=10, min_score=0.3) for i in some] == \
+            [reference.similar(i, k=10, min_score=0.3) for i in some]
+        assert len(decided) == len(some)
+        _relist(index, index.item(item_ids[0]).seller_id, 1, [0.02])
+        reference.refresh()
+        assert index.neighbours.current().decided(lists.vec_ids[0], index.matcher, ["title", "text"]) is None
+        assert _lookups(index, item_ids[:40], ks=(10,)) == _lookups(reference, item_ids[:40], ks=(10,))
+    finally:
+        index.close()
+        reference.close()
+
+
+def test_no_kept_decisions_where_pictures_score(synthetic, tmp_path):
+    """A catalogue with pictures: their scores are not kept, so neither are decisions."""
+    folder = tmp_path / "index"
+    shutil.copytree(synthetic, folder)
+    index = SimIndex.open(folder)
+    try:
+        index.neighbours.warm()
+        assert index.neighbours.current().decisions is None
+    finally:
+        index.close()
+
+
 def test_bulk_ivf_search_finds_what_one_vector_searches_find():
     """The build's batched IVF-Flat search (coarse lists re-ranked with the one-vector kernel, then
     scanned as given) gives each query the set the lookup's one-vector search gives."""
