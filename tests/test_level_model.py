@@ -76,6 +76,17 @@ def test_colourways_are_compared_in_any_language():
     assert model.posterior(some) < model.posterior(same)
 
 
+def test_a_colourway_named_in_part_is_a_subset_not_a_conflict():
+    """One shop lists the main colours of a colourway, another all of them (crimson and anthracite in
+    Italian and Spanish): a subset says less against the pair than colours each side has alone."""
+    subset = levels_of("Nike Magista Obra II FG - Nero/Cremisi", "Nike Magista Obra II FG - Negro/Carmesí/Antracita")
+    some = levels_of("Nike Magista Obra II FG - Nero/Cremisi", "Nike Magista Obra II FG - Negro/Antracita")
+    assert subset["colour"] == LEVELS["colour"].index("subset")
+    assert some["colour"] == LEVELS["colour"].index("overlap")
+    model = bundled_model()
+    assert model.posterior(some) < model.posterior(subset)
+
+
 def test_different_given_brands_lower_the_score():
     agree = posterior("Stout imperial 10%", "Stout imperial 10%", brand="Ridge Brewing")
     ta = listing_text("Stout imperial 10%", brand="Ridge Brewing")

@@ -26,7 +26,7 @@ TEXT_LEVELS: dict[str, list[str]] = {
     "brand": ["unknown", "agree", "guess-differ", "given-conflict"],
     "numbers": ["none", "agree", "conflict"],
     "capacity": ["none", "agree", "conflict"],
-    "colour": ["none", "same", "overlap", "conflict"],
+    "colour": ["none", "same", "subset", "overlap", "conflict"],
     "tokens": ["<0.15", "0.15-0.30", "0.30-0.45", "0.45-0.60", "0.60-0.80", ">=0.80"],
     "mw": ["none", "conflict", "some-shared", "all-shared"],
 }
@@ -124,11 +124,15 @@ def _band(x: float, edges) -> int:
 
 
 def _colour_level(a: TitleProfile, b: TitleProfile) -> int:
-    """none: a side names no colour; same: the same colours; overlap: some shared; conflict: none shared."""
+    """none: a side names no colour; same: the same colours; subset: one side names only colours of the
+    other (a shop that lists the main colours of a colourway); overlap: some shared and each side has
+    its own; conflict: none shared."""
     if not a.colours or not b.colours:
         return 0
     ca, cb = set(a.colours), set(b.colours)
-    return 1 if ca == cb else (2 if ca & cb else 3)
+    if ca == cb:
+        return 1
+    return 2 if ca <= cb or cb <= ca else (3 if ca & cb else 4)
 
 
 @dataclass

@@ -78,8 +78,10 @@ _COLOURS = {
     "black", "white", "silver", "red", "blue", "green", "pink", "gray", "grey", "brown",
     "gold", "purple", "orange", "yellow", "beige", "titanium", "chrome", "bronze", "graphite",
     "ivory", "platinum", "charcoal", "navy", "cyan", "magenta", "teal", "copper",
+    # the colourway words of sports shoes and watch straps
+    "crimson", "anthracite", "volt", "turquoise", "olive", "coral", "lime", "fuchsia", "bordeaux", "khaki", "mint",
 }
-_COLOUR_ALIASES = {"grey": "gray"}
+_COLOUR_ALIASES = {"grey": "gray", "violet": "purple"}
 
 # Words of other languages read as their English equivalent (after accents are folded, see
 # :func:`fold`): colours, so that "Nero/Bianco" and "Black/White" agree and a colourway conflict is
@@ -103,7 +105,18 @@ _TRANSLATIONS: dict[str, str] = {
     **dict.fromkeys(("silber", "argent", "argente", "argentee", "plata", "plateado", "argento", "zilver",
                      "srebrny", "srebrna", "prata", "prateado"), "silver"),
     **dict.fromkeys(("rosa", "roze", "rozowy", "rozowa"), "pink"),
-    **dict.fromkeys(("lila", "morado", "viola", "paars", "fioletowy"), "purple"),
+    **dict.fromkeys(("lila", "morado", "viola", "paars", "fioletowy", "violett", "violeta", "violette"), "purple"),
+    **dict.fromkeys(("hellblau", "dunkelblau", "azzurro", "marineblau"), "blue"),
+    **dict.fromkeys(("platino", "platine", "platin"), "platinum"),
+    **dict.fromkeys(("cremisi", "cremise", "carmesi", "karmesin"), "crimson"),
+    **dict.fromkeys(("antracite", "antracita", "antracide", "anthrazit", "antraciet", "antracytowy"), "anthracite"),
+    **dict.fromkeys(("turchese", "turkis", "tuerkis", "turquesa", "turkoois"), "turquoise"),
+    **dict.fromkeys(("fuxia", "fucsia", "fuksja"), "fuchsia"),
+    **dict.fromkeys(("limoen", "limette"), "lime"),
+    **dict.fromkeys(("oliva", "oliv", "olijf"), "olive"),
+    **dict.fromkeys(("burdeos", "bordo"), "bordeaux"),
+    **dict.fromkeys(("kaki", "caqui", "cachi"), "khaki"),
+    **dict.fromkeys(("coralle", "koralle", "corallo", "koraal"), "coral"),
     **dict.fromkeys(("naranja", "arancione", "oranje", "pomaranczowy", "laranja"), "orange"),
     **dict.fromkeys(("golden", "dore", "doree", "dorado", "dorada", "oro", "goud", "zloty", "zlota",
                      "dourado"), "gold"),
