@@ -26,7 +26,8 @@ While those scores hold, so do the lookups' decisions: the lists also keep each 
 (its shown score, whether it is a match and mutual best), made at the build by the lookups' own
 code (`SimIndex._kept_decisions`), so that a lookup of an unchanged listing reads its candidates
 decided and only explains the ones it shows. They are kept where no signal besides KEPT_SCORES has
-entries (a picture's score is not kept), and read only under the matcher's thresholds of the build.
+entries (a picture's score is not kept), and read only under the matcher's thresholds and the
+combination's constants of the build.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ import numpy as np
 
 from .faiss_threads import faiss_threads
 from .kept_scores import KeptScores
+from .matching import combine
 from .matching.decision import Decision, Matcher
 from .storage.neighbours import changed_since
 from .vectors import DenseIndex
@@ -156,9 +158,12 @@ def _ivf_top(ivf: faiss.IndexIVFFlat, blobs: list[bytes], fetch: int) -> list[se
     return [set(row[row >= 0].tolist()) if ok else None for row, ok in zip(found, sure.tolist())]
 
 
-def _thresholds(matcher: Matcher) -> np.ndarray:
-    """The thresholds a lookup's decisions depend on (kept decisions hold only under the same)."""
-    return np.array([matcher.threshold, matcher.picture_threshold, matcher.video_threshold], dtype=np.float64)
+def _decided_under(matcher: Matcher) -> np.ndarray:
+    """What a lookup's decisions depend on besides the pair scores: the matcher's thresholds and the
+    combination's constants and parts (kept decisions hold only under the same)."""
+    said = repr((matcher.threshold, matcher.picture_threshold, matcher.video_threshold, combine.BIAS,
+                 combine.MUTUAL_BEST, combine.match_parts()))
+    return np.array([said.encode("utf-8")])
 
 
 def _step_candidates(index: "SimIndex", queries: list[dict[str, bytes]], fetch: int) -> list[set[int]]:
@@ -218,7 +223,7 @@ class NeighbourLists:
         self.seller_names = seller_names
         self.offsets, self.neighbour_ids = offsets, candidates
         self.score_names, self.scores = score_names or [], scores
-        # each entry's decided score and flags (1: match, 2: mutual best), and the thresholds they were decided under
+        # each entry's decided score and flags (1: match, 2: mutual best), and what they were decided under
         self.decisions = decisions
         self._seller_codes: dict[str, int] | None = None  # seller name -> its code in `sellers`, when first asked
         self.synced_seq = seq
@@ -266,7 +271,7 @@ class NeighbourLists:
         if scores is not None:
             decided = index._kept_decisions(out)
             if decided is not None and index.applied_seq == seq:
-                out.decisions = (*decided, _thresholds(index.matcher))
+                out.decisions = (*decided, _decided_under(index.matcher))
         return out
 
     @staticmethod
@@ -361,11 +366,12 @@ class NeighbourLists:
         """A lookup's decided candidates of the listing, read from its kept decisions: (owners
         {vec_id: (item_id, seller_id)} in ascending vec_id, {vec_id: signal scores in `order`},
         {vec_id: (Decision, mutual best)}), as `SimIndex._decided` gives them with no least score;
-        None where they may have changed (a write since the lists were made, other thresholds)."""
+        None where they may have changed (a write since the lists were made, other thresholds or
+        combination constants)."""
         if self.decisions is None or self.synced_seq != self.seq or vec_id in self.stale:
             return None
         shown, flags, under = self.decisions
-        if not np.array_equal(under, _thresholds(matcher)):
+        if not np.array_equal(under, _decided_under(matcher)):
             return None
         i = int(np.searchsorted(self.vec_ids, vec_id))
         if i >= len(self.vec_ids) or self.vec_ids[i] != vec_id:

@@ -12,6 +12,7 @@ import pytest
 from benchmarks.api import build_synthetic
 from conftest import synthetic_look_alikes
 from simgov.index import SimIndex
+from simgov.matching.decision import Matcher
 from simgov.neighbours import FOLDER, _exact_top, _ivf_top
 from test_similar_reverse import _relist
 
@@ -240,6 +241,10 @@ def test_kept_decisions_stand_in_for_deciding_until_a_write(tmp_path, monkeypatc
         assert [index.similar(i, k=10, min_score=0.3) for i in some] == \
             [reference.similar(i, k=10, min_score=0.3) for i in some]
         assert len(decided) == len(some)
+        # decided under other thresholds: none read
+        first = int(lists.vec_ids[0])
+        assert lists.decided(first, index.matcher, ["title", "text"]) is not None
+        assert lists.decided(first, Matcher({"item_match": 0.6}), ["title", "text"]) is None
         _relist(index, index.item(item_ids[0]).seller_id, 1, [0.02])
         reference.refresh()
         assert index.neighbours.current().decided(lists.vec_ids[0], index.matcher, ["title", "text"]) is None
