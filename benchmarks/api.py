@@ -188,6 +188,20 @@ async def load(url: str, key: str, ids: list[str], clients: int, k: int,
     return latencies, time.perf_counter() - started, errors
 
 
+def server_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) of the server process and its worker processes so far, from
+    /proc (None where there is none): the cost per request, whatever the machine's load does to
+    the rate."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]
+    except OSError:
+        return None
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return own + sum(c for child in children if (c := server_cpu_s(child)) is not None)
+
+
 def wait_for_kept_lists(folder: Path, server: subprocess.Popen, timeout_s: float = 3600) -> float:
     """Seconds until the server's kept neighbour lists (simgov.neighbours, built at its start when the
     generation has none) are on disk: lookups are timed as they run from then on, and the build's
@@ -281,7 +295,9 @@ def run(folder: Path, args) -> int:
         kept_after = wait_for_kept_lists(folder, server)
         # warm-up: every worker, every code path
         asyncio.run(load(url, key, ids[:100], args.clients, args.k, args.endpoint))
+        cpu_before = server_cpu_s(server.pid)
         latencies, wall, errors = asyncio.run(load(url, key, ids[100:], args.clients, args.k, args.endpoint))
+        cpu_after = server_cpu_s(server.pid)
     finally:
         server.terminate()
         try:
@@ -317,6 +333,7 @@ def run(folder: Path, args) -> int:
     title_kind = index.signals["title"].index.kind
     index.close()
 
+    server_ms = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) / len(latencies) * 1000
     rows = [(f"GET {ENDPOINTS[args.endpoint].format('{id}')} over HTTP", latencies, len(latencies) / wall),
             ("SimIndex.similar in-process" if args.endpoint == "similar" else "SimIndex.item + blobs in-process",
              lib, None),
@@ -327,7 +344,8 @@ def run(folder: Path, args) -> int:
           + ", ".join(f"{n} {v:,}" for n, v in sizes.items())
           + f"; k={args.k}; {args.clients} clients, {args.workers} worker(s), {os.cpu_count()} CPUs; "
           + f"{len(latencies):,} timed HTTP lookups, {errors} errors; "
-          + f"kept neighbour lists ready {kept_after:.0f} s after the server answered")
+          + f"kept neighbour lists ready {kept_after:.0f} s after the server answered"
+          + (f"; server CPU {server_ms:.2f} ms a request" if server_ms is not None else ""))
     print(f"{'':44} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
     for name, values, rate in rows:
         print(f"{name:44} {percentile(values, 50):8.2f} {percentile(values, 99):8.2f} "
@@ -337,6 +355,7 @@ def run(folder: Path, args) -> int:
                       "http_p50_ms": round(percentile(latencies, 50), 2),
                       "http_p99_ms": round(percentile(latencies, 99), 2),
                       "http_rps": round(len(latencies) / wall, 1), "errors": errors,
+                      "server_cpu_ms": round(server_ms, 3) if server_ms is not None else None,
                       "kept_lists_wait_s": round(kept_after, 1),
                       "in_process_p50_ms": round(percentile(lib, 50), 2),
                       "title_faiss_p50_ms": round(percentile(title_search, 50), 3),
