@@ -27,6 +27,8 @@ $(STAMP): pyproject.toml Makefile
 		pkg-config libavcodec-dev libavdevice-dev libavfilter-dev libavformat-dev libavutil-dev libswresample-dev \
 		libswscale-dev >/dev/null; }; } && $(BIN)/pip install --quiet 'vpdq>=0.2.5'; } || \
 		echo "vpdq not installed: the vPDQ interoperability test will be skipped"
+	# The default title engine's static model, distilled offline from the bundled one (kept when already made).
+	$(BIN)/simgov models distill >/dev/null
 	touch $(STAMP)
 
 # A port another process listens on is refused at once (before a minute of work): make demo DEMO_PORT=8001

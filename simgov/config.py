@@ -76,9 +76,12 @@ class TextModelConfig(BaseModel):
     path: str | None = Field(None, description="local sentence-transformers folder; None = bundled all-MiniLM-L6-v2")
     batch_size: int = Field(128, ge=1, le=4096)
     # Measured trade-off (docs/performance.md, simgov/encoders.py): "static" encodes titles about
-    # 100x faster on CPU than "exact", distilled offline from the same model at first use.
+    # 100x faster on CPU than "exact", distilled offline from the same model (`make install` runs
+    # `simgov models distill`; otherwise at first use). The default since issue 16: with rescore_bands 1
+    # and the lexical candidates its product-matching F1 is within a point of exact (compare path, Abt-Buy)
+    # and above exact without lexical candidates on every catalogue of the index path.
     engine: Literal["exact", "static"] = Field(
-        "exact", description="exact: the sentence-transformers model; static: a static model distilled from it")
+        "static", description="exact: the sentence-transformers model; static: a static model distilled from it")
     static_dims: int = Field(256, ge=2, le=4096, description="static engine: dimensions kept by the distillation's PCA")
     static_path: str | None = Field(
         None, description="static engine: a folder made by `simgov models distill --out`; None = the cache folder "
@@ -86,7 +89,7 @@ class TextModelConfig(BaseModel):
     # The static engine's cosines are not the exact model's: a pair whose decision changes when its
     # title cosine moves this many of the level model's title bands is re-scored with the exact model
     # (its two product names encoded exactly, once per process); 0 never re-scores.
-    rescore_bands: int = Field(0, ge=0, le=6, description="static engine: re-score with the exact model the pairs "
+    rescore_bands: int = Field(1, ge=0, le=6, description="static engine: re-score with the exact model the pairs "
                                                           "whose decision a title band this near would change")
 
     def resolved_path(self) -> Path:
@@ -151,7 +154,7 @@ class SearchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     candidates_per_signal: int = Field(20, ge=1, le=1000, description="neighbours fetched from each signal's index")
     pairs_k: int = Field(10, ge=1, le=200, description="neighbours per item and signal in the pairs self-join")
-    pairs_lexical_k: int = Field(0, ge=0, le=200, description="pairs self-join: also each item's k nearest items by "
+    pairs_lexical_k: int = Field(10, ge=0, le=200, description="pairs self-join: also each item's k nearest items by "
                                                             "the IDF-weighted rare words of its title "
                                                             "(simgov/lexical_candidates.py), decided by the "
                                                             "catalogue fit of the k-NN's pairs; 0 = off")

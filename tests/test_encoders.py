@@ -139,7 +139,8 @@ def test_static_encoder_distils_into_the_cache_at_first_use(tiny_model, tmp_path
     ident = enc.identity()
     assert ident == {"engine": "static", "static_dims": 8, "static_sha256": weights_digest(folder, (".safetensors",))}
     # exact adds nothing, so indexes made before engines existed (no "engine" recorded) still open
-    assert create_encoder(Config.model_validate({"text_model": {"path": str(tiny_model)}}).text_model).identity() == {}
+    exact = {"path": str(tiny_model), "engine": "exact"}
+    assert create_encoder(Config.model_validate({"text_model": exact}).text_model).identity() == {}
 
 
 def test_explicit_static_path_is_never_distilled(tiny_model, tmp_path):
@@ -192,7 +193,8 @@ def test_index_remembers_the_engine(tiny_model, tiny_static, tmp_path):
     finally:
         index.close()
     with pytest.raises(IndexMismatch, match="engine: index 'static' vs now None"):
-        SimIndex.open(index_dir, create_with=Config.model_validate({"text_model": {"path": str(tiny_model)}}))
+        SimIndex.open(index_dir, create_with=Config.model_validate({"text_model": {"path": str(tiny_model),
+                                                                                   "engine": "exact"}}))
     other = distill_static(tiny_model, tmp_path / "other", dims=4)
     with pytest.raises(IndexMismatch, match="static_sha256"):
         SimIndex.open(index_dir, create_with=Config.model_validate(
@@ -258,7 +260,7 @@ def test_static_engine_rescores_pairs_near_the_decision(tiny_model, tiny_static)
     pairs = [(Listing(title=a), Listing(title=b)) for a in titles for b in titles if a < b]
     pairs += [(Listing(title=t), Listing(title=t.replace(t.split()[0], rng.choice(words)))) for t in titles]
     decide = {}
-    for name, text_model in [("exact", {}), ("static", {"engine": "static"}),
+    for name, text_model in [("exact", {"engine": "exact"}), ("static", {"engine": "static", "rescore_bands": 0}),
                              ("rescored", {"engine": "static", "rescore_bands": 6})]:
         config = Config.model_validate({"text_model": {"path": str(tiny_model), "static_path": str(tiny_static),
                                                        **text_model}})

@@ -92,7 +92,7 @@ def test_each_listing_gets_its_k_lexically_nearest_listings(abt_buy_index, k):
 def test_self_join_adds_the_lexical_pairs_only_when_asked(abt_buy_index):
     index = SimIndex.open(abt_buy_index)
     try:
-        assert index.config.search.pairs_lexical_k == 0
+        assert index.config.search.pairs_lexical_k == 10  # the default: on
         assert lexical_pair_keys(index.store, 0).size == 0
         plain = index._candidate_keys(10)
         assert lexical_extra_keys(index.store, 0, plain).size == 0
@@ -109,6 +109,7 @@ def test_lexical_extra_pairs_leave_the_k_nn_pairs_decisions_alone(abt_buy_index)
     candidates on, every k-NN pair is decided as without them, and no extra pair is a mutual best."""
     index = SimIndex.open(abt_buy_index)
     try:
+        index.config.search.pairs_lexical_k = 0
         table, names, item_ids, knn = index._pair_table(10, 20_000, 1)
         flags = index._decide_levels(table, names, item_ids, None, knn)
         index.config.search.pairs_lexical_k = 10
