@@ -870,15 +870,17 @@ class SimIndex:
         names = list(self.signals)
         seller_codes: dict[str, int] = {}
         item_ids: dict[int, str] = {}
-        cols: list[np.ndarray] = []  # per chunk: (n, 6 + len(names)) float64 rows
-        while chunks:  # each chunk's rows kept once (as `cols`)
+        # each chunk's (n, 6 + len(names)) float64 rows copied into the table and let go: the
+        # table and the chunks are not held whole at once
+        table = np.empty((sum(len(rows) for rows, _, _ in chunks), 6 + len(names)))
+        end = len(table)
+        while chunks:
             rows, sellers, ids = chunks.pop()
             codes = np.array([seller_codes.setdefault(x, len(seller_codes)) for x in sellers], dtype=np.float64)
             rows[:, 2:4] = codes[rows[:, 2:4].astype(np.int64)]  # the chunk's seller indexes -> this run's
             item_ids.update(ids)
-            cols.append(rows)
-        table = np.concatenate(cols) if cols else np.zeros((0, 6 + len(names)))
-        cols.clear()
+            table[end - len(rows):end] = rows
+            end -= len(rows)
         # in key order (a, then b), as the pairs were found: mutual best keeps the first of a tie;
         # a column at a time, so the table is not held twice
         order = np.lexsort((table[:, 1], table[:, 0]))

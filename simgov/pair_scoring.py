@@ -202,6 +202,7 @@ class PairScoring:
                     texts, stored = part.result()
                     self.texts.update(texts)
                     self.stored.update(stored)
+                self.made.clear()  # the futures (the caller's list too) let their results go
             part = self.waiting.popleft()
             needed = np.unique(np.concatenate([part >> 32, part & 0xFFFFFFFF])).tolist()
             self.running.append(self.pool.submit(score_in_pool, part, {v: self.texts[v] for v in needed
@@ -214,4 +215,5 @@ class PairScoring:
             if self.running:
                 self.results.append(self.running.popleft().result())
             self.pump()
+        self.texts, self.stored = {}, set()  # every chunk is scored: the listings' texts are not held past here
         return self.results
