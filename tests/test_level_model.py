@@ -87,6 +87,17 @@ def test_a_colourway_named_in_part_is_a_subset_not_a_conflict():
     assert model.posterior(some) < model.posterior(subset)
 
 
+def test_an_accessory_for_a_model_is_not_that_model():
+    """A charger "for HERO4" names the camera it fits: against the camera it is an accessory level and
+    a lower score; two chargers for it are not."""
+    camera = "GoPro HERO4 Black"
+    charger = "GoPro Dual Battery Charger (for HERO4) AHBBP-401"
+    accessory = levels_of(camera, charger)
+    assert accessory["fits"] == LEVELS["fits"].index("accessory")
+    assert levels_of(charger, "GoPro Dual Battery Charger for HERO4")["fits"] == 0
+    assert bundled_model().posterior(accessory) < bundled_model().posterior({**accessory, "fits": 0})
+
+
 def test_different_given_brands_lower_the_score():
     agree = posterior("Stout imperial 10%", "Stout imperial 10%", brand="Ridge Brewing")
     ta = listing_text("Stout imperial 10%", brand="Ridge Brewing")

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Mapping
 
 from .compare import Comparable, TextComparison, _same_value, _token_cosine, compare_prepared
 from .idf import IdfTable, build_idf
-from .profile import _ORDINAL_RE, _UNIT_TOKEN_RE, TitleProfile, profile
+from .profile import _ORDINAL_RE, _UNIT_TOKEN_RE, TitleProfile, fold, profile
 
 #: comparison -> its level names; index 0 is the null level (no information, weight 0).
 TEXT_LEVELS: dict[str, list[str]] = {
@@ -29,6 +30,7 @@ TEXT_LEVELS: dict[str, list[str]] = {
     "colour": ["none", "same", "subset", "overlap", "conflict"],
     "tokens": ["<0.15", "0.15-0.30", "0.30-0.45", "0.45-0.60", "0.60-0.80", ">=0.80"],
     "mw": ["none", "conflict", "some-shared", "all-shared"],
+    "fits": ["none", "accessory"],
 }
 #: Upper edges of the token-cosine bands above.
 TOKEN_EDGES = (0.15, 0.30, 0.45, 0.60, 0.80)
@@ -41,6 +43,10 @@ _TAGGED = re.compile(r'^\s*"(.+?)"\s*@[a-z]{2}(?:-[a-z]{2,4})?\b', re.IGNORECASE
 _TAG = re.compile(r'"?\s*@[a-z]{2}(?:-[a-z]{2,4})?\b', re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
+# "for", as accessories name the product they fit ("battery for HERO4", "Ladegerät für EOS 60D"), in
+# the languages of the scraped catalogues (accents folded).
+_FOR = re.compile(r"\b(?:for|fur|pour|per|para|voor|dla|fits|compatible with|compatible con|compatible avec"
+                  r"|compatibile con|kompatibel mit)\b([^()\[\]|]{1,60})")
 
 
 def head(title: str) -> str:
@@ -68,6 +74,19 @@ def model_words(text: str) -> frozenset[str]:
                            and not _UNIT_TOKEN_RE.match(t) and not _ORDINAL_RE.match(t)):
             out.add(t)
     return frozenset(out)
+
+
+@lru_cache(maxsize=1 << 16)
+def fitted_models(name: str) -> frozenset[str]:
+    """The model words a name says it is for ("Dual Battery Charger (for HERO4)" -> {"hero4"}): the
+    name is an accessory of those models, not one of them."""
+    return frozenset(w for m in _FOR.finditer(fold(name)) for w in model_words(m.group(1)))
+
+
+def _fits_level(a: ListingText, b: ListingText) -> int:
+    """accessory: one side is for a model the other names, and the other is for nothing."""
+    fa, fb = fitted_models(a.name), fitted_models(b.name)
+    return 1 if (fa & b.words and not fb) or (fb & a.words and not fa) else 0
 
 
 @dataclass(frozen=True)
@@ -166,5 +185,6 @@ def text_levels(a: ListingText, b: ListingText, idf_full: Mapping[str, float] | 
         "colour": _colour_level(full_a, full_b),
         "tokens": _band(name_cosine, TOKEN_EDGES),
         "mw": words,
+        "fits": _fits_level(a, b),
     }
     return TextLevels(levels, comparison, name_cosine)
