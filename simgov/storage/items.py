@@ -394,9 +394,11 @@ class Store:
 
     def live_titles(self, batch: int = LIVE_BATCH) -> Iterator[list[tuple[int, str | None]]]:
         """(vec_id, title) of every live item in vec_id order, in batches; the title read by SQLite's
-        JSON functions, so no record is decoded in Python."""
+        JSON functions, so no record is decoded in Python. A record that no longer reads back has no
+        title here (the readers that decode records name it)."""
         rows = self.connection().execute(
-            "SELECT vec_id, json_extract(record, '$.title') FROM items WHERE deleted=0 ORDER BY vec_id")
+            "SELECT vec_id, CASE WHEN json_valid(record) THEN json_extract(record, '$.title') END "
+            "FROM items WHERE deleted=0 ORDER BY vec_id")
         while found := rows.fetchmany(batch):
             yield found
 
