@@ -44,6 +44,13 @@ def _lookups(index: SimIndex, item_ids: list[str], ks=(5, 10, 20)) -> list:
     return [index.similar(item_id, k=k) for item_id in item_ids for k in ks]
 
 
+def _matches(lookups: list) -> list:
+    """Each lookup's matches. After a write, a kept list may miss a new listing that entered it
+    without being among that listing's own candidates (the known limit of the kept lists, README
+    changelog): a non-match at the list's tail, so matches are what must agree."""
+    return [[n for n in found if n.match] for found in lookups]
+
+
 def _item_ids(index: SimIndex) -> list[str]:
     return sorted(r[1] for batch in index.store.iter_live() for r in batch)
 
@@ -206,7 +213,8 @@ def test_kept_scores_stand_in_for_scoring_until_a_write(tmp_path, monkeypatch):
         _relist(index, index.item(item_ids[0]).seller_id, 1, [0.02])
         reference.refresh()
         assert index.neighbours.current().kept_scores(lists.vec_ids[0]) is None
-        assert _lookups(index, item_ids[:40], ks=(10,)) == _lookups(reference, item_ids[:40], ks=(10,))
+        assert _matches(_lookups(index, item_ids[:40], ks=(10,))) == \
+            _matches(_lookups(reference, item_ids[:40], ks=(10,)))
         assert scored
     finally:
         index.close()
@@ -248,7 +256,8 @@ def test_kept_decisions_stand_in_for_deciding_until_a_write(tmp_path, monkeypatc
         _relist(index, index.item(item_ids[0]).seller_id, 1, [0.02])
         reference.refresh()
         assert index.neighbours.current().decided(lists.vec_ids[0], index.matcher, ["title", "text"]) is None
-        assert _lookups(index, item_ids[:40], ks=(10,)) == _lookups(reference, item_ids[:40], ks=(10,))
+        assert _matches(_lookups(index, item_ids[:40], ks=(10,))) == \
+            _matches(_lookups(reference, item_ids[:40], ks=(10,)))
     finally:
         index.close()
         reference.close()
