@@ -350,13 +350,21 @@ class NeighbourLists:
                 out.append(set(self.neighbour_ids[self.offsets[i]:self.offsets[i + 1]].tolist()))
         return out
 
+    def _span(self, vec_id: int) -> tuple[int, int] | None:
+        """Where the listing's list lies in `neighbour_ids` (and its rows of scores and decisions);
+        None where the lists do not hold it."""
+        i = int(np.searchsorted(self.vec_ids, vec_id))
+        if i >= len(self.vec_ids) or self.vec_ids[i] != vec_id:
+            return None
+        return int(self.offsets[i]), int(self.offsets[i + 1])
+
     def entry(self, vec_id: int) -> tuple[set[int], dict[int, dict[str, float]] | None] | None:
         """`(candidates([vec_id])[0], kept_scores(vec_id))` from one look-up of the listing's row (a
         lookup's own list); None where it has no current list."""
-        i = int(np.searchsorted(self.vec_ids, vec_id))
-        if vec_id in self.stale or i >= len(self.vec_ids) or self.vec_ids[i] != vec_id:
+        span = None if vec_id in self.stale else self._span(vec_id)
+        if span is None:
             return None
-        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        start, end = span
         cands = self.neighbour_ids[start:end].tolist()
         if self.scores is None or self.synced_seq != self.seq:
             return set(cands), None
@@ -373,10 +381,10 @@ class NeighbourLists:
         shown, flags, under = self.decisions
         if not np.array_equal(under, _decided_under(matcher)):
             return None
-        i = int(np.searchsorted(self.vec_ids, vec_id))
-        if i >= len(self.vec_ids) or self.vec_ids[i] != vec_id:
+        span = self._span(vec_id)
+        if span is None:
             return None
-        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        start, end = span
         cands = self.neighbour_ids[start:end].tolist()
         kept = self._scored(cands, self.scores[start:end].tolist())
         owners = self.owners(cands)
@@ -397,10 +405,10 @@ class NeighbourLists:
         current list or its scores may have changed (a write since the lists were made)."""
         if self.scores is None or self.synced_seq != self.seq or vec_id in self.stale:
             return None
-        i = int(np.searchsorted(self.vec_ids, vec_id))
-        if i >= len(self.vec_ids) or self.vec_ids[i] != vec_id:
+        span = self._span(vec_id)
+        if span is None:
             return None
-        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        start, end = span
         cands = self.neighbour_ids[start:end].tolist()
         if only is None:
             return self._scored(cands, self.scores[start:end].tolist())
