@@ -30,6 +30,7 @@ from .matching.catalogue import FIT_AT_BUILD_MAX_ITEMS, CatalogueFit, fit_catalo
 from .matching.decision import Decision, Matcher, mutual_best, mutual_best_arrays, relation, stated_code_conflicts
 from .matching.levels import bundled_model
 from .matching.stock_photo import shared_catalogue_photo
+from .kept_decisions import kept_decisions
 from .kept_scores import KEPT_SCORES
 from .neighbours import KeptNeighbours, NeighbourLists, StoredBlobs
 from .pair_scoring import PairScoring, joined_index, joined_keys, open_scorer, texts_in_pool
@@ -545,17 +546,18 @@ class SimIndex:
         """Every listing's decided candidates for the kept lists (`NeighbourLists.decided`), in
         list order: the shown score and the flags (1: a match, 2: mutual best) of each entry, as a
         lookup with the lists' largest k and no least score decides them (its contenders hold every
-        flag a smaller k reads); None where lookups cannot read them (a signal whose scores are
-        not kept has entries)."""
+        flag a smaller k reads): in bulk (simgov.kept_decisions), the listings it leaves by
+        `_decided` itself; None where lookups cannot read them (a signal whose scores are not kept
+        has entries)."""
         if lists.scores is None or self._unkept_signals():
             return None
         names = list(self.signals)
         k = lists.fetch - 1
-        score = np.full(len(lists.neighbour_ids), np.nan, dtype=np.float32)
-        flag = np.zeros(len(lists.neighbour_ids), dtype=np.uint8)
-        for row, (vec_id, seller) in enumerate(zip(lists.vec_ids.tolist(), lists.sellers.tolist())):
+        score, flag, left = kept_decisions(lists, self.matcher, k)
+        for row in left.tolist():
+            vec_id = int(lists.vec_ids[row])
             _, _, _, decided = self._decided(StoredBlobs(self, vec_id, names), k, 0.0, vec_id,
-                                             lists.seller_names[seller], lists.fetch, lists)
+                                             lists.seller_names[int(lists.sellers[row])], lists.fetch, lists)
             start = int(lists.offsets[row])
             for j, c in enumerate(lists.neighbour_ids[start:int(lists.offsets[row + 1])].tolist()):
                 if c in decided:

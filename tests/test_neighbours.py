@@ -2,6 +2,7 @@
 (searches, the mutual-best reverse check), before and after writes and deletes, without searching
 where the lists are current. A real index (benchmarks.api's synthetic catalogue: FAISS, SQLite,
 the text signal, drawn pictures through the image signal)."""
+import random
 import shutil
 
 import faiss
@@ -9,11 +10,15 @@ import numpy as np
 
 import pytest
 
-from benchmarks.api import build_synthetic
+from benchmarks.api import build_synthetic, listing_title
 from conftest import synthetic_look_alikes
 from simgov.index import SimIndex
+from simgov.kept_decisions import kept_decisions
 from simgov.matching.decision import Matcher
-from simgov.neighbours import FOLDER, _exact_top, _ivf_top
+from simgov.neighbours import FOLDER, NeighbourLists, StoredBlobs, _exact_top, _ivf_top
+from simgov.schema import Item
+from simgov.signals import BuildContext
+from simgov.storage.items import ItemWrite
 from test_similar_reverse import _relist
 
 
@@ -261,6 +266,55 @@ def test_kept_decisions_stand_in_for_deciding_until_a_write(tmp_path, monkeypatc
     finally:
         index.close()
         reference.close()
+
+
+def _decided_one_by_one(index: SimIndex, lists) -> tuple[np.ndarray, np.ndarray]:
+    """The kept decisions as lookups make them: `SimIndex._decided` for each listing in turn."""
+    k, names = lists.fetch - 1, list(index.signals)
+    score = np.full(len(lists.neighbour_ids), np.nan, dtype=np.float32)
+    flag = np.zeros(len(lists.neighbour_ids), dtype=np.uint8)
+    for row, vec_id in enumerate(lists.vec_ids.tolist()):
+        seller = lists.seller_names[int(lists.sellers[row])]
+        _, _, _, decided = index._decided(StoredBlobs(index, vec_id, names), k, 0.0, vec_id, seller, lists.fetch,
+                                          lists)
+        for j in range(int(lists.offsets[row]), int(lists.offsets[row + 1])):
+            if (c := int(lists.neighbour_ids[j])) in decided:
+                decision, mutual = decided[c]
+                score[j], flag[j] = decision.score, decision.match | (mutual << 1)
+    return score, flag
+
+
+def _twins(index: SimIndex, family: int, sellers: list[str]) -> None:
+    """One listing of a synthetic family in each of `sellers`' shops, all with the same title and
+    title vector (the family's centre): pairs that tie in every score."""
+    centre = np.random.default_rng(family).standard_normal(index.signals["title"].index.dim).astype(np.float32)
+    vector = (centre / np.linalg.norm(centre)).astype(np.float32).tobytes()
+    title = listing_title(random.Random(family + 7), family)[0]
+    items = [Item(item_id=f"twin-{family}-{n}", seller_id=seller, title=title) for n, seller in enumerate(sellers)]
+    texts = index.signals["text"].compute(items, BuildContext(data_roots=index.data_roots()))
+    index.write([ItemWrite(item, item.content_hash(), {"title": vector, "text": text.blob}, [])
+                 for item, text in zip(items, texts)])
+
+
+@pytest.mark.parametrize("items, twins", [(300, 0), (2000, 0), (600, 12)])
+def test_bulk_kept_decisions_are_the_lookups_own(tmp_path, items, twins):
+    """The kept decisions made in bulk (simgov.kept_decisions) are, entry for entry, those each
+    listing's own lookup makes: 300 listings among 50 sellers (many own-seller candidates: those
+    listings are decided one by one), 2,000 among 100 (most decided in bulk), and 600 with
+    families listed with the same title and vector by four sellers (ties in every score)."""
+    folder = tmp_path / "index"
+    build_synthetic(folder, items, 0, seed=9)
+    index = SimIndex.open(folder)
+    try:
+        for family in range(twins):
+            _twins(index, family, [f"s-{(family * 7 + j * 11) % 50:05d}" for j in range(4)])
+        lists = NeighbourLists.build(index, index.neighbours.fetch())
+        _, flag, left = kept_decisions(lists, index.matcher, lists.fetch - 1)
+        assert 0 < len(left) < len(lists.vec_ids) / 2 and (flag & 2).any() and (flag & 1).any()
+        score, flag = _decided_one_by_one(index, lists)
+        assert lists.decisions[0].tobytes() == score.tobytes() and lists.decisions[1].tobytes() == flag.tobytes()
+    finally:
+        index.close()
 
 
 def test_no_kept_decisions_where_pictures_score(synthetic, tmp_path):

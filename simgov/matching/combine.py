@@ -33,6 +33,8 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
+import numpy as np
+
 from ..signals import REGISTRY
 from .evidence import MatchPart
 
@@ -65,6 +67,32 @@ def combine_both(signals: Mapping[str, float]) -> tuple[float, float]:
     scores each pair before it knows which pairs are mutual best)."""
     z, bonus = _logit(signals)
     return 1.0 / (1.0 + math.exp(-z)), 1.0 / (1.0 + math.exp(-(z + bonus)))
+
+
+def combine_both_columns(columns: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`combine_both` of many score sets at once, one column (float64, NaN: absent) per
+    signal: bit for bit the floats `combine_both` gives for each row's {signal: score} (the kept
+    neighbour lists decide millions of pairs at their build). Each part's term is computed once per
+    distinct score by `_summed`'s own expression and the terms added in its order; exp is math's."""
+    parts, full, _ = _weighed_parts()
+    n = len(next(iter(columns.values()))) if columns else 0
+    z, present = np.full(n, BIAS), np.zeros(n)
+    for name, part, linear, weight in parts:
+        if name not in columns:
+            continue
+        have = np.nonzero(~np.isnan(columns[name]))[0]
+        values, which = np.unique(columns[name][have], return_inverse=True)
+        clipped = [min(1.0, max(0.0, s)) for s in values.tolist()]
+        terms = np.array([linear[0] * (s - linear[1]) for s in clipped] if linear else
+                         [part.logit(s) for s in clipped], dtype=np.float64)
+        z[have] += terms[which]
+        present[have] += weight
+    bonus = MUTUAL_BEST * np.minimum(1.0, present / (full or 1.0))
+
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.fromiter(map(math.exp, (-x).tolist()), dtype=np.float64, count=len(x)))
+
+    return sigmoid(z), sigmoid(z + bonus)
 
 
 def agreeing(signals: Mapping[str, float]) -> list[str]:
