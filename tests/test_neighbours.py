@@ -15,6 +15,7 @@ from conftest import synthetic_look_alikes
 from simgov.index import SimIndex
 from simgov.kept_decisions import kept_decisions
 from simgov.matching.decision import Matcher
+from simgov import neighbours
 from simgov.neighbours import FOLDER, NeighbourLists, StoredBlobs, _exact_top, _ivf_top
 from simgov.schema import Item
 from simgov.signals import BuildContext
@@ -313,6 +314,25 @@ def test_bulk_kept_decisions_are_the_lookups_own(tmp_path, items, twins):
         assert 0 < len(left) < len(lists.vec_ids) / 2 and (flag & 2).any() and (flag & 1).any()
         score, flag = _decided_one_by_one(index, lists)
         assert lists.decisions[0].tobytes() == score.tobytes() and lists.decisions[1].tobytes() == flag.tobytes()
+    finally:
+        index.close()
+
+
+def test_lists_do_not_depend_on_the_visit_order(tmp_path, monkeypatch):
+    """The build visits the listings in `_visit_order` (an IVF-Flat title index's list order);
+    whatever the order, the lists, their scores and decisions are those of visiting them by vec_id."""
+    folder = tmp_path / "index"
+    build_synthetic(folder, 600, 0, seed=10)
+    index = SimIndex.open(folder)
+    try:
+        by_vec_id = NeighbourLists.build(index, index.neighbours.fetch())
+        shuffled = np.random.default_rng(3).permutation(len(by_vec_id.vec_ids))
+        monkeypatch.setattr(neighbours, "_visit_order", lambda index, vec_ids: shuffled)
+        visited = NeighbourLists.build(index, index.neighbours.fetch())
+        for name in ("vec_ids", "item_ids", "sellers", "offsets", "neighbour_ids", "scores"):
+            assert getattr(visited, name).tobytes() == getattr(by_vec_id, name).tobytes(), name
+        assert visited.seller_names == by_vec_id.seller_names
+        assert all(a.tobytes() == b.tobytes() for a, b in zip(visited.decisions, by_vec_id.decisions))
     finally:
         index.close()
 
