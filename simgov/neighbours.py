@@ -198,7 +198,9 @@ def _step_candidates(index: "SimIndex", queries: list[dict[str, bytes]], fetch: 
         which = [i for i, q in enumerate(queries) if name in q]
         tops = []
         for start in range(0, len(which), IVF_STEP):
-            with index.lock, faiss_threads(BUILD_THREADS):
+            # one thread: the scoring pool keeps the other core busy, and OpenMP threads waiting
+            # for a busy core at every barrier made a 1M build's searches 5x longer than their CPU
+            with index.lock, faiss_threads(1):
                 tops += _ivf_top(lists, [queries[i][name] for i in which[start:start + IVF_STEP]], fetch)
         unsure = [i for i, cands in zip(which, tops) if cands is None]
         for i, cands in zip(which, tops):
