@@ -16,7 +16,7 @@ from simgov.index import SimIndex
 from simgov.kept_decisions import kept_decisions
 from simgov.matching.decision import Matcher
 from simgov import neighbours
-from simgov.neighbours import FOLDER, NeighbourLists, StoredBlobs, _exact_top, _ivf_top
+from simgov.neighbours import FOLDER, IvfPlaces, NeighbourLists, StoredBlobs, _exact_top, _ivf_top
 from simgov.schema import Item
 from simgov.signals import BuildContext
 from simgov.storage.items import ItemWrite
@@ -360,7 +360,7 @@ def test_bulk_ivf_search_finds_what_one_vector_searches_find():
     ivf.add_with_ids(vectors, np.arange(6000, dtype=np.int64) * 3 + 1)
     ivf.nprobe = 6
     queries = vectors[rng.choice(6000, 500, replace=False)] + rng.normal(0, 0.05, (500, 64)).astype(np.float32)
-    found = _ivf_top(ivf, [q.tobytes() for q in queries], 21)
+    found = _ivf_top(ivf, [q.tobytes() for q in queries], 21, IvfPlaces(ivf, ()))
     single = [set(ivf.search(q[None, :], 21)[1][0].tolist()) for q in queries]
     settled = [(a, b) for a, b in zip(found, single) if a is not None]
     assert len(settled) > 480 and all(a == b for a, b in settled)

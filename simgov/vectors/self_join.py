@@ -37,16 +37,26 @@ def ivf_self_join(index: faiss.IndexIVFFlat, queries: np.ndarray, k: int, nprobe
     lists gives them (inner product; missing neighbours id -1). Blocks of some 30,000 queries keep
     the products large; one thread, as the self-join's pool works meanwhile."""
     queries = np.ascontiguousarray(queries, dtype=np.float32)
+    nprobe = max(1, min(nprobe, index.nlist))
+    with faiss_threads(1), threadpool_limits(1, user_api="blas"):
+        probes = index.quantizer.search(queries, nprobe)[1] if len(queries) else np.zeros((0, nprobe), np.int64)
+    return ivf_join(index, queries, probes, k)
+
+
+def ivf_join(index: faiss.IndexIVFFlat, queries: np.ndarray, probes: np.ndarray,
+             k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`ivf_self_join` with each query's lists given (`probes`, one row per query, as
+    `search_preassigned` takes them)."""
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
     lists = ivf_lists(index)
     sims = np.full((len(queries), k), np.finfo(np.float32).min, dtype=np.float32)
     ids = np.full((len(queries), k), -1, dtype=np.int64)
     if not len(queries):
         return sims, ids
-    nprobe = max(1, min(nprobe, index.nlist))
+    nprobe = probes.shape[1]
     heap = faiss.float_minheap_array_t()  # the k largest inner products, as FAISS's IVF scan keeps them
     heap.k = k
     with faiss_threads(1), threadpool_limits(1, user_api="blas"):
-        _, probes = index.quantizer.search(queries, nprobe)
         probed = probes.ravel()
         order = np.argsort(probed, kind="stable")  # the (query, list) probes grouped by list
         bounds = np.searchsorted(probed[order], np.arange(index.nlist + 1))
