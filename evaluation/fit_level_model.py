@@ -16,7 +16,7 @@ are a logistic regression (L2, C=1) on the one-hot levels (`simgov.matching.leve
 set weighted equally: Fellegi-Sunter match weights fitted jointly, so that correlated comparisons
 are not counted twice. Needs scikit-learn (the dev extra); the runtime model needs only the JSON.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m evaluation.fit_level_model [--out FILE] [--C 1.0]
+    HF_HUB_OFFLINE=1 .venv/bin/python -m evaluation.fit_level_model [--out FILE] [--C 1.0] [--added NAME,...]
 """
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ from evaluation.abt_buy_matcher import DEFAULT_DATA as ABT_BUY, candidates, load
 from evaluation.product_pairs import DATA, DEVELOPMENT, load_pairs, prf  # noqa: E402
 from simgov.compare import Comparer, Listing  # noqa: E402
 from simgov.config import Config, TextModelConfig  # noqa: E402
-from simgov.matching.levels import JOINT, LEVELS, MODEL_FILE, MatchModel, design, feature_names  # noqa: E402
+from simgov.matching.levels import (JOINT, LEVELS, MODEL_FILE, MatchModel, bundled_model, design,  # noqa: E402
+                                    feature_names)
 from simgov.signals.text import profile  # noqa: E402
 
 
@@ -79,10 +80,39 @@ def fit(sets: dict[str, tuple[list[dict], np.ndarray]], C: float) -> MatchModel:
                       source=source)
 
 
+def fit_added(sets: dict[str, tuple[list[dict], np.ndarray]], base: MatchModel, added: list[str],
+              C: float) -> MatchModel:
+    """The weights of comparisons `added` to a fitted model, the model's own weights kept: the same
+    L2 logistic loss with the base model's logit as an offset. A refit of every weight moves categories
+    the new levels never fire on by up to a point (the weights are shared); this one leaves them as
+    they were."""
+    from scipy.optimize import minimize
+
+    X = np.concatenate([design(levels, added, ()) for levels, _ in sets.values()])
+    offset = np.concatenate([[base.logit(lv) for lv in levels] for levels, _ in sets.values()])
+    y = np.concatenate([labels for _, labels in sets.values()])
+    w = np.concatenate([np.full(len(labels), 1.0 / len(labels)) for _, labels in sets.values()])
+    w *= len(w) / w.sum()
+
+    def loss(beta):
+        z = offset + X @ beta
+        return (np.sum(w * (np.logaddexp(0, z) - y * z)) + beta @ beta / (2 * C),
+                X.T @ (w * (1 / (1 + np.exp(-z)) - y)) + beta / C)
+
+    beta = minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B").x
+    source = (f"{base.source}; then the weights of {', '.join(added)} alone (python -m evaluation.fit_level_model "
+              f"--added {','.join(added)}: logistic regression (C={C}) with the other weights kept)")
+    return MatchModel(base.intercept, {**base.weights, **dict(zip(feature_names(added, ()), map(float, beta)))},
+                      comparisons=base.comparisons + added, joint=base.joint, train_prior=base.train_prior,
+                      source=source)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=MODEL_FILE, help=f"where to write the model (default {MODEL_FILE})")
     ap.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
+    ap.add_argument("--added", help="comparisons new to the bundled model (comma-separated): fit their weights "
+                                    "alone, the bundled weights kept")
     args = ap.parse_args(argv)
     comparer = Comparer.bundled(Config(text_model=TextModelConfig(engine="exact")))
     sets = {}
@@ -91,7 +121,15 @@ def main(argv=None) -> int:
         print(f"{name}: {len(sets[name][1])} pairs", file=sys.stderr, flush=True)
     sets["abt-buy"] = abt_buy_levels(comparer)
     print(f"abt-buy: {len(sets['abt-buy'][1])} candidate pairs", file=sys.stderr, flush=True)
-    model = fit(sets, args.C)
+    if args.added:
+        base = bundled_model()
+        added = args.added.split(",")
+        if not set(added) <= set(LEVELS) - set(base.comparisons):
+            ap.error(f"--added names comparisons the code has and the bundled model has not "
+                     f"({', '.join(sorted(set(LEVELS) - set(base.comparisons))) or 'none'})")
+        model = fit_added(sets, base, added, args.C)
+    else:
+        model = fit(sets, args.C)
     args.out.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")
     print(f"written to {args.out}; in-sample F1 (posterior >= 0.5, each pair alone):")
     for name, (levels, labels) in sets.items():

@@ -98,6 +98,48 @@ def test_an_accessory_for_a_model_is_not_that_model():
     assert bundled_model().posterior(accessory) < bundled_model().posterior({**accessory, "fits": 0})
 
 
+def test_a_boot_on_another_sole_is_another_product():
+    """Football boots: the same model for firm and for soft ground are two products, in any language the
+    shops name the sole; the same sole written two ways agrees."""
+    same = levels_of("Nike Tiempo Legend VI FG - Black/White", "Nike Tiempo Legend VI Firm Ground - Schwarz/Weiss")
+    other = levels_of("Nike Tiempo Legend VI FG - Black/White", "Nike Tiempo Legend VI SG-Pro - Black/White")
+    italian = levels_of("Nike Magista Obra Terreni Compatti - Nero", "Nike Magista Obra Terreni Morbidi - Nero")
+    assert same["sole"] == LEVELS["sole"].index("same")
+    assert other["sole"] == italian["sole"] == LEVELS["sole"].index("conflict")
+    assert levels_of("Nike Tiempo Legend VI", "Nike Tiempo Legend VI FG")["sole"] == 0
+    model = bundled_model()
+    assert model.posterior(other) < 0.5 < model.posterior(same)
+
+
+def test_lenses_apertures_and_bodies():
+    """Cameras and lenses: a body sold alone is not the kit with a zoom, another aperture or set of focal
+    lengths is another lens or kit; the same focal length and aperture written two ways agree."""
+    kit = levels_of("Sony Alpha a6000 Mirrorless Camera - Body only",
+                    "Sony Alpha a6000 Mirrorless Camera with 16-50mm Lens")
+    aperture = levels_of("Canon EF 100mm f/2.8 Macro USM Lens", "Canon EF 100mm f/4 Macro USM Lens")
+    lenses = levels_of("Sony a6000 with 16-50mm and 55-210mm Lenses", "Sony a6000 with 16-50mm Lens")
+    same = levels_of("Sigma 18-250mm F3.5-6.3 DC Macro OS HSM", "Sigma 18–250 mm f/3.5–6.3 DC OS HSM Macro")
+    assert levels_of("Canon EF-S 55-250mm f4.0-5.6 IS", "Canon EF-S 55-250mm f/4-5.6 IS")["lens"] == 1
+    assert kit["lens"] == LEVELS["lens"].index("body-kit")
+    assert aperture["lens"] == lenses["lens"] == LEVELS["lens"].index("differ")
+    assert same["lens"] == LEVELS["lens"].index("same")
+    model = bundled_model()
+    for pair in (kit, aperture, lenses):
+        assert model.posterior(pair) < model.posterior({**pair, "lens": 0})
+
+
+def test_another_number_after_the_same_name_word_is_another_model():
+    """Versions: "Pegasus 33" and "Pegasus 34" are two models; the same number, or a number after a word
+    only one name has (or a measure, a page of the shop), says nothing."""
+    other = levels_of("Nike Air Zoom Pegasus 33 - Black/White", "Nike Air Zoom Pegasus 34 - Black/White")
+    same = levels_of("Nike Air Zoom Pegasus 33 - Black/White", "Nike Zoom Pegasus 33 Running - Black/White")
+    assert other["version"] == LEVELS["version"].index("conflict") and same["version"] == 0
+    assert levels_of("Kingston stick 64 GB - Page 7", "Kingston stick 128 GB - Page 9")["version"] == 0
+    assert levels_of("Nike Air Max 90", "Nike Free Run 5")["version"] == 0
+    model = bundled_model()
+    assert model.posterior(other) < model.posterior({**other, "version": 0}) - 0.2
+
+
 def test_different_given_brands_lower_the_score():
     agree = posterior("Stout imperial 10%", "Stout imperial 10%", brand="Ridge Brewing")
     ta = listing_text("Stout imperial 10%", brand="Ridge Brewing")

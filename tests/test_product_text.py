@@ -36,6 +36,14 @@ def test_units_ratios_and_ranges_are_not_codes():
     assert p.numbers["port"] == ["8"]
 
 
+def test_shoe_style_colour_codes_are_one_code():
+    """Nike's style-colour code (style 831508, colourway 100) written with a space is the code written with
+    a hyphen; the same style in another colourway conflicts."""
+    assert profile("Nike Free RN - 831508 100").codes == profile("Nike Free RN 831508-100").codes == ["831508100"]
+    assert compare(profile("Nike Free RN 831508 100"), profile("Nike Free RN 831508-100")).parts["code"] == 1.0
+    assert compare(profile("Nike Free RN 831508 100"), profile("Nike Free RN 831508 001")).parts["code"] < 0
+
+
 def test_number_ranges_and_lists():
     assert profile("Canon EF-S 17mm - 85mm Zoom Lens").numbers["mm"] == ["17-85"]
     # a descending "range" is a list of sizes

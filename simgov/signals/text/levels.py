@@ -19,7 +19,7 @@ from typing import Mapping
 
 from .compare import Comparable, TextComparison, _same_value, _token_cosine, compare_prepared
 from .idf import IdfTable, build_idf
-from .profile import _ORDINAL_RE, _UNIT_TOKEN_RE, TitleProfile, fold, profile
+from .profile import _NUM_UNIT_RE, _ORDINAL_RE, _RANGE2_RE, _UNIT_TOKEN_RE, TitleProfile, fold, profile
 
 #: comparison -> its level names; index 0 is the null level (no information, weight 0).
 TEXT_LEVELS: dict[str, list[str]] = {
@@ -31,6 +31,9 @@ TEXT_LEVELS: dict[str, list[str]] = {
     "tokens": ["<0.15", "0.15-0.30", "0.30-0.45", "0.45-0.60", "0.60-0.80", ">=0.80"],
     "mw": ["none", "conflict", "some-shared", "all-shared"],
     "fits": ["none", "accessory"],
+    "sole": ["none", "same", "conflict"],
+    "lens": ["none", "same", "body-kit", "differ"],
+    "version": ["none", "conflict"],
 }
 #: Upper edges of the token-cosine bands above.
 TOKEN_EDGES = (0.15, 0.30, 0.45, 0.60, 0.80)
@@ -47,6 +50,94 @@ _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
 # the languages of the scraped catalogues (accents folded).
 _FOR = re.compile(r"\b(?:for|fur|pour|per|para|voor|dla|fits|compatible with|compatible con|compatible avec"
                   r"|compatibile con|kompatibel mit)\b([^()\[\]|]{1,60})")
+
+
+# The sole of a football boot as the scraped catalogues write it (accents folded): firm ground, soft
+# ground, artificial grass, turf, indoor, multi and hard ground. The same boot on another sole is another
+# product (a Tiempo FG is not the Tiempo SG).
+_SOLE_NAMES = {
+    "fg": ("fg", "firm ground", "terreni compatti", "terreni copmpatti", "terrenos firmes", "terreno firme",
+           "terrain sec", "nocken"),
+    "sg": ("sg", "soft ground", "terreni morbidi", "terrenos blandos", "terreno blando", "terrain gras", "stollen"),
+    "ag": ("ag", "artificial grass", "artificial ground", "erba artificiale", "erba sintetica", "cesped artificial",
+           "terrain synthetique", "kunstrasen"),
+    "tf": ("tf", "turf", "astroturf", "moqueta"),
+    "ic": ("ic", "indoor", "futsal", "sala", "halle", "hallenschuhe", "salle"),
+    "mg": ("mg", "multi ground", "multiground"),
+    "hg": ("hg", "hard ground"),
+}
+_SOLE = {word: sole for sole, words in _SOLE_NAMES.items() for word in words}
+_SOLE_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _SOLE), key=len, reverse=True)) + r")\b")
+
+
+@lru_cache(maxsize=1 << 16)
+def soles(text: str) -> frozenset[str]:
+    """The football-boot soles a title names ("Tiempo Legend FG/AG" -> {"fg", "ag"})."""
+    return frozenset(_SOLE[m] for m in _SOLE_RE.findall(fold(text)))
+
+
+def _sole_level(a: ListingText, b: ListingText) -> int:
+    """none: a side names no sole; same: a sole in common; conflict: none in common."""
+    if not a.soles or not b.soles:
+        return 0
+    return 1 if a.soles & b.soles else 2
+
+
+# A camera sold without a lens ("body only", "Gehäuse", "boîtier", "cuerpo", "corpo", "behuizing"), and a
+# lens's aperture ("f/3.5-5.6", "F2.8"), read only from a text that also names a focal length (mm).
+_BODY_RE = re.compile(r"\b(?:body|gehause|boitier|cuerpo|corpo|behuizing)\b")
+_APERTURE_RE = re.compile(r"\bf\s*/\s*(\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?)|\bf(\d+\.\d+(?:-\d+(?:\.\d+)?)?)\b")
+
+
+@dataclass(frozen=True)
+class Lens:
+    """What a camera or lens listing says of its optics: focal lengths (mm, ranges as "18-55"),
+    apertures, and whether it is a body without a lens."""
+
+    focal: frozenset[str]
+    apertures: frozenset[str]
+    body: bool
+
+
+def lens(text: str, focal: list[str]) -> Lens:
+    """The optics of a text whose measures in mm (the profile's) are `focal`."""
+    low = fold(text)
+    apertures = frozenset("-".join(f"{float(x):g}" for x in (m.group(1) or m.group(2)).split("-"))
+                          for m in _APERTURE_RE.finditer(low)) if focal else frozenset()
+    return Lens(frozenset(focal), apertures, bool(_BODY_RE.search(low)))
+
+
+def _lens_level(a: Lens, b: Lens) -> int:
+    """body-kit: one side is a body and names no focal length, the other names a zoom range (a kit);
+    differ: focal lengths or apertures on both sides, not the same; same: those given are the same."""
+    for x, y in ((a, b), (b, a)):
+        if x.body and not x.focal and any("-" in f for f in y.focal):
+            return 2
+    pairs = [(x, y) for x, y in ((a.focal, b.focal), (a.apertures, b.apertures)) if x and y]
+    if not pairs:
+        return 0
+    return 1 if all(x == y for x, y in pairs) else 3
+
+
+# A number after a word of a product's name, not a measure: the model's version or generation under that
+# word ("Pegasus 33", "evoPOWER 4.3", "Instax Mini 8", "Air Jordan 11", "Class 10"). Two names that put other
+# numbers after the same word name other models; numbers after words of only one name say nothing.
+_VERSION_RE = re.compile(r"\b([a-z][a-z0-9]*)[\s-]+(\d{1,3}(?:\.\d)?)(?![\w,/%+-]|\.\d)")
+_NOT_VERSION_WORDS = frozenset({"page", "pagina", "seite", "x", "in", "and", "of", "for", "with", "to", "by", "or",
+                                "pack", "set", "lot"})
+
+
+def versions(name: str) -> frozenset[tuple[str, str]]:
+    """(word, number) of a product name (measures such as 64 GB or 18-55 mm taken out first)."""
+    low = _NUM_UNIT_RE.sub(" ", _RANGE2_RE.sub(" ", fold(name)))
+    return frozenset((w, n) for w, n in _VERSION_RE.findall(low) if w not in _NOT_VERSION_WORDS)
+
+
+def _version_level(a: frozenset, b: frozenset) -> int:
+    """conflict: some word has other numbers on each side. The same number says nothing of its own: a
+    level for it (+0.38 fitted) outweighed a colour conflict of the same model (blue against red)."""
+    shared = {w for w, _ in a} & {w for w, _ in b}
+    return 1 if any(not {n for w, n in a if w == k} & {n for w, n in b if w == k} for k in shared) else 0
 
 
 def head(title: str) -> str:
@@ -98,13 +189,17 @@ class ListingText:
     name_profile: TitleProfile
     name: str
     words: frozenset[str]
+    soles: frozenset[str]
+    lens: Lens
+    versions: frozenset[tuple[str, str]]
 
 
 def listing_text(title: str, *, brand: str | None = None, description: str | None = None,
                  attributes: Mapping | None = None) -> ListingText:
-    name = head(title)
-    return ListingText(full=profile(untag(title), brand=brand, description=description, attributes=attributes or None),
-                       name_profile=profile(name, brand=brand), name=name, words=model_words(name))
+    name, text = head(title), untag(title)
+    full = profile(text, brand=brand, description=description, attributes=attributes or None)
+    return ListingText(full=full, name_profile=profile(name, brand=brand), name=name, words=model_words(name),
+                       soles=soles(text), lens=lens(text, full.numbers.get("mm", [])), versions=versions(name))
 
 
 def idf_tables(texts: list[ListingText]) -> tuple[IdfTable, IdfTable]:
@@ -186,5 +281,8 @@ def text_levels(a: ListingText, b: ListingText, idf_full: Mapping[str, float] | 
         "tokens": _band(name_cosine, TOKEN_EDGES),
         "mw": words,
         "fits": _fits_level(a, b),
+        "sole": _sole_level(a, b),
+        "lens": _lens_level(a.lens, b.lens),
+        "version": _version_level(a.versions, b.versions),
     }
     return TextLevels(levels, comparison, name_cosine)

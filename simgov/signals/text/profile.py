@@ -139,7 +139,7 @@ _DECIMAL_COMMA_RE = re.compile(r"(?<=\d),(?=\d{1,2}(?!\d))")
 _THOUSANDS_COMMA_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _FRENCH_BYTES_TOKEN_RE = re.compile(r"^\d+(?:go|to|mo)$", re.IGNORECASE)
 _FOLDED = str.maketrans({"ß": "ss", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "đ": "d",
-                         "ı": "i", "œ": "oe", "Œ": "OE", "´": "'"})
+                         "ı": "i", "œ": "oe", "Œ": "OE", "´": "'", "\u2013": "-", "\u2014": "-"})
 
 _STOPWORDS = {
     "a", "an", "and", "the", "for", "with", "w", "of", "in", "on", "to", "by", "or", "from",
@@ -166,7 +166,8 @@ def _nfkc(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower case without accents ("Weiß" -> "weiss", "Biały" -> "bialy", "DANİEL" -> "daniel"), so that
-    words of other languages stay whole words instead of splitting at every accented letter."""
+    words of other languages stay whole words instead of splitting at every accented letter; en and em
+    dashes as hyphens ("75–300mm" is the range 75-300mm)."""
     if text.isascii():
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.translate(_FOLDED))
@@ -243,6 +244,9 @@ def _norm_code(tok: str) -> str:
 # groups or more, unlike a decimal, a version or a standard (2.4, 5.1, 802.11).
 _DOTTED_REFERENCE_RE = re.compile(r"^\d+(?:\.\d+){2,}$")
 _RATIO_RE = re.compile(r"\b\d+(?:\.\d+)?\s*:\s*\d+\b")  # 50000:1 contrast, 16:9 aspect
+# A sports shoe's style-colour code written with a space ("819716 001": style 819716, colourway 001), one
+# code as when written with a hyphen: the same style in another colourway is another product.
+_STYLE_COLOUR_RE = re.compile(r"(?<![\w.,-])(\d{6})\s(\d{3})(?![\w.,-])")
 
 
 def _is_code(raw: str, norm: str) -> bool:
@@ -271,7 +275,7 @@ def _is_code(raw: str, norm: str) -> bool:
 def _extract_codes(text: str) -> tuple[list[str], list[str]]:
     """Codes of a text, and its hyphenated words glued ("IC-BLK-TS" -> "ICBLKTS", a token
     that can meet the same code written without hyphens)."""
-    text = _RATIO_RE.sub(" ", text)
+    text = _STYLE_COLOUR_RE.sub(r"\1-\2", _RATIO_RE.sub(" ", text))
     raws = [t.strip(_CODE_STRIP) for t in _RAW_SPLIT_RE.split(text)]
     raws = [t for t in raws if t]
     codes: list[str] = []
