@@ -31,6 +31,7 @@ from .matching.decision import Decision, Matcher, mutual_best, mutual_best_array
 from .matching.levels import bundled_model
 from .matching.stock_photo import shared_catalogue_photo
 from .kept_decisions import kept_decisions
+from .kept_pairs import PairTable, load_pair_table, save_pair_table, table_key
 from .kept_scores import KEPT_SCORES
 from .neighbours import KeptNeighbours, NeighbourLists, StoredBlobs
 from .pair_scoring import PairScoring, joined_index, joined_keys, open_scorer, texts_in_pool
@@ -94,6 +95,7 @@ class SimIndex:
         self.accounts = AccountIndex(self)  # accounts: structures, `linked`, `rings`
         self.banks = Banks(self)  # known-bad banks: every written listing is checked against them
         self.neighbours = KeptNeighbours(self)  # every listing's lookup candidates, kept (simgov.neighbours)
+        self._kept_pairs: tuple[str, PairTable] | None = None  # the last self-join's table (simgov.kept_pairs)
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -273,6 +275,10 @@ class SimIndex:
                 tmp.mkdir()
                 files = {n: s.save(tmp) for n, s in self.signals.items()}
                 accounts = self.accounts.save(tmp)
+                pairs_key = table_key(self.applied_seq, self.config.search.pairs_k, self.config)
+                kept_pairs = self._kept_pair_table(pairs_key)
+                if kept_pairs is not None:  # the self-join the build fitted on, for the detectors that follow
+                    save_pair_table(tmp, pairs_key, kept_pairs)
                 for path in tmp.iterdir():  # every file's data on disk before the folder is named
                     if path.is_file():
                         fsync_path(path)
@@ -815,11 +821,13 @@ class SimIndex:
         return out
 
     def pairs(self, *, min_score: float = 0.0, cross_seller_only: bool = False, k: int | None = None,
-              chunk: int = 20_000, workers: int | None = None) -> Iterator[Pair]:
+              chunk: int = 20_000, workers: int | None = None, reuse: bool = True) -> Iterator[Pair]:
         """Similarity self-join: every item's nearest neighbours per signal, merged and scored once.
-        `workers`: processes that score the pairs (default: pool_workers; 1 = this process)."""
+        `workers`: processes that score the pairs (default: pool_workers; 1 = this process).
+        `reuse`: decide on the scored pairs kept from the same writes (simgov.kept_pairs); False
+        searches and scores them again (what a benchmark of the self-join measures)."""
         self.refresh()
-        table, names, item_ids, knn = self._pair_table(k or self.config.search.pairs_k, chunk, workers)
+        table, names, item_ids, knn = self._pair_table(k or self.config.search.pairs_k, chunk, workers, reuse)
         flags = self._decide_levels(table, names, item_ids, self.catalogue_fit(), knn)
         rescore_pairs(self, table, names, flags)  # the static engine's pairs near a decision (text_model.rescore_bands)
         yield from self._decided_pairs(table, names, item_ids, flags, min_score, cross_seller_only)
@@ -835,11 +843,36 @@ class SimIndex:
         _, _, fit = self._catalogue_model(table, names, item_ids, None, knn)
         return {"applied_seq": self.applied_seq, **fit.to_dict()}
 
-    def _pair_table(self, k: int, chunk: int,
-                    workers: int | None) -> tuple[np.ndarray, list[str], dict[int, str], np.ndarray]:
+    def _pair_table(self, k: int, chunk: int, workers: int | None,
+                    reuse: bool = True) -> tuple[np.ndarray, list[str], dict[int, str], np.ndarray]:
         """The self-join's candidate pairs scored (`score_pair_keys` rows, sellers as this run's
         codes), the signals' names of its columns, the items' ids by vec_id, and which rows the k-NN
-        found (the others: lexical candidates only, `search.pairs_lexical_k`)."""
+        found (the others: lexical candidates only, `search.pairs_lexical_k`). The table made for the
+        same writes, k and configuration is used again (simgov.kept_pairs), as a copy: pairs re-score
+        rows in place."""
+        key = table_key(self.applied_seq, k, self.config)
+        kept = self._kept_pair_table(key) if reuse else None
+        if kept is None:
+            kept = PairTable(*self._made_pair_table(k, chunk, workers))
+            if self.store.count_items() <= FIT_AT_BUILD_MAX_ITEMS:  # small enough to hold for publish
+                self._kept_pairs = (key, kept)
+        kept = kept.copy()
+        return kept.table, kept.names, kept.item_ids, kept.knn
+
+    def _kept_pair_table(self, key: str) -> PairTable | None:
+        """The table made under `key` in this process or kept with the loaded generation, if any."""
+        if self._kept_pairs is not None and self._kept_pairs[0] == key:
+            return self._kept_pairs[1]
+        if not self.manifest.get("generation"):
+            return None
+        kept = load_pair_table(self.folder / GENERATIONS / self.manifest["generation"], key, list(self.signals))
+        if kept is not None:
+            self._kept_pairs = (key, kept)
+        return kept
+
+    def _made_pair_table(self, k: int, chunk: int,
+                         workers: int | None) -> tuple[np.ndarray, list[str], dict[int, str], np.ndarray]:
+        """`_pair_table` made: the candidates searched and scored."""
         n = pool_workers(self.config, workers)
         # a pool when the pairs fill more than a chunk (about k a listing): it makes each listing's
         # text once while this process searches the candidates, then scores the chunks

@@ -3,13 +3,16 @@ its output must be exactly what scoring each pair on its own gives (`signal_scor
 logit of the pair, the catalogue fit's posterior, `decide_ranked`)."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
 from conftest import SIMGOV, write_abt_buy_items
+from simgov.generations import GENERATIONS, read_manifest
 from simgov.index import SimIndex
+from simgov.kept_pairs import KEPT_PAIRS_FILE
 from simgov.matching.decision import mutual_best
 from simgov.matching.catalogue import level_logits, listing_texts, pack_text, rank_scores, unpack_text
 from simgov.matching.levels import bundled_model
@@ -70,7 +73,7 @@ def test_bulk_and_pool_scoring_equal_per_pair_scoring(abt_buy_index):
         assert len(in_process) > 1000 and sum(p.match for p in in_process) > 10
         assert as_rows(in_process) == per_pair_reference(index, in_process)
         # several chunks over two spawned workers: the same pairs, scores, flags and order
-        pooled = list(index.pairs(workers=2, chunk=300))
+        pooled = list(index.pairs(workers=2, chunk=300, reuse=False))
         assert as_rows(pooled) == as_rows(in_process)
     finally:
         index.close()
@@ -138,5 +141,46 @@ def test_listing_texts_sent_to_the_pool_are_the_texts_made_there(abt_buy_index):
         for told in (stored, set(), {v for v in stored if v % 3}):
             assert np.array_equal(score_pair_keys(index.store, index.signals, keys, texts, told)[0], made,
                                   equal_nan=True)
+    finally:
+        index.close()
+
+
+def test_the_build_keeps_its_scored_pairs_for_the_detectors_that_follow(abt_buy_index, tmp_path, monkeypatch):
+    """`duplicates`, `counterfeits` and `rings` after a build decide on the pairs the build scored
+    (simgov.kept_pairs) instead of searching and scoring them again, with the same result; a write
+    or another configuration makes them again, and a kept table that does not read back is made again."""
+    folder = tmp_path / "index"
+    shutil.copytree(abt_buy_index, folder)
+    kept_file = folder / GENERATIONS / read_manifest(folder)["generation"] / KEPT_PAIRS_FILE
+    assert kept_file.exists()
+    index = SimIndex.open(folder)
+    try:
+        fresh = as_rows(index.pairs(reuse=False))
+    finally:
+        index.close()
+    made = []
+    make = SimIndex._made_pair_table
+    monkeypatch.setattr(SimIndex, "_made_pair_table", lambda self, *args: made.append(args) or make(self, *args))
+    index = SimIndex.open(folder)
+    try:
+        assert as_rows(index.pairs()) == fresh and not made
+        assert as_rows(index.pairs()) == fresh and not made  # re-scoring in place left the kept table alone
+        list(index.pairs(k=index.config.search.pairs_k + 2))
+        assert len(made) == 1
+        index.config.search.pairs_lexical_k = 0
+        list(index.pairs())
+        assert len(made) == 2
+        index.config.search.pairs_lexical_k = read_manifest(folder)["config"]["search"]["pairs_lexical_k"]
+        gone = fresh[0][0]
+        index.delete(gone)
+        after = as_rows(index.pairs())
+        assert len(made) == 3 and gone not in {p for row in after for p in row[:2]}
+    finally:
+        index.close()
+    made.clear()
+    kept_file.write_bytes(b"not a table")
+    index = SimIndex.open(folder)
+    try:
+        assert as_rows(index.pairs()) == as_rows(index.pairs(reuse=False)) and len(made) == 2
     finally:
         index.close()
