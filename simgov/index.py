@@ -926,18 +926,24 @@ class SimIndex:
     def _candidate_keys(self, k: int, scoring: PairScoring | None = None) -> np.ndarray:
         """The self-join's candidate pairs as sorted unique keys a << 32 | b (a < b): each live item
         with its k nearest neighbours under every signal. `scoring` is given each signal's pairs
-        once that signal is searched, and kept busy between the next signal's batches."""
+        as they are found, a batch or block at a time, and kept busy between the searches' batches."""
         found = []  # each signal's unique keys
         for name, signal in self.signals.items():
             index = joined_index(signal)
             if index is not None:  # an IVF-Flat index (title, above dense_index.flat_max): joined list by list
-                keys = joined_keys(self.store, name, index, k + 1, self.config.dense_index.pairs_nprobe, self.lock)
+                keys = joined_keys(self.store, name, index, k + 1, self.config.dense_index.pairs_nprobe, self.lock,
+                                   scoring)
             else:
-                keys = [self._searched_keys(name, signal, [r[0] for r in batch], k, scoring)
-                        for batch in self.store.iter_live(batch=2000)]
+                keys, given, pending = [], 0, 0  # `scoring` given some batches' keys at once (`add` is not free)
+                for batch in self.store.iter_live(batch=2000):
+                    keys.append(self._searched_keys(name, signal, [r[0] for r in batch], k, scoring))
+                    pending += len(keys[-1])
+                    if scoring is not None and pending >= 4 * scoring.chunk:
+                        scoring.add(np.unique(np.concatenate(keys[given:])))
+                        given, pending = len(keys), 0
+                if scoring is not None and keys[given:]:
+                    scoring.add(np.unique(np.concatenate(keys[given:])))
             found.append(np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64))
-            if scoring is not None:
-                scoring.add(found[-1])
         return np.unique(np.concatenate(found))
 
     def _searched_keys(self, name: str, signal: Signal, vec_ids: list[int], k: int,

@@ -26,6 +26,8 @@ from .vectors import DenseIndex
 #: Queries joined at once on an IVF-Flat index (`DenseIndex.self_join_search`): at 1M titles each of
 #: the 4,000 lists then meets some 260 of them in one matrix product.
 SELF_JOIN_BLOCK = 32_768
+#: Chunks of pairs in flight a pool worker (`PairScoring`).
+IN_FLIGHT = 4
 
 
 def joined_index(signal: Signal) -> DenseIndex | None:
@@ -34,11 +36,13 @@ def joined_index(signal: Signal) -> DenseIndex | None:
     return index if isinstance(index, DenseIndex) and index.kind == "ivf" else None
 
 
-def joined_keys(store: Store, name: str, index: DenseIndex, k: int, nprobe: int, lock) -> list[np.ndarray]:
+def joined_keys(store: Store, name: str, index: DenseIndex, k: int, nprobe: int, lock,
+                scoring: PairScoring | None = None) -> list[np.ndarray]:
     """The pair keys (a << 32 | b, a < b) of every live item's k nearest neighbours in the signal
     `name`'s IVF-Flat `index` (scanning `nprobe` lists), a block of SELF_JOIN_BLOCK items at a time;
     what `SimIndex._candidate_keys` gets from the signal's search, the same neighbours but for ties
-    within float rounding (simgov/vectors/self_join.py). `lock`: the index's."""
+    within float rounding (simgov/vectors/self_join.py). `lock`: the index's. `scoring` is given each
+    block's pairs as soon as they are found, so the pool scores them while the next block is joined."""
     keys = []
     for batch in store.iter_live(batch=SELF_JOIN_BLOCK):
         blobs = store.blobs(name, [r[0] for r in batch])
@@ -51,6 +55,8 @@ def joined_keys(store: Store, name: str, index: DenseIndex, k: int, nprobe: int,
         mine, theirs = np.repeat(queries, found.shape[1]), found.ravel()
         keep = (theirs >= 0) & (mine != theirs)
         keys.append((np.minimum(mine[keep], theirs[keep]) << 32) | np.maximum(mine[keep], theirs[keep]))
+        if scoring is not None:
+            scoring.add(np.unique(keys[-1]))
     return keys
 
 
@@ -170,7 +176,9 @@ class PairScoring:
     def __init__(self, store: Store, signals: dict[str, Signal], chunk: int, pool=None, workers: int = 1,
                  made: list | None = None):
         self.store, self.signals, self.chunk, self.pool = store, signals, chunk, pool
-        self.limit = 2 * workers  # chunks in flight: at most two a worker, so memory stays bounded
+        # chunks in flight: a few a worker, so memory stays bounded (each holds its listings' texts,
+        # some 8 MB) and the pool stays busy between two of the searches' batches
+        self.limit = IN_FLIGHT * workers
         self.made = made or []  # futures of the listings' packed texts (`texts_in_pool`), awaited once
         self.texts: dict[int, bytes] | None = None
         self.stored: set[int] = set()
@@ -181,8 +189,14 @@ class PairScoring:
 
     def add(self, keys: np.ndarray) -> None:
         """Queue the pairs of sorted unique `keys` (a << 32 | b) that no earlier `add` gave."""
-        new = np.setdiff1d(keys, self.added, assume_unique=True)
-        self.added = np.union1d(self.added, new)
+        # by binary search and one insertion into the sorted keys so far: the searches add a block
+        # at a time, and sorting everything added again at each block would cost more than the block
+        at = np.searchsorted(self.added, keys)
+        seen = np.zeros(len(keys), dtype=bool)
+        inside = at < len(self.added)
+        seen[inside] = self.added[at[inside]] == keys[inside]
+        new = keys[~seen]
+        self.added = np.insert(self.added, at[~seen], new)
         for start in range(0, len(new), self.chunk):
             part = new[start:start + self.chunk]
             if self.pool is None:
@@ -191,18 +205,22 @@ class PairScoring:
                 self.waiting.append(part)
         self.pump()
 
-    def pump(self) -> None:
-        """Collect the chunks scored so far and keep the pool busy with the waiting ones."""
+    def pump(self, wait: bool = False) -> None:
+        """Collect the chunks scored so far and keep the pool busy with the waiting ones, once the
+        listings' texts are made (until then, unless `wait`, nothing is sent: this process goes on
+        searching instead of waiting for them)."""
         while self.running and self.running[0].done():
             self.results.append(self.running.popleft().result())
+        if self.texts is None:
+            if not self.waiting or not (wait or all(part.done() for part in self.made)):
+                return
+            self.texts = {}
+            for part in self.made:
+                texts, stored = part.result()
+                self.texts.update(texts)
+                self.stored.update(stored)
+            self.made.clear()  # the futures (the caller's list too) let their results go
         while self.waiting and len(self.running) < self.limit:
-            if self.texts is None:
-                self.texts = {}
-                for part in self.made:
-                    texts, stored = part.result()
-                    self.texts.update(texts)
-                    self.stored.update(stored)
-                self.made.clear()  # the futures (the caller's list too) let their results go
             part = self.waiting.popleft()
             needed = np.unique(np.concatenate([part >> 32, part & 0xFFFFFFFF])).tolist()
             self.running.append(self.pool.submit(score_in_pool, part, {v: self.texts[v] for v in needed
@@ -214,6 +232,6 @@ class PairScoring:
         while self.running or self.waiting:
             if self.running:
                 self.results.append(self.running.popleft().result())
-            self.pump()
+            self.pump(wait=True)
         self.texts, self.stored = {}, set()  # every chunk is scored: the listings' texts are not held past here
         return self.results

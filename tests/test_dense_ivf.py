@@ -10,6 +10,7 @@ import numpy as np
 
 from conftest import SIMGOV, write_abt_buy_items
 from simgov.config import DenseIndexConfig
+from simgov import pair_scoring
 from simgov.index import SimIndex
 from simgov.vectors import DenseIndex
 
@@ -116,6 +117,26 @@ def test_self_join_over_ivf_with_every_list_probed_is_the_exact_one(tmp_path):
     flat, ivf = rows["flat"], rows["ivf"]
     assert len(flat) > 500 and len(set(flat) ^ set(ivf)) <= len(flat) // 500
     assert all(flat[key] == ivf[key] for key in set(flat) & set(ivf))
+
+
+def test_pool_scores_the_ivf_join_block_by_block_as_this_process_does(tmp_path, monkeypatch):
+    """The IVF self-join hands each block's pairs to the scoring pool as it is joined (a pair found
+    from both of its listings' blocks, and again by the text signal, is scored once): the same pairs,
+    scores and decisions as scoring them all in this process."""
+    items = write_abt_buy_items(tmp_path / "items.jsonl", 200, descriptions=False)
+    config = tmp_path / "ivf.json"
+    config.write_text(json.dumps({"dense_index": {"flat_max": 100, "ivf_train_size": 1000}}))
+    subprocess.run([SIMGOV, "build", "--items", str(items), "--index", str(tmp_path / "ivf"), "--config", str(config),
+                    "--quiet"], check=True)
+    monkeypatch.setattr(pair_scoring, "SELF_JOIN_BLOCK", 64)  # 400 listings: 7 blocks
+    index = SimIndex.open(tmp_path / "ivf")
+    try:
+        assert index.signals["title"].index.kind == "ivf"
+        alone = [p.model_dump() for p in index.pairs(workers=1, reuse=False)]
+        pooled = [p.model_dump() for p in index.pairs(workers=2, chunk=200, reuse=False)]
+    finally:
+        index.close()
+    assert len(alone) > 1000 and pooled == alone
 
 
 def test_self_join_search_finds_the_ivf_search_neighbours():
