@@ -96,7 +96,7 @@ def main() -> int:
     phases.wrap(SimIndex, "_candidate_keys", "candidates")
     phases.wrap(index_module, "lexical_extra_keys", "lexical")
     phases.wrap(PairScoring, "finish", "scoring")
-    phases.wrap(SimIndex, "_scored_table", "table")
+    phases.wrap(index_module, "table_from_chunks", "table")
     phases.wrap(SimIndex, "_decide_levels", "decide")
     phases.wrap(index_module, "rescore_pairs", "rescore")
     with timer() as t:

@@ -31,7 +31,7 @@ from .matching.decision import Decision, Matcher, mutual_best, mutual_best_array
 from .matching.levels import bundled_model
 from .matching.stock_photo import shared_catalogue_photo
 from .kept_decisions import kept_decisions
-from .kept_pairs import PairTable, load_pair_table, save_pair_table, table_key
+from .pair_table import KeptPairTable, PairTable, save_pair_table, table_from_chunks, table_key
 from .kept_scores import KEPT_SCORES
 from .neighbours import KeptNeighbours, NeighbourLists, StoredBlobs
 from .pair_scoring import PairScoring, joined_index, joined_keys, open_scorer, texts_in_pool
@@ -95,7 +95,7 @@ class SimIndex:
         self.accounts = AccountIndex(self)  # accounts: structures, `linked`, `rings`
         self.banks = Banks(self)  # known-bad banks: every written listing is checked against them
         self.neighbours = KeptNeighbours(self)  # every listing's lookup candidates, kept (simgov.neighbours)
-        self._kept_pairs: tuple[str, PairTable] | None = None  # the last self-join's table (simgov.kept_pairs)
+        self._pair_tables = KeptPairTable()  # the last self-join's table (simgov.pair_table)
 
     # -- opening ------------------------------------------------------------------------------
     @classmethod
@@ -276,8 +276,7 @@ class SimIndex:
                 files = {n: s.save(tmp) for n, s in self.signals.items()}
                 accounts = self.accounts.save(tmp)
                 pairs_key = table_key(self.applied_seq, self.config.search.pairs_k, self.config)
-                kept_pairs = self._kept_pair_table(pairs_key)
-                if kept_pairs is not None:  # the self-join the build fitted on, for the detectors that follow
+                if (kept_pairs := self._kept_pair_table(pairs_key)) is not None:  # the build's, for the detectors
                     save_pair_table(tmp, pairs_key, kept_pairs)
                 for path in tmp.iterdir():  # every file's data on disk before the folder is named
                     if path.is_file():
@@ -824,7 +823,7 @@ class SimIndex:
               chunk: int = 20_000, workers: int | None = None, reuse: bool = True) -> Iterator[Pair]:
         """Similarity self-join: every item's nearest neighbours per signal, merged and scored once.
         `workers`: processes that score the pairs (default: pool_workers; 1 = this process).
-        `reuse`: decide on the scored pairs kept from the same writes (simgov.kept_pairs); False
+        `reuse`: decide on the scored pairs kept from the same writes (simgov.pair_table); False
         searches and scores them again (what a benchmark of the self-join measures)."""
         self.refresh()
         table, names, item_ids, knn = self._pair_table(k or self.config.search.pairs_k, chunk, workers, reuse)
@@ -847,28 +846,19 @@ class SimIndex:
                     reuse: bool = True) -> tuple[np.ndarray, list[str], dict[int, str], np.ndarray]:
         """The self-join's candidate pairs scored (`score_pair_keys` rows, sellers as this run's
         codes), the signals' names of its columns, the items' ids by vec_id, and which rows the k-NN
-        found (the others: lexical candidates only, `search.pairs_lexical_k`). The table made for the
-        same writes, k and configuration is used again (simgov.kept_pairs), as a copy: pairs re-score
-        rows in place."""
+        found (the others: lexical candidates only, `search.pairs_lexical_k`). One made for the same
+        writes, k and configuration is used again (simgov.pair_table), copied: pairs re-score in place."""
         key = table_key(self.applied_seq, k, self.config)
         kept = self._kept_pair_table(key) if reuse else None
         if kept is None:
             kept = PairTable(*self._made_pair_table(k, chunk, workers))
             if self.store.count_items() <= FIT_AT_BUILD_MAX_ITEMS:  # small enough to hold for publish
-                self._kept_pairs = (key, kept)
-        kept = kept.copy()
-        return kept.table, kept.names, kept.item_ids, kept.knn
+                self._pair_tables.remember(key, kept)
+        return kept.copied()
 
     def _kept_pair_table(self, key: str) -> PairTable | None:
-        """The table made under `key` in this process or kept with the loaded generation, if any."""
-        if self._kept_pairs is not None and self._kept_pairs[0] == key:
-            return self._kept_pairs[1]
-        if not self.manifest.get("generation"):
-            return None
-        kept = load_pair_table(self.folder / GENERATIONS / self.manifest["generation"], key, list(self.signals))
-        if kept is not None:
-            self._kept_pairs = (key, kept)
-        return kept
+        generation = self.manifest.get("generation")
+        return self._pair_tables.find(generation and self.folder / GENERATIONS / generation, key, list(self.signals))
 
     def _made_pair_table(self, k: int, chunk: int,
                          workers: int | None) -> tuple[np.ndarray, list[str], dict[int, str], np.ndarray]:
@@ -884,7 +874,8 @@ class SimIndex:
             knn = self._candidate_keys(k, scoring)  # the pool scores each signal's pairs while the next is searched
             extra = lexical_extra_keys(self.store, self.config.search.pairs_lexical_k, knn)  # rare words; 0: none
             scoring.add(extra)
-            table, names, item_ids = self._scored_table(scoring.finish())
+            names = list(self.signals)
+            table, item_ids = table_from_chunks(scoring.finish(), names)
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -894,34 +885,6 @@ class SimIndex:
         """`n` processes that score pairs as this process does (`open_scorer`)."""
         states = {name: signal.scoring_state() for name, signal in self.signals.items()}
         return start_pool(n, open_scorer, (str(self.folder), self.config.model_dump_json(), list(self.signals), states))
-
-    def _scored_table(self, chunks: list) -> tuple[np.ndarray, list[str], dict[int, str]]:
-        """`_pair_table`'s table from the scored `chunks` (`PairScoring.finish`, emptied here), in key order."""
-        # Scored pairs are kept as columns (numpy), not as a tuple with a dict per pair: about 70
-        # bytes a pair instead of about 2 KB (100k items gave 756k pairs and a 1.5 GB peak; 1M
-        # items give some 7.5M). Sellers become small ints, item ids are kept once per item, and
-        # each signal's score is a column (NaN where the pair has none), rebuilt into the same
-        # dict (registry order, as signal_scores gives it) when the pair is yielded.
-        names = list(self.signals)
-        seller_codes: dict[str, int] = {}
-        item_ids: dict[int, str] = {}
-        # each chunk's (n, 6 + len(names)) float64 rows copied into the table and let go: the
-        # table and the chunks are not held whole at once
-        table = np.empty((sum(len(rows) for rows, _, _ in chunks), 6 + len(names)))
-        end = len(table)
-        while chunks:
-            rows, sellers, ids = chunks.pop()
-            codes = np.array([seller_codes.setdefault(x, len(seller_codes)) for x in sellers], dtype=np.float64)
-            rows[:, 2:4] = codes[rows[:, 2:4].astype(np.int64)]  # the chunk's seller indexes -> this run's
-            item_ids.update(ids)
-            table[end - len(rows):end] = rows
-            end -= len(rows)
-        # in key order (a, then b), as the pairs were found: mutual best keeps the first of a tie;
-        # a column at a time, so the table is not held twice
-        order = np.lexsort((table[:, 1], table[:, 0]))
-        for column in range(table.shape[1]):
-            table[:, column] = table[order, column]
-        return table, names, item_ids
 
     def _candidate_keys(self, k: int, scoring: PairScoring | None = None) -> np.ndarray:
         """The self-join's candidate pairs as sorted unique keys a << 32 | b (a < b): each live item

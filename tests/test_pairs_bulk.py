@@ -12,7 +12,7 @@ import pytest
 from conftest import SIMGOV, write_abt_buy_items
 from simgov.generations import GENERATIONS, read_manifest
 from simgov.index import SimIndex
-from simgov.kept_pairs import KEPT_PAIRS_FILE
+from simgov.pair_table import KEPT_PAIRS_FILE
 from simgov.matching.decision import mutual_best
 from simgov.matching.catalogue import level_logits, listing_texts, pack_text, rank_scores, unpack_text
 from simgov.matching.levels import bundled_model
@@ -147,7 +147,7 @@ def test_listing_texts_sent_to_the_pool_are_the_texts_made_there(abt_buy_index):
 
 def test_the_build_keeps_its_scored_pairs_for_the_detectors_that_follow(abt_buy_index, tmp_path, monkeypatch):
     """`duplicates`, `counterfeits` and `rings` after a build decide on the pairs the build scored
-    (simgov.kept_pairs) instead of searching and scoring them again, with the same result; a write
+    (simgov.pair_table) instead of searching and scoring them again, with the same result; a write
     or another configuration makes them again, and a kept table that does not read back is made again."""
     folder = tmp_path / "index"
     shutil.copytree(abt_buy_index, folder)
