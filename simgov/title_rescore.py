@@ -83,21 +83,25 @@ def rescore_near_decision(title: TitleSignal, store: Store, table: np.ndarray, n
     items = {v: s.item for v, s in store.items_by_vec(set(vec_a) | set(vec_b)).items()}
     texts = listing_texts(items)
     model = bundled_model()
-    near: list[tuple[int, dict[str, int]]] = []
+    shifts: dict[tuple, list[float]] = {}  # by levels: few combinations recur, each one's 8 logits summed once
+    near: list[tuple[int, list[float]]] = []
     for row, a, b in zip(rows.tolist(), vec_a, vec_b):
         if a not in items or b not in items:
             continue
         levels = {"title": title_level(float(cosines[row])), **text_levels(texts[a], texts[b], idf, idf).levels}
-        shift = _band_shifts(model, levels)
+        key = tuple(levels.items())
+        shift = shifts.get(key)
+        if shift is None:
+            shift = shifts[key] = _band_shifts(model, levels)
         if title.near_decision(levels["title"], lambda band, row=row, shift=shift: logits[row] + shift[band] >= cut):
-            near.append((row, levels))
+            near.append((row, shift))
     if not near:
         return 0
     wanted = [items[int(table[row, k])].title for row, _ in near for k in (0, 1)]
     exact = title.exact_vectors(wanted)
-    for m, (row, levels) in enumerate(near):
+    for m, (row, shifted) in enumerate(near):
         cosine = float(exact[2 * m] @ exact[2 * m + 1])
-        shift = _band_shifts(model, levels)[title_level(cosine)]
+        shift = shifted[title_level(cosine)]
         for col in (4, 5):
             p = min(max(float(table[row, col]), _EDGE), 1 - _EDGE)
             table[row, col] = 1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + shift)))
