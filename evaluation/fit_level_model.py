@@ -107,12 +107,21 @@ def fit_added(sets: dict[str, tuple[list[dict], np.ndarray]], base: MatchModel, 
                       source=source)
 
 
+def without(model: MatchModel, comparisons: list[str]) -> MatchModel:
+    """The model less some comparisons and their weights: the base of `fit_added` when their levels
+    changed (a comparison that reads more of the titles is fitted again, the others kept)."""
+    prefixes = tuple(f"{c}=" for c in comparisons)
+    return MatchModel(model.intercept, {n: w for n, w in model.weights.items() if not n.startswith(prefixes)},
+                      comparisons=[c for c in model.comparisons if c not in comparisons], joint=model.joint,
+                      train_prior=model.train_prior, source=model.source)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=MODEL_FILE, help=f"where to write the model (default {MODEL_FILE})")
     ap.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
-    ap.add_argument("--added", help="comparisons new to the bundled model (comma-separated): fit their weights "
-                                    "alone, the bundled weights kept")
+    ap.add_argument("--added", help="comparisons new to the bundled model, or whose levels changed (comma-separated): "
+                                    "fit their weights alone, the bundled model's other weights kept")
     args = ap.parse_args(argv)
     comparer = Comparer.bundled(Config(text_model=TextModelConfig(engine="exact")))
     sets = {}
@@ -122,12 +131,11 @@ def main(argv=None) -> int:
     sets["abt-buy"] = abt_buy_levels(comparer)
     print(f"abt-buy: {len(sets['abt-buy'][1])} candidate pairs", file=sys.stderr, flush=True)
     if args.added:
-        base = bundled_model()
         added = args.added.split(",")
-        if not set(added) <= set(LEVELS) - set(base.comparisons):
-            ap.error(f"--added names comparisons the code has and the bundled model has not "
-                     f"({', '.join(sorted(set(LEVELS) - set(base.comparisons))) or 'none'})")
-        model = fit_added(sets, base, added, args.C)
+        if not set(added) <= set(LEVELS) or any(c in pair for pair in JOINT for c in added):
+            ap.error(f"--added names comparisons of the code outside the joint levels "
+                     f"({', '.join(c for c in LEVELS if not any(c in pair for pair in JOINT))})")
+        model = fit_added(sets, without(bundled_model(), added), added, args.C)
     else:
         model = fit(sets, args.C)
     args.out.write_text(json.dumps(model.to_dict(), indent=1) + "\n", encoding="utf-8")

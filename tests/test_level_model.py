@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from simgov.matching.levels import (JOINT, LEVELS, MODEL_FILE, MatchModel, active_levels, bundled_model, design,
@@ -140,6 +141,48 @@ def test_another_number_after_the_same_name_word_is_another_model():
     assert model.posterior(other) < model.posterior({**other, "version": 0}) - 0.2
 
 
+def test_marks_plus_versions_and_glued_numbers_are_versions():
+    """A roman mark is a version ("Mark II" against "Mark IV"; "Mark II" is "Mark 2"), a "+" is another
+    version (HERO3+ against HERO3), a number glued to a word is the same version as written apart."""
+    marks = levels_of("Canon EOS 5D Mark IV Body", "Canon EOS 5D Mark II body only")
+    plus = levels_of("GoPro HD Hero 3+ Black Edition", "GoPro HERO3: Black Edition Camera")
+    assert marks["version"] == plus["version"] == LEVELS["version"].index("conflict")
+    assert levels_of("Canon EOS 5D Mark II", "Canon 5D Mark 2")["version"] == 0
+    assert levels_of("GoPro HERO4 Black", "GoPro Hero 4 Black Edition")["version"] == 0
+    assert levels_of("Battery for HERO3+ and HERO3", "GoPro HERO3+ Battery")["version"] == 0
+    assert levels_of("Sony RX100 III", "Sony RX100 II")["version"] == LEVELS["version"].index("conflict")
+    model = bundled_model()
+    assert model.posterior(plus) < model.posterior({**plus, "version": 0}) - 0.2
+
+
+def test_a_lens_for_another_mount_is_another_lens():
+    """A lens maker's lens for Sony is not the same lens for Nikon; makers are read only where the text
+    names a focal length, and one maker in common says nothing."""
+    other = levels_of("Sigma 4.5mm f/2.8 EX DC Circular Fisheye HSM (Sony Alpha)",
+                      "Sigma 4.5mm F2.8 EX DC Circular Fisheye HSM (Nikon)")
+    assert other["mount"] == LEVELS["mount"].index("conflict")
+    assert levels_of("Sigma 10-20mm f/3.5 for Canon", "Sigma 10-20mm f/3.5 lens for Canon EOS")["mount"] == 0
+    assert levels_of("Sigma 10-20mm for Nikon & Fuji SLR", "Sigma 10-20mm (Fuji)")["mount"] == 0
+    assert levels_of("Battery for Canon cameras", "Battery for Nikon cameras")["mount"] == 0
+    model = bundled_model()
+    assert model.posterior(other) < model.posterior({**other, "mount": 0}) - 0.2
+
+
+def test_a_child_s_or_another_gender_s_version_is_another_product():
+    """Audience: a junior boot is not the adult one, a women's shoe not the men's (in any of the catalogues'
+    languages); a side that names no wearer says nothing."""
+    kids = levels_of("Nike Enfant Hypervenom Phantom II FG - Volt/Noir", "Nike Hypervenom Phantom II FG - Volt/Noir")
+    gender = levels_of("ASICS GT-2000 5 Lite-Show Damen", "ASICS GT-2000 5 Lite-Show Men's Road Running Shoes")
+    assert kids["audience"] == LEVELS["audience"].index("kids")
+    assert gender["audience"] == LEVELS["audience"].index("gender")
+    assert levels_of("Puma Junior evoPOWER 4.3 FG", "Puma evoPOWER 4.3 FG Bambino")["audience"] == 0
+    assert levels_of("Seiko Herrenuhr SNK809", "Seiko SNK809 automatic")["audience"] == 0
+    assert levels_of("Unisex Uhr Damen Herren", "Watch for women")["audience"] == 0
+    model = bundled_model()
+    for pair in (kids, gender):
+        assert model.posterior(pair) < model.posterior({**pair, "audience": 0}) - 0.1
+
+
 def test_different_given_brands_lower_the_score():
     agree = posterior("Stout imperial 10%", "Stout imperial 10%", brand="Ridge Brewing")
     ta = listing_text("Stout imperial 10%", brand="Ridge Brewing")
@@ -184,3 +227,18 @@ def test_bundled_model_matches_its_feature_space():
 def test_unknown_comparison_is_refused():
     with pytest.raises(ValueError, match="unknown comparison"):
         MatchModel(0.0, {}, comparisons=["title", "smell"])
+
+
+def test_a_changed_comparison_is_fitted_again_the_other_weights_kept():
+    """fit_level_model --added with a comparison the model has: its old weights are dropped (`without`) and
+    fitted again on the new levels, every other weight as it was."""
+    from evaluation.fit_level_model import fit_added, without
+
+    model = bundled_model()
+    base = without(model, ["version"])
+    assert "version" not in base.comparisons and not any(n.startswith("version=") for n in base.weights)
+    pairs = [{"title": 5, "tokens": 4, "version": v} for v in (0, 1)] * 50
+    labels = np.array([1, 0] * 50)  # another version is never the same product here
+    refit = fit_added({"made-up": (pairs, labels)}, base, ["version"], C=1.0)
+    assert refit.weights["version=conflict"] < -1.0
+    assert {n: w for n, w in refit.weights.items() if not n.startswith("version=")} == base.weights

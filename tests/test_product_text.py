@@ -86,6 +86,19 @@ def test_words_of_other_languages_read_in_english():
     assert de.brand == "daniel" and de.colours == ["white"] and {"men", "watch"} <= set(de.tokens)
 
 
+def test_rose_gold_abbreviations_and_shoe_colourways_in_any_language():
+    """Rose gold is one colour, not gold, however a shop writes it; "Blk/Wht" is black and white; French
+    carmin is crimson, asfalto and asphalte are asphalt."""
+    written = ["Classic Sheffield rose gold", "Dapper York Rosegold 34 mm", "Durham Or rosé cuir",
+               "Durham Oro Rosa Reloj", "Classic Durham Różowe złoto 36mm", "Winchester Roségold Damenuhr"]
+    assert all(profile(t).colours == ["rosegold"] for t in written)
+    assert profile("Classic Sheffield gold").colours == ["gold"]
+    assert profile("Nike Foundation 12 Pants - Blk/Wht").colours == ["black", "white"]
+    assert profile("Nike Free Run - Bleu/ Noir/ Carmin").colours == ["blue", "black", "crimson"]
+    italian, french = profile("Puma IGNITE v2 - Nero-Asfalto-Rosso"), profile("Puma IGNITE v2 - Noir-Asphalte-Rouge")
+    assert italian.colours == french.colours == ["black", "asphalt", "red"]
+
+
 def test_capacities_and_screens_in_french_and_german():
     p = profile("Seagate IronWolf Pro 8To 256Mo cache, écran 15,6 pouces")
     assert p.numbers == {"tb": ["8"], "mb": ["256"], "in": ["15.6"]} and p.codes == []

@@ -140,17 +140,18 @@ def pack_text(text: ListingText) -> bytes:
     text once and sends it with every chunk that needs it, instead of each chunk making it again."""
     full = _profile_fields(text.full)
     name = None if text.name_profile == text.full else _profile_fields(text.name_profile)
-    lens = (tuple(text.lens.focal), tuple(text.lens.apertures), text.lens.body)
+    lens = (tuple(text.lens.focal), tuple(text.lens.apertures), text.lens.body, tuple(text.lens.mounts))
     return pickle.dumps((full, name, text.name, tuple(text.words), tuple(text.soles), lens, tuple(text.versions)),
                         protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def unpack_text(blob: bytes) -> ListingText:
     """`pack_text`'s listing text, equal to the one packed."""
-    full, name, head, words, soles, (focal, apertures, body), versions = pickle.loads(blob)
+    full, name, head, words, soles, (focal, apertures, body, mounts), versions = pickle.loads(blob)
     full_profile = TitleProfile(*full)
     return ListingText(full_profile, full_profile if name is None else TitleProfile(*name), head, frozenset(words),
-                       frozenset(soles), Lens(frozenset(focal), frozenset(apertures), body), frozenset(versions))
+                       frozenset(soles), Lens(frozenset(focal), frozenset(apertures), body, frozenset(mounts)),
+                       frozenset(versions))
 
 
 def _profile_fields(profile: TitleProfile) -> tuple:

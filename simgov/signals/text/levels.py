@@ -34,6 +34,8 @@ TEXT_LEVELS: dict[str, list[str]] = {
     "sole": ["none", "same", "conflict"],
     "lens": ["none", "same", "body-kit", "differ"],
     "version": ["none", "conflict"],
+    "mount": ["none", "conflict"],
+    "audience": ["none", "kids", "gender"],
 }
 #: Upper edges of the token-cosine bands above.
 TOKEN_EDGES = (0.15, 0.30, 0.45, 0.60, 0.80)
@@ -89,22 +91,41 @@ _BODY_RE = re.compile(r"\b(?:body|gehause|boitier|cuerpo|corpo|behuizing)\b")
 _APERTURE_RE = re.compile(r"\bf\s*/\s*(\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?)|\bf(\d+\.\d+(?:-\d+(?:\.\d+)?)?)\b")
 
 
+# The camera makers whose mounts a lens is made for, as lens makers' listings name them ("Sigma 10-20mm ...
+# for Canon", "(Nikon)", "Sony Alpha"); Minolta's mount is Sony's A-mount.
+_MOUNTS = {"canon": "canon", "nikon": "nikon", "sony": "sony", "minolta": "sony", "pentax": "pentax",
+           "fuji": "fujifilm", "fujifilm": "fujifilm", "olympus": "olympus", "panasonic": "panasonic",
+           "leica": "leica", "samsung": "samsung"}
+_MOUNT_RE = re.compile(r"\b(" + "|".join(_MOUNTS) + r")\b")
+
+
 @dataclass(frozen=True)
 class Lens:
     """What a camera or lens listing says of its optics: focal lengths (mm, ranges as "18-55"),
-    apertures, and whether it is a body without a lens."""
+    apertures, whether it is a body without a lens, and the camera makers it names (read only with
+    a focal length: the mounts a lens is for)."""
 
     focal: frozenset[str]
     apertures: frozenset[str]
     body: bool
+    mounts: frozenset[str] = frozenset()
 
 
 def lens(text: str, focal: list[str]) -> Lens:
     """The optics of a text whose measures in mm (the profile's) are `focal`."""
     low = fold(text)
+    if not focal:
+        return Lens(frozenset(), frozenset(), bool(_BODY_RE.search(low)))
     apertures = frozenset("-".join(f"{float(x):g}" for x in (m.group(1) or m.group(2)).split("-"))
-                          for m in _APERTURE_RE.finditer(low)) if focal else frozenset()
-    return Lens(frozenset(focal), apertures, bool(_BODY_RE.search(low)))
+                          for m in _APERTURE_RE.finditer(low))
+    mounts = frozenset(_MOUNTS[m] for m in _MOUNT_RE.findall(low))
+    return Lens(frozenset(focal), apertures, bool(_BODY_RE.search(low)), mounts)
+
+
+def _mount_level(a: Lens, b: Lens) -> int:
+    """conflict: both name focal lengths and camera makers, none in common (a Sigma 4.5mm for Sony is not
+    the one for Nikon); same makers say nothing beyond the brand level."""
+    return 1 if a.mounts and b.mounts and not a.mounts & b.mounts else 0
 
 
 def _lens_level(a: Lens, b: Lens) -> int:
@@ -120,9 +141,15 @@ def _lens_level(a: Lens, b: Lens) -> int:
 
 
 # A number after a word of a product's name, not a measure: the model's version or generation under that
-# word ("Pegasus 33", "evoPOWER 4.3", "Instax Mini 8", "Air Jordan 11", "Class 10"). Two names that put other
-# numbers after the same word name other models; numbers after words of only one name say nothing.
-_VERSION_RE = re.compile(r"\b([a-z][a-z0-9]*)[\s-]+(\d{1,3}(?:\.\d)?)(?![\w,/%+-]|\.\d)")
+# word ("Pegasus 33", "evoPOWER 4.3", "Instax Mini 8", "Air Jordan 11", "Class 10"), a roman one ("Mark II",
+# "RX100 III", "Phantom II": as its number) or one glued to a word of letters ("HERO4" as "Hero 4"). A "+"
+# after it is another version ("HERO3+" is not the HERO3). Two names that put other numbers after the same
+# word name other models; numbers after words of only one name say nothing.
+_ROMAN_NUMBERS = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9", "xi": "11",
+                  "xii": "12"}
+_VERSION_RE = re.compile(r"\b([a-z][a-z0-9]*)[\s-]+(\d{1,3}(?:\.\d)?|" + "|".join(_ROMAN_NUMBERS)
+                         + r")(\+?)(?![\w,/%+-]|\.\d)")
+_GLUED_VERSION_RE = re.compile(r"\b([a-z]{3,})(\d{1,2})(\+?)(?![\w,/%+-]|\.\d)")
 _NOT_VERSION_WORDS = frozenset({"page", "pagina", "seite", "x", "in", "and", "of", "for", "with", "to", "by", "or",
                                 "pack", "set", "lot"})
 
@@ -130,7 +157,8 @@ _NOT_VERSION_WORDS = frozenset({"page", "pagina", "seite", "x", "in", "and", "of
 def versions(name: str) -> frozenset[tuple[str, str]]:
     """(word, number) of a product name (measures such as 64 GB or 18-55 mm taken out first)."""
     low = _NUM_UNIT_RE.sub(" ", _RANGE2_RE.sub(" ", fold(name)))
-    return frozenset((w, n) for w, n in _VERSION_RE.findall(low) if w not in _NOT_VERSION_WORDS)
+    return frozenset((w, _ROMAN_NUMBERS.get(n, n) + plus) for regex in (_VERSION_RE, _GLUED_VERSION_RE)
+                     for w, n, plus in regex.findall(low) if w not in _NOT_VERSION_WORDS)
 
 
 def _version_level(a: frozenset, b: frozenset) -> int:
@@ -138,6 +166,16 @@ def _version_level(a: frozenset, b: frozenset) -> int:
     level for it (+0.38 fitted) outweighed a colour conflict of the same model (blue against red)."""
     shared = {w for w, _ in a} & {w for w, _ in b}
     return 1 if any(not {n for w, n in a if w == k} & {n for w, n in b if w == k} for k in shared) else 0
+
+
+def _audience_level(a: TitleProfile, b: TitleProfile) -> int:
+    """gender: one text is for men only, the other for women only; kids: one text is a child's version
+    (junior, kids, enfant, bambino, GS ... read as "kids" by the profile) and the other is not. The
+    same model for another wearer is another product."""
+    ga, gb = ("men" in a.tokens, "women" in a.tokens), ("men" in b.tokens, "women" in b.tokens)
+    if {ga, gb} == {(True, False), (False, True)}:
+        return 2
+    return 1 if ("kids" in a.tokens) != ("kids" in b.tokens) else 0
 
 
 def head(title: str) -> str:
@@ -284,5 +322,7 @@ def text_levels(a: ListingText, b: ListingText, idf_full: Mapping[str, float] | 
         "sole": _sole_level(a, b),
         "lens": _lens_level(a.lens, b.lens),
         "version": _version_level(a.versions, b.versions),
+        "mount": _mount_level(a.lens, b.lens),
+        "audience": _audience_level(full_a, full_b),
     }
     return TextLevels(levels, comparison, name_cosine)

@@ -80,6 +80,9 @@ _COLOURS = {
     "ivory", "platinum", "charcoal", "navy", "cyan", "magenta", "teal", "copper",
     # the colourway words of sports shoes and watch straps
     "crimson", "anthracite", "volt", "turquoise", "olive", "coral", "lime", "fuchsia", "bordeaux", "khaki", "mint",
+    "asphalt",
+    # a watch's rose gold is its own colour, not gold (:data:`_ROSE_GOLD_RE`)
+    "rosegold",
 }
 _COLOUR_ALIASES = {"grey": "gray", "violet": "purple"}
 
@@ -108,7 +111,10 @@ _TRANSLATIONS: dict[str, str] = {
     **dict.fromkeys(("lila", "morado", "viola", "paars", "fioletowy", "violett", "violeta", "violette"), "purple"),
     **dict.fromkeys(("hellblau", "dunkelblau", "azzurro", "marineblau"), "blue"),
     **dict.fromkeys(("platino", "platine", "platin"), "platinum"),
-    **dict.fromkeys(("cremisi", "cremise", "carmesi", "karmesin"), "crimson"),
+    **dict.fromkeys(("cremisi", "cremise", "carmesi", "karmesin", "carmin"), "crimson"),
+    **dict.fromkeys(("asfalto", "asphalte"), "asphalt"),
+    # shops' abbreviations of colourways ("Blk/Wht")
+    "blk": "black", "wht": "white",
     **dict.fromkeys(("antracite", "antracita", "antracide", "anthrazit", "antraciet", "antracytowy"), "anthracite"),
     **dict.fromkeys(("turchese", "turkis", "tuerkis", "turquesa", "turkoois"), "turquoise"),
     **dict.fromkeys(("fuxia", "fucsia", "fuksja"), "fuchsia"),
@@ -125,11 +131,18 @@ _TRANSLATIONS: dict[str, str] = {
                      "masculino", "mens", "man"), "men"),
     **dict.fromkeys(("damen", "femme", "femmes", "mujer", "mujeres", "donna", "dames", "damskie", "damski",
                      "feminino", "womens", "woman", "ladies", "lady"), "women"),
+    **dict.fromkeys(("kids", "kid", "junior", "juniors", "jr", "youth", "boys", "boy", "girls", "girl", "gs", "bg",
+                     "enfant", "enfants", "nino", "ninos", "nina", "ninas", "infantil", "bambino", "bambini", "bambina",
+                     "kinder", "dzieciece", "dzieciecy", "dzieci", "crianca", "criancas"), "kids"),
     **dict.fromkeys(("uhr", "armbanduhr", "montre", "reloj", "orologio", "horloge", "zegarek", "relogio"),
                     "watch"),
     **dict.fromkeys(("schuhe", "chaussures", "zapatillas", "zapatos", "scarpe", "schoenen", "buty",
                      "sapatilhas"), "shoes"),
 }
+# Rose gold in the catalogues' languages (accents folded: "Roségold", "oro rosé", "różowe złoto"), read as one
+# colour word before the words are split.
+_ROSE_GOLD_RE = re.compile(r"\b(?:rose[\s-]?(?:gold|goud)|rotgold|or[\s-]rose|oro[\s-]ros(?:a|e|ado)|ouro[\s-]rosa"
+                           r"|rozowe[\s-]zloto|zloto[\s-]rozowe)\b")
 # Capacities written the French way, glued to their number ("8To", "256Mo", "16Go"): read as TB, MB, GB.
 _FRENCH_BYTES_RE = re.compile(r"(?<=\d)(go|to|mo)(?![a-z0-9])")
 _FRENCH_BYTES = {"go": "gb", "to": "tb", "mo": "mb"}
@@ -272,12 +285,30 @@ def _is_code(raw: str, norm: str) -> bool:
     return True
 
 
+# Two names of one model joined by a slash ("SL1/100D", "T5i/700D": the American and the European name) are
+# read as two codes: each side mixes letters and digits in three characters or more and is not a measure. A
+# suffix without digits ("MB942Z/A", "EX32LP/BLK") or a capacity ("HX424C15FB/16", "DTSE9H/32GB": another
+# product at another capacity) stays in the code.
+_SLASHED_RE = re.compile(r"^([a-z0-9]{3,})/([a-z0-9]{3,})$", re.IGNORECASE)
+
+
+def _slash_split(raw: str) -> list[str]:
+    m = _SLASHED_RE.match(raw)
+    if m is None or not all(_mixed(part) and not _UNIT_TOKEN_RE.match(part) for part in m.groups()):
+        return [raw]
+    return list(m.groups())
+
+
+def _mixed(token: str) -> bool:
+    return any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+
+
 def _extract_codes(text: str) -> tuple[list[str], list[str]]:
     """Codes of a text, and its hyphenated words glued ("IC-BLK-TS" -> "ICBLKTS", a token
     that can meet the same code written without hyphens)."""
     text = _STYLE_COLOUR_RE.sub(r"\1-\2", _RATIO_RE.sub(" ", text))
     raws = [t.strip(_CODE_STRIP) for t in _RAW_SPLIT_RE.split(text)]
-    raws = [t for t in raws if t]
+    raws = [part for t in raws if t for part in (_slash_split(t) if "/" in t else (t,))]
     codes: list[str] = []
     glued: list[str] = []
     for raw in raws:
@@ -348,6 +379,8 @@ def profile(
         attr_text = " ".join(str(v) for v in attributes.values() if isinstance(v, (str, int, float)))
     full = f"{text} {_nfkc(attr_text)}".strip()
     low = _folded(full)
+    if "ro" in low or "zlot" in low:
+        low = _ROSE_GOLD_RE.sub("rosegold", low)
 
     codes, glued = _extract_codes(full)
     desc_codes: list[str] = []
