@@ -47,6 +47,16 @@ def test_capacity_conflict_lowers_the_score():
     assert model.posterior(conflict) < model.posterior(agree) - 0.2
 
 
+def test_byte_capacities_compare_across_units():
+    """500GB against 1TB is another disk, 1TB against 1000GB the same one; a unit both sides give is
+    compared in it (the cache's 64MB agreeing does not hide the disks' 1TB against 2000GB)."""
+    other = levels_of("Seagate Barracuda 7200.14 (500GB)", "Seagate Barracuda 7200.14 (1TB)")
+    same = levels_of("WD Red 1TB NAS drive", "WD Red 1000GB NAS drive")
+    cached = levels_of("WD Blue 1TB 64MB cache", "WD Blue 2000GB 64MB cache")
+    assert other["capacity"] == cached["capacity"] == LEVELS["capacity"].index("conflict")
+    assert same["capacity"] == LEVELS["capacity"].index("agree")
+
+
 def test_exact_code_raises_the_score():
     with_code = levels_of("Acme game controller WX-4410 black", "Acme wireless pad WX4410")
     without = levels_of("Acme game controller black", "Acme wireless pad")

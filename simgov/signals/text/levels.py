@@ -261,14 +261,33 @@ def _code_level(value: float, evidence: list[str], a: TitleProfile, b: TitleProf
     return 1 if (a.match_codes() or b.match_codes()) else 0
 
 
+#: Byte units in gigabytes: a capacity one side writes in GB and the other in TB or MB is compared across them
+#: (500GB against 1TB is another disk, 1TB against 1000GB the same).
+BYTE_UNITS = {"kb": 1e-6, "mb": 1e-3, "gb": 1.0, "tb": 1e3}
+
+
 def _capacity_level(a: TitleProfile, b: TitleProfile) -> int:
+    """agree: a capacity unit both give has a value in common; conflict: one has none in common, or the
+    byte capacities given in a unit of one side only (GB against TB) have no value in common within 3 %."""
     agree = conflict = False
     for unit in set(a.numbers) & set(b.numbers) & CAPACITY_UNITS:
         if any(_same_value(x, y, unit) for x in a.numbers[unit] for y in b.numbers[unit]):
             agree = True
         else:
             conflict = True
+    only_a, only_b = _bytes(a, set(b.numbers)), _bytes(b, set(a.numbers))
+    if only_a and only_b:
+        if any(abs(x - y) <= 0.03 * max(x, y) for x in only_a for y in only_b):
+            agree = True
+        else:
+            conflict = True
     return 2 if conflict else (1 if agree else 0)
+
+
+def _bytes(p: TitleProfile, other_units: set[str]) -> list[float]:
+    """The byte capacities (in GB) of a profile in units the other profile does not use."""
+    return [float(v) * BYTE_UNITS[unit] for unit, values in p.numbers.items()
+            if unit in BYTE_UNITS and unit not in other_units for v in values if "-" not in v]
 
 
 def _band(x: float, edges) -> int:
