@@ -236,7 +236,9 @@ def listing_text(title: str, *, brand: str | None = None, description: str | Non
                  attributes: Mapping | None = None) -> ListingText:
     name, text = head(title), untag(title)
     full = profile(text, brand=brand, description=description, attributes=attributes or None)
-    return ListingText(full=full, name_profile=profile(name, brand=brand), name=name, words=model_words(name),
+    # an untagged title with no description or attributes: the name's profile is the whole text's
+    name_profile = full if name == text and not description and not attributes else profile(name, brand=brand)
+    return ListingText(full=full, name_profile=name_profile, name=name, words=model_words(name),
                        soles=soles(text), lens=lens(text, full.numbers.get("mm", [])), versions=versions(name))
 
 
