@@ -5,6 +5,10 @@
         generation written and fsynced, before its folder is named), `generation` (named, before
         the manifest is written), `manifest` (the new manifest written under its temporary name,
         before the rename that switches readers to it)
+    python tests/fault_child.py crash-after-rows ROWS ITEMS INDEX CONFIG
+        a build that SIGKILLs itself as soon as the batches it has committed hold ROWS items or more
+        (at a batch boundary, whatever the machine's speed: polling the store from outside can miss
+        a build that commits every batch between two looks)
     python tests/fault_child.py publish-loop INDEX SECONDS
         writes one item and publishes a new generation, again and again
 """
@@ -39,6 +43,27 @@ def crash_publish(point: str, items: str, index: str, config: str) -> None:
     raise SystemExit("the build finished without reaching the crash point")
 
 
+def crash_after_rows(rows: str, items: str, index: str, config: str) -> None:
+    from simgov.build.local import build
+    from simgov.config import Config
+    from simgov.index import SimIndex
+
+    write = SimIndex.write
+    written = 0
+
+    def write_then_die(self, writes, **kwargs):
+        nonlocal written
+        done = write(self, writes, **kwargs)
+        written += len(writes)
+        if written >= int(rows):
+            die()
+        return done
+
+    SimIndex.write = write_then_die
+    build(Path(items), Path(index), Config.load(config))
+    raise SystemExit("the build finished before committing that many rows")
+
+
 def publish_loop(index: str, seconds: str) -> None:
     import faiss
 
@@ -60,4 +85,4 @@ def publish_loop(index: str, seconds: str) -> None:
 
 if __name__ == "__main__":
     mode, *args = sys.argv[1:]
-    {"crash-publish": crash_publish, "publish-loop": publish_loop}[mode](*args)
+    {"crash-publish": crash_publish, "crash-after-rows": crash_after_rows, "publish-loop": publish_loop}[mode](*args)

@@ -6,9 +6,12 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import time
+import sys
+from pathlib import Path
 
-from conftest import SIMGOV, run_simgov, write_catalogue
+from conftest import run_simgov, write_catalogue
+
+FAULT_CHILD = Path(__file__).resolve().parent / "fault_child.py"
 
 
 def test_similar_json_finds_relisting_and_copy(built_index):
@@ -103,24 +106,14 @@ def test_build_killed_halfway_resumes_to_a_clean_build(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"build_batch_size": 4}))
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([SIMGOV, "build", "--items", str(items), "--index", str(killed), "--config", str(config),
-                             "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    store = killed / "store.sqlite"
-    deadline = time.monotonic() + 120
-    committed = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        if store.exists():
-            try:
-                with sqlite3.connect(store, timeout=1) as db:
-                    committed = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
-            except sqlite3.Error:
-                committed = 0
-            if committed >= 40:
-                break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert 0 < committed < len(rows), "the build was not caught halfway"
+    # the child kills itself once 40 rows are committed: polling the store from here missed a fast
+    # machine's build, which committed all 164 rows between two looks (CI, stop 25)
+    child = subprocess.run([sys.executable, str(FAULT_CHILD), "crash-after-rows", "40", str(items), str(killed),
+                            str(config)], capture_output=True, text=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    with sqlite3.connect(killed / "store.sqlite") as db:
+        committed = db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+    assert 40 <= committed < len(rows), "the build was not caught halfway"
     assert not (killed / "manifest.json").exists()
     resumed = run_simgov("build", "--items", str(items), "--index", str(killed), "--config", str(config), "--quiet")
     encoded = int(resumed.stderr.split(" encoded")[0].split()[-1])
