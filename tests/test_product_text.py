@@ -36,6 +36,20 @@ def test_units_ratios_and_ranges_are_not_codes():
     assert p.numbers["port"] == ["8"]
 
 
+def test_data_rates_are_not_codes():
+    """A card's or a link's data rate is a measure: two brands' cards at 90MB/s share no model code, and a rate
+    does not conflict with the maker's part number."""
+    assert profile("SanDisk Extreme SDXC 128GB 90MB/s V30 UHS-I").codes == ["V30"]
+    assert profile("Sandisk 32GB microSDHC SDSDQXP-032G r95MB/s w90MB/s").codes == ["SDSDQXP032G"]
+    assert profile("SanDisk Extreme Pro 160 MB/sec CF 64GB").codes == []
+    assert profile("TP-Link 300Mbps Router TL-WR841N").codes == ["TLWR841N"]
+    same_rate = compare(profile("SanDisk Extreme SDXC Card 90MB/s 128GB"),
+                        profile("Transcend 128GB SDXC Card Up to 90MB/s (TS128GSDXC10U1)"))
+    assert same_rate.parts["code"] == 0.0
+    assert compare(profile("SanDisk Ultra SDXC 128GB 80MB/s"),
+                   profile("SanDisk Ultra 128GB SDXC (SDSDUNC-128G-GN6IN)")).parts["code"] == 0.0
+
+
 def test_shoe_style_colour_codes_are_one_code():
     """Nike's style-colour code (style 831508, colourway 100) written with a space is the code written with
     a hyphen; the same style in another colourway conflicts."""

@@ -262,6 +262,11 @@ def _norm_code(tok: str) -> str:
 # groups or more, unlike a decimal, a version or a standard (2.4, 5.1, 802.11).
 _DOTTED_REFERENCE_RE = re.compile(r"^\d+(?:\.\d+){2,}$")
 _RATIO_RE = re.compile(r"\b\d+(?:\.\d+)?\s*:\s*\d+\b")  # 50000:1 contrast, 16:9 aspect
+# A data rate ("90MB/s", "r95MB/s w90MB/s", "160 MB/sec", "300Mbps"): a measure of a card or a link, not a model
+# code; read as a code, the same rate on two brands' cards was an exact code and a rate against the maker's
+# part number a conflict.
+_RATE_RE = re.compile(r"(?<![a-z0-9.])[rw]?\d+(?:[.,]\d+)?\s*(?:[kmgt]i?b(?:it)?|[kmgt]byte)\s*/\s*s(?:ec)?(?![a-z0-9])"
+                      r"|(?<![a-z0-9.])\d+(?:[.,]\d+)?\s*[kmg]bps(?![a-z0-9])", re.IGNORECASE)
 # A sports shoe's style-colour code written with a space ("819716 001": style 819716, colourway 001), one
 # code as when written with a hyphen: the same style in another colourway is another product.
 _STYLE_COLOUR_RE = re.compile(r"(?<![\w.,-])(\d{6})\s(\d{3})(?![\w.,-])")
@@ -309,6 +314,8 @@ def _extract_codes(text: str) -> tuple[list[str], list[str]]:
     """Codes of a text, and its hyphenated words glued ("IC-BLK-TS" -> "ICBLKTS", a token
     that can meet the same code written without hyphens)."""
     text = _STYLE_COLOUR_RE.sub(r"\1-\2", _RATIO_RE.sub(" ", text))
+    if "/" in text or "ps" in text or "PS" in text:
+        text = _RATE_RE.sub(" ", text)
     raws = [t.strip(_CODE_STRIP) for t in _RAW_SPLIT_RE.split(text)]
     raws = [part for t in raws if t for part in (_slash_split(t) if "/" in t else (t,))]
     codes: list[str] = []
