@@ -50,6 +50,14 @@ def test_data_rates_are_not_codes():
                    profile("SanDisk Ultra 128GB SDXC (SDSDUNC-128G-GN6IN)")).parts["code"] == 0.0
 
 
+def test_apertures_are_not_measures():
+    """f/3.5-5.6G is a lens's aperture (G: Nikon's lens type), not 5.6 grams; f/4L (Canon's L) not 4 litres."""
+    assert profile("Nikkor AF-S 28-300mm f3.5-5.6G ED VR").numbers == {"mm": ["28-300"]}
+    assert profile("AF-S 28-300mm f/3.5-5.6G ED VR").numbers == {"mm": ["28-300"]}
+    assert profile("Canon EF 24-105mm f/4L IS USM").numbers == {"mm": ["24-105"]}
+    assert profile("Canon EF 24-105mm f/4.0L IS USM 670g").numbers == {"mm": ["24-105"], "g": ["670"]}
+
+
 def test_shoe_style_colour_codes_are_one_code():
     """Nike's style-colour code (style 831508, colourway 100) written with a space is the code written with
     a hyphen; the same style in another colourway conflicts."""

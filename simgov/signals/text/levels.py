@@ -88,7 +88,8 @@ def _sole_level(a: ListingText, b: ListingText) -> int:
 # A camera sold without a lens ("body only", "Gehäuse", "boîtier", "cuerpo", "corpo", "behuizing"), and a
 # lens's aperture ("f/3.5-5.6", "F2.8"), read only from a text that also names a focal length (mm).
 _BODY_RE = re.compile(r"\b(?:body|gehause|boitier|cuerpo|corpo|behuizing)\b")
-_APERTURE_RE = re.compile(r"\bf\s*/\s*(\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?)|\bf(\d+\.\d+(?:-\d+(?:\.\d+)?)?)\b")
+_APERTURE_RE = re.compile(r"\bf\s*/\s*(\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?)"
+                          r"|\bf(\d+(?:\.\d+)?-\d+(?:\.\d+)?|\d+\.\d+)(?![\d.])")
 
 
 # The camera makers whose mounts a lens is made for, as lens makers' listings name them ("Sigma 10-20mm ...
