@@ -50,6 +50,17 @@ def test_data_rates_are_not_codes():
                    profile("SanDisk Ultra 128GB SDXC (SDSDUNC-128G-GN6IN)")).parts["code"] == 0.0
 
 
+def test_memory_standards_are_not_codes():
+    """PC2-5300, DDR4-2400 and 2Rx4 say which standard a memory module follows, as thousands of modules do: two
+    makers' modules of one standard share no model code. Inside a longer code ("5388-PC5-65001") they stay."""
+    assert profile("HP 483403-B21 4GB PC2-5300 DDR2-667 2Rx4 ECC RDIMM").codes == ["483403B21"]
+    assert profile("Crucial CT8G4DFD824A 8GB PC4-19200 DDR4-2400 2Rx8").codes == ["CT8G4DFD824A"]
+    assert profile("Raymond Weil Toccata Watch 5388-PC5-65001").codes == ["5388PC565001"]
+    assert compare(profile("432803-B21 HP 512MB PC2-5300 ECC DIMM"),
+                   profile("HP 483403-B21 4GBx2 PC2-5300 DDR2-667 ECC RDIMM")).parts["code"] < 0
+    assert profile("Canon Photo Ink Cartridge - CL52").codes == ["CL52"]
+
+
 def test_apertures_are_not_measures():
     """f/3.5-5.6G is a lens's aperture (G: Nikon's lens type), not 5.6 grams; f/4L (Canon's L) not 4 litres."""
     assert profile("Nikkor AF-S 28-300mm f3.5-5.6G ED VR").numbers == {"mm": ["28-300"]}

@@ -267,6 +267,10 @@ _RATIO_RE = re.compile(r"\b\d+(?:\.\d+)?\s*:\s*\d+\b")  # 50000:1 contrast, 16:9
 # part number a conflict.
 _RATE_RE = re.compile(r"(?<![a-z0-9.])[rw]?\d+(?:[.,]\d+)?\s*(?:[kmgt]i?b(?:it)?|[kmgt]byte)\s*/\s*s(?:ec)?(?![a-z0-9])"
                       r"|(?<![a-z0-9.])\d+(?:[.,]\d+)?\s*[kmg]bps(?![a-z0-9])", re.IGNORECASE)
+# A memory module's standard and timings ("PC2-5300", "PC3-10600R", "DDR4-2400", "2Rx4"): what many modules
+# share, not a model code; read as codes, two makers' modules of one standard had an exact code in common.
+_MEMORY_SPEC_RE = re.compile(r"(?<![a-z0-9-])(?:pc\d?l?-\d{3,5}[a-z]?|ddr\d?l?-\d{3,4}|\d{1,2}r[x]\d{1,2})"
+                             r"(?![a-z0-9-])", re.IGNORECASE)
 # A lens's aperture ("f/3.5-5.6G", "f3.5-5.6G", "F4-5.6", "f/2.8L": a maker's letter may follow): not a measure
 # (read as one, "5.6G" was 5.6 grams and "f/4L" 4 litres); the lens level reads it.
 _APERTURE_RE = re.compile(r"(?<![a-z0-9])f\s*/\s*\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?[a-z]{0,2}(?![a-z0-9])"
@@ -321,6 +325,8 @@ def _extract_codes(text: str) -> tuple[list[str], list[str]]:
     text = _STYLE_COLOUR_RE.sub(r"\1-\2", _RATIO_RE.sub(" ", text))
     if "/" in text or "ps" in text or "PS" in text:
         text = _RATE_RE.sub(" ", text)
+    if "-" in text or "x" in text or "X" in text:
+        text = _MEMORY_SPEC_RE.sub(" ", text)
     raws = [t.strip(_CODE_STRIP) for t in _RAW_SPLIT_RE.split(text)]
     raws = [part for t in raws if t for part in (_slash_split(t) if "/" in t else (t,))]
     codes: list[str] = []
