@@ -36,6 +36,10 @@ def test_model_words_are_mixed_tokens_not_measures():
     assert model_words("Canon EOS Rebel T7i 24MP kit 18-55mm") == {"t7i"}
     assert model_words("Sony RX100 III 1st edition 64GB") == {"rx100", "iii"}
     assert model_words("Plain title without models") == frozenset()
+    # a lens's aperture names no model: "F2.8" is not a model word "f2" that the other listing lacks
+    assert model_words("Sony DT 30mm F2.8 SAM Macro Lens") == frozenset()
+    assert model_words("Sony SAL30M28 30mm f/2.8 SAM") == {"sal30m28"}
+    assert levels_of("Canon EF-S 55-250mm f4.0-5.6 IS lens", "Canon EF-S 55-250mm f/4-5.6 IS II")["mw"] == 0
 
 
 def test_capacity_conflict_lowers_the_score():
