@@ -59,6 +59,14 @@ def test_memory_standards_are_not_codes():
     assert compare(profile("432803-B21 HP 512MB PC2-5300 ECC DIMM"),
                    profile("HP 483403-B21 4GBx2 PC2-5300 DDR2-667 ECC RDIMM")).parts["code"] < 0
     assert profile("Canon Photo Ink Cartridge - CL52").codes == ["CL52"]
+    # a memory card's bus is a standard too
+    assert profile("Gigastone 128GB SDXC Class 10 UHS-1 U1").codes == []
+
+
+def test_megapixels_in_any_spelling_are_a_measure():
+    for title in ("Vigilance 3-MPIXEL Outdoor Bullet Camera", "D-Link DCS-4703E 3MPX Camera", "3 Megapixel Camera"):
+        assert profile(title).numbers.get("mp") == ["3"]
+        assert not any(c.endswith("PIXEL") or c.endswith("MPX") for c in profile(title).codes)
 
 
 def test_apertures_are_not_measures():

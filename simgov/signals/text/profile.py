@@ -31,7 +31,7 @@ _UNIT_SPELLINGS: dict[str, str] = {
     '"': "in", "''": "in", "'": "in", "in": "in", "inch": "in", "inches": "in", "zoll": "in", "pouces": "in",
     "tb": "tb", "gb": "gb", "mb": "mb", "kb": "kb",
     "ghz": "ghz", "mhz": "mhz", "hz": "hz",
-    "mp": "mp", "megapixel": "mp", "megapixels": "mp", "mpix": "mp",
+    "mp": "mp", "megapixel": "mp", "megapixels": "mp", "mpix": "mp", "mpixel": "mp", "mpixels": "mp", "mpx": "mp",
     "mm": "mm", "cm": "cm",
     "ft": "ft", "feet": "ft", "foot": "ft",
     "w": "w", "watt": "w", "watts": "w",
@@ -267,9 +267,10 @@ _RATIO_RE = re.compile(r"\b\d+(?:\.\d+)?\s*:\s*\d+\b")  # 50000:1 contrast, 16:9
 # part number a conflict.
 _RATE_RE = re.compile(r"(?<![a-z0-9.])[rw]?\d+(?:[.,]\d+)?\s*(?:[kmgt]i?b(?:it)?|[kmgt]byte)\s*/\s*s(?:ec)?(?![a-z0-9])"
                       r"|(?<![a-z0-9.])\d+(?:[.,]\d+)?\s*[kmg]bps(?![a-z0-9])", re.IGNORECASE)
-# A memory module's standard and timings ("PC2-5300", "PC3-10600R", "DDR4-2400", "2Rx4"): what many modules
-# share, not a model code; read as codes, two makers' modules of one standard had an exact code in common.
-_MEMORY_SPEC_RE = re.compile(r"(?<![a-z0-9-])(?:pc\d?l?-\d{3,5}[a-z]?|ddr\d?l?-\d{3,4}|\d{1,2}r[x]\d{1,2})"
+# A memory module's standard and timings ("PC2-5300", "PC3-10600R", "DDR4-2400", "2Rx4") or a memory card's bus
+# ("UHS-1"): what many modules share, not a model code; read as codes, two makers' modules of one standard had an
+# exact code in common.
+_MEMORY_SPEC_RE = re.compile(r"(?<![a-z0-9-])(?:pc\d?l?-\d{3,5}[a-z]?|ddr\d?l?-\d{3,4}|\d{1,2}r[x]\d{1,2}|uhs-?[123])"
                              r"(?![a-z0-9-])", re.IGNORECASE)
 # A lens's aperture ("f/3.5-5.6G", "f3.5-5.6G", "F4-5.6", "f/2.8L": a maker's letter may follow): not a measure
 # (read as one, "5.6G" was 5.6 grams and "f/4L" 4 litres); the lens level reads it.
