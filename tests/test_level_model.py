@@ -136,6 +136,10 @@ def test_lenses_apertures_and_bodies():
     same = levels_of("Sigma 18-250mm F3.5-6.3 DC Macro OS HSM", "Sigma 18–250 mm f/3.5–6.3 DC OS HSM Macro")
     assert levels_of("Canon EF-S 55-250mm f4.0-5.6 IS", "Canon EF-S 55-250mm f/4-5.6 IS")["lens"] == 1
     # a maker's letter after the aperture (Nikon's G, Canon's L) and a range without a decimal
+    # a zoom's range written as its two ends agrees with the range, in the lens and the numbers levels
+    apart = levels_of("Canon EF 24-70mm f/4L IS USM Zoom Lens", "Canon EF zoom lens - 24 mm 70 mm")
+    assert apart["lens"] == 1 and apart["numbers"] == 1
+    assert levels_of("Canon EF 24-105mm f/4L Lens", "Canon EF zoom lens - 24 mm 70 mm")["numbers"] == 2
     nikkor = levels_of("AF-S 28-300mm f/3.5-5.6G ED VR", "Nikkor AF-S 28-300mm f3.5-5.6G ED VR")
     assert nikkor["lens"] == 1 and nikkor["numbers"] == 1
     assert levels_of("Sigma 10-20mm f4-5.6 EX DC HSM", "Sigma 10-20mm f/3.5 EX DC HSM")["lens"] == 3

@@ -200,12 +200,22 @@ def _same_value(x: str, y: str, unit: str) -> bool:
     return abs(fx - fy) <= 0.03 * max(abs(fx), abs(fy))
 
 
+def _ends_given(value: str, values: list[str]) -> bool:
+    """A range whose two ends the other side gives apart ("18-55" mm against "zoom lens - 18 mm 55 mm")."""
+    if "-" not in value:
+        return False
+    low, high = value.split("-", 1)
+    return low in values and high in values
+
+
 def _number_part(a: TitleProfile, b: TitleProfile) -> tuple[float, list[str]]:
-    """+1 when a measure both give agrees, -1 when one disagrees (46in vs 40in)."""
+    """+1 when a measure both give agrees, -1 when one disagrees (46in vs 40in); a range agrees with its two
+    ends given apart."""
     agree, conflict = [], []
     for unit in sorted(set(a.numbers) & set(b.numbers)):
         va, vb = a.numbers[unit], b.numbers[unit]
-        same = [x for x in va if any(_same_value(x, y, unit) for y in vb)]
+        same = [x for x in va if any(_same_value(x, y, unit) for y in vb) or _ends_given(x, vb)] \
+            or [y for y in vb if _ends_given(y, va)]
         if same:
             agree.append(_fmt_measure(same[0], unit))
         else:

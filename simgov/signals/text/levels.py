@@ -139,7 +139,14 @@ def _lens_level(a: Lens, b: Lens) -> int:
     pairs = [(x, y) for x, y in ((a.focal, b.focal), (a.apertures, b.apertures)) if x and y]
     if not pairs:
         return 0
-    return 1 if all(x == y for x, y in pairs) else 3
+    return 1 if all(x == y or _range_apart(x, y) for x, y in pairs) else 3
+
+
+def _range_apart(x: frozenset[str], y: frozenset[str]) -> bool:
+    """One side gives a range's ends apart ("EF zoom lens - 24 mm 70 mm" against "EF 24-70mm"): the same
+    values once ranges are read as their ends, one side writing no range."""
+    ends = [frozenset(e for v in s for e in v.split("-")) for s in (x, y)]
+    return ends[0] == ends[1] and not (any("-" in v for v in x) and any("-" in v for v in y))
 
 
 # A number after a word of a product's name, not a measure: the model's version or generation under that
