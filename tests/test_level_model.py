@@ -11,6 +11,7 @@ import pytest
 from simgov.matching.levels import (JOINT, LEVELS, MODEL_FILE, MatchModel, active_levels, bundled_model, design,
                                     feature_names, title_level)
 from simgov.signals.text.levels import head, idf_tables, listing_text, model_words, text_levels, untag
+from simgov.signals.text.profile import profile
 
 TITLE_LEVEL = title_level(0.88)  # two names alike in meaning, as most candidate pairs are
 
@@ -40,6 +41,18 @@ def test_model_words_are_mixed_tokens_not_measures():
     assert model_words("Sony DT 30mm F2.8 SAM Macro Lens") == frozenset()
     assert model_words("Sony SAL30M28 30mm f/2.8 SAM") == {"sal30m28"}
     assert levels_of("Canon EF-S 55-250mm f4.0-5.6 IS lens", "Canon EF-S 55-250mm f/4-5.6 IS II")["mw"] == 0
+
+
+def test_a_colour_glued_to_a_model_is_the_model_and_its_colour():
+    # "Hero5black" is the HERO5 in black, not a model word that conflicts with "HERO5 Black"
+    assert model_words("Camera Gopro Hero5black") == {"hero5"}
+    assert model_words("Fujifilm X100Fsilver") == {"x100f"}
+    assert model_words("Nikon D750black body") == {"d750"}
+    assert model_words("Sony A7RIII") == {"a7riii"}  # no colour: unchanged
+    p = profile("Camera Gopro Hero5black")
+    assert p.colours == ["black"] and "hero5" in p.tokens
+    lv = levels_of("Camera Gopro Hero5black", "GoPro HERO5 Black 4K Camera")
+    assert lv["mw"] == LEVELS["mw"].index("some-shared") and lv["colour"] == LEVELS["colour"].index("same")
 
 
 def test_capacity_conflict_lowers_the_score():

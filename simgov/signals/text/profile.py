@@ -85,6 +85,9 @@ _COLOURS = {
     "rosegold",
 }
 _COLOUR_ALIASES = {"grey": "gray", "violet": "purple"}
+# A model word with a colour glued after its digits ("HERO5black", "X100Fsilver"): the model and its colour.
+_GLUED_COLOUR_RE = re.compile(r"^([a-z][a-z0-9]*\d[a-z]?)(" + "|".join(sorted(_COLOURS, key=len, reverse=True))
+                              + r")$")
 
 # Words of other languages read as their English equivalent (after accents are folded, see
 # :func:`fold`): colours, so that "Nero/Bianco" and "Black/White" agree and a colourway conflict is
@@ -383,6 +386,15 @@ def _extract_numbers(low: str) -> dict[str, list[str]]:
     return found
 
 
+def _split_glued_colours(words: list[str]) -> list[str]:
+    """"hero5black" as "hero5" and "black": a model and its colour written without a space."""
+    out = []
+    for w in words:
+        m = _GLUED_COLOUR_RE.match(w)
+        out.extend(m.groups() if m is not None else (w,))
+    return out
+
+
 def profile(
     title: str,
     *,
@@ -413,7 +425,7 @@ def profile(
         desc_codes, _ = _extract_codes(_nfkc(description)[:400])
 
     # the words, each in English where it is a known colour or product word
-    translated = [_TRANSLATIONS.get(w, w) for w in _WORD_RE.findall(low)]
+    translated = [_TRANSLATIONS.get(w, w) for w in _split_glued_colours(_WORD_RE.findall(low))]
     words = [w for w in translated if w not in _STOPWORDS]
     tokens: list[str] = []
     for w in words + [c.lower() for c in codes + glued]:
