@@ -43,6 +43,12 @@ def test_model_words_are_mixed_tokens_not_measures():
     assert levels_of("Canon EF-S 55-250mm f4.0-5.6 IS lens", "Canon EF-S 55-250mm f/4-5.6 IS II")["mw"] == 0
 
 
+def test_data_rates_are_not_model_words():
+    # "11Mbps" is a link's rate, not a model word that conflicts with the other listing's model words
+    assert model_words("Camara IP Ethernet/Inalambrica 11Mbps Securicam") == frozenset()
+    assert model_words("SanDisk Extreme SDXC 90MB/s r95MB/s w90MB/s U3") == {"u3"}
+
+
 def test_a_colour_glued_to_a_model_is_the_model_and_its_colour():
     # "Hero5black" is the HERO5 in black, not a model word that conflicts with "HERO5 Black"
     assert model_words("Camera Gopro Hero5black") == {"hero5"}

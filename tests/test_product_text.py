@@ -50,6 +50,29 @@ def test_data_rates_are_not_codes():
                    profile("SanDisk Ultra 128GB SDXC (SDSDUNC-128G-GN6IN)")).parts["code"] == 0.0
 
 
+def test_slashed_speeds_and_words_are_not_one_code():
+    """Speeds joined by a slash ("13x/4x") are measures and "U3/Class" a speed class and a word, not the codes
+    13X4X and U3CLASS; a maker's suffix ("MB942Z/A", "EX32LP/BLK") or capacity ("DTSE9H/32GB") stays in the code,
+    two names of one model ("SL1/100D") are two codes and a colourway ("Black/Lime") a glued word as before."""
+    assert profile("Pretec 32MB SD Secure Digital Card 13x/4x Clam").codes == []
+    assert profile("SanDisk Extreme SDXC 128GB 90MB/s, UHS-I U3/Class 10").codes == []
+    assert profile("Apple iPod MB942Z/A").codes == ["MB942ZA"]
+    assert profile("Kingston DTSE9H/32GB").codes == ["DTSE9H32GB"]
+    assert profile("Case EX32LP/BLK").codes == ["EX32LPBLK"]
+    assert profile("Canon EOS SL1/100D").codes == ["SL1", "100D"]
+    assert "blacklime" in profile("Suunto M5 Black/Lime").tokens
+    # a style code with its colourway after a hyphen is not cut at the slashes into a code "10301102-Plasma"
+    assert profile("Puma evoSPEED 2.3 FG 10301102-Plasma/Blanco/Peacoat").codes == []
+
+
+def test_words_joined_by_a_digit_are_a_name_not_a_code():
+    """A shop's name of capitalised words joined by a digit ("Optics4Birding") is no model code that two of its
+    listings share; a model with its colour ("Hero5Black") stays a code."""
+    assert profile("Manfrotto BeFree Tripod with Ball Head - Optics4Birding").codes == []
+    assert profile("Manfrotto MT055XPRO3 Aluminum Tripod - Optics4Birding").codes == ["MT055XPRO3"]
+    assert profile("GoPro Hero5Black").codes == ["HERO5BLACK"]
+
+
 def test_memory_standards_are_not_codes():
     """PC2-5300, DDR4-2400 and 2Rx4 say which standard a memory module follows, as thousands of modules do: two
     makers' modules of one standard share no model code. Inside a longer code ("5388-PC5-65001") they stay."""

@@ -20,8 +20,8 @@ from typing import Mapping
 from .compare import Comparable, TextComparison, _same_value, _token_cosine, compare_prepared
 from .idf import IdfTable, build_idf
 from .profile import _APERTURE_RE as _F_NUMBER_RE
-from .profile import (_GLUED_COLOUR_RE, _NUM_UNIT_RE, _ORDINAL_RE, _RANGE2_RE, _UNIT_TOKEN_RE, TitleProfile, fold,
-                      profile)
+from .profile import (_GLUED_COLOUR_RE, _NUM_UNIT_RE, _ORDINAL_RE, _RANGE2_RE, _RATE_RE, _UNIT_TOKEN_RE, TitleProfile,
+                      fold, profile)
 
 #: comparison -> its level names; index 0 is the null level (no information, weight 0).
 TEXT_LEVELS: dict[str, list[str]] = {
@@ -211,6 +211,8 @@ def model_words(text: str) -> frozenset[str]:
     low = text.lower()
     if "f" in low:
         low = _F_NUMBER_RE.sub(" ", low)  # a lens's aperture (f/2.8, F4L) names no model
+    if "/" in low or "ps" in low:
+        low = _RATE_RE.sub(" ", low)  # nor a data rate (11Mbps, 90MB/s)
     for t in _WORD.findall(low):
         m = _GLUED_COLOUR_RE.match(t)
         if m is not None:

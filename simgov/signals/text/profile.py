@@ -285,10 +285,18 @@ _APERTURE_RE = re.compile(r"(?<![a-z0-9])f\s*/\s*\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.
 _STYLE_COLOUR_RE = re.compile(r"(?<![\w.,-])(\d{6})\s(\d{3})(?![\w.,-])")
 
 
+# Capitalised words joined by a digit ("Optics4Birding", "Parts4Cameras"): a shop's or a brand's name, not a model
+# code; read as one, two listings of one shop had an exact code in common.
+_WORDS_JOINED_BY_DIGIT_RE = re.compile(r"^[A-Z][a-z]{2,}\d[A-Z]([a-z]{2,})$")
+
+
 def _is_code(raw: str, norm: str) -> bool:
     """A product code: letters and digits mixed, or a long run of digits (part no., UPC)."""
     if len(norm) < 3 or len(norm) > 20 or not norm.isalnum() or not norm.isascii() or norm.isalpha():
         return False  # (letters only: no digit, below)
+    m = _WORDS_JOINED_BY_DIGIT_RE.match(raw)
+    if m is not None and raw[-len(m.group(1)) - 1:].lower() not in _COLOURS:
+        return False
     if "." in raw:
         # decimals and versions (2.4, 5.1, 802.11g) are not codes; a dotted code whose head
         # already mixes letters and digits is ("9N00.101").
@@ -314,9 +322,17 @@ _SLASHED_RE = re.compile(r"^([a-z0-9]{3,})/([a-z0-9]{3,})$", re.IGNORECASE)
 
 def _slash_split(raw: str) -> list[str]:
     m = _SLASHED_RE.match(raw)
-    if m is None or not all(_mixed(part) and not _UNIT_TOKEN_RE.match(part) for part in m.groups()):
+    if m is not None and all(_mixed(part) and not _UNIT_TOKEN_RE.match(part) for part in m.groups()):
+        return list(m.groups())
+    # measures joined by a slash (a card's read/write speeds "13x/4x") or a word with its own slash ("U3/Class":
+    # a speed class and the word "Class") are read part by part, not as one code
+    parts = raw.split("/")
+    if not any(c.isdigit() for c in raw):
         return [raw]
-    return list(m.groups())
+    if all(_UNIT_TOKEN_RE.match(part) for part in parts) \
+            or ("-" not in raw and any(part.isalpha() and len(part) >= 4 for part in parts)):
+        return [part for part in parts if part]
+    return [raw]
 
 
 def _mixed(token: str) -> bool:
