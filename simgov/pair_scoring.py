@@ -6,6 +6,8 @@ scoring state and each chunk's listing texts from the parent, which has them mad
 """
 from __future__ import annotations
 
+import functools
+import gc
 import json
 from collections import deque
 from concurrent.futures import Future
@@ -144,6 +146,22 @@ def open_scorer(folder: str, config_json: str, names: list[str], states: dict[st
         if state is not None:
             signals[name].load_scoring_state(state)
     _SCORER = (Store(Path(folder)), signals)
+    # a task allocates some hundred thousand objects that live until it returns (a chunk's listing
+    # texts), and the collector would walk them and the signals' state (an IDF table of the whole
+    # catalogue) again and again while they grow: half a chunk's time at 1M listings. The tasks
+    # make no reference cycles to speak of, so the pool collects once a task instead (`_collected`)
+    gc.disable()
+
+
+def _collected(task):
+    """`task`, then one garbage collection (the pool's collector runs only here: `open_scorer`)."""
+    @functools.wraps(task)
+    def run(*args):
+        try:
+            return task(*args)
+        finally:
+            gc.collect()
+    return run
 
 
 def stored_as_texts(store: Store, texts: dict[int, ListingText], vec_ids: list[int]) -> set[int]:
@@ -153,12 +171,14 @@ def stored_as_texts(store: Store, texts: dict[int, ListingText], vec_ids: list[i
             if TitleProfile.from_dict(json.loads(blob)) == texts[v].full}
 
 
+@_collected
 def score_in_pool(keys: np.ndarray, texts: dict[int, bytes],
                   stored: set[int]) -> tuple[np.ndarray, list[str], dict[int, str]]:
     store, signals = _SCORER
     return score_pair_keys(store, signals, keys, {v: unpack_text(blob) for v, blob in texts.items()}, stored)
 
 
+@_collected
 def texts_in_pool(vec_ids: list[int]) -> tuple[dict[int, bytes], list[int]]:
     """The listings' texts as the levels read them (`pack_text`), and those whose stored text
     profile is their text's (`stored_as_texts`): made and checked once for the whole self-join."""

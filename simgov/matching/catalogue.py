@@ -38,7 +38,7 @@ from typing import Mapping
 import numpy as np
 
 from ..schema import Item
-from ..signals.text.levels import Lens, ListingText, listing_text, text_levels
+from ..signals.text.levels import Lens, ListingText, listing_text, prepared_text, text_levels
 from ..signals.text.profile import TitleProfile
 from .levels import MatchModel, title_level
 
@@ -167,9 +167,15 @@ def level_logits(model: MatchModel, texts: Mapping[int, ListingText], pairs: lis
     is the text signal's score wherever both stored profiles are the texts' `full` ones."""
     out = np.empty(len(pairs), dtype=np.float64)
     logits: dict[tuple, float] = {}  # few level combinations recur: each one's logit summed once
+    ready: dict[int, tuple] = {}  # each listing's texts made ready once for all its pairs
     for i, (a, b) in enumerate(pairs):
         cosine = float(title_scores[i])
-        text = text_levels(texts.get(a, _NO_TEXT), texts.get(b, _NO_TEXT), idf, idf)
+        text_a, text_b = texts.get(a, _NO_TEXT), texts.get(b, _NO_TEXT)
+        if a not in ready:
+            ready[a] = prepared_text(text_a, idf, idf)
+        if b not in ready:
+            ready[b] = prepared_text(text_b, idf, idf)
+        text = text_levels(text_a, text_b, idf, idf, (ready[a], ready[b]))
         levels = {"title": title_level(None if cosine != cosine else cosine), **text.levels}
         key = tuple(levels.items())
         z = logits.get(key)

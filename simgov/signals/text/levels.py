@@ -336,14 +336,27 @@ class TextLevels:
     name_cosine: float
 
 
+def prepared_text(text: ListingText, idf_full: Mapping[str, float] | None,
+                  idf_name: Mapping[str, float] | None) -> tuple[Comparable, Comparable]:
+    """A listing's whole text and its name made ready for comparison (`Comparable`): a caller that
+    compares one listing in many pairs (the self-join) makes them once and hands them to `text_levels`."""
+    full = Comparable(text.full, idf_full)
+    same = text.name_profile is text.full and idf_name is idf_full
+    return full, full if same else Comparable(text.name_profile, idf_name)
+
+
 def text_levels(a: ListingText, b: ListingText, idf_full: Mapping[str, float] | None,
-                idf_name: Mapping[str, float] | None) -> TextLevels:
-    """The level of every text comparison of two listings under the population's IDF tables."""
+                idf_name: Mapping[str, float] | None,
+                ready: tuple[tuple[Comparable, Comparable], tuple[Comparable, Comparable]] | None = None) -> TextLevels:
+    """The level of every text comparison of two listings under the population's IDF tables.
+    `ready`: both listings' `prepared_text` under those tables, where the caller keeps them."""
     full_a, full_b = a.full, b.full
-    comparison = compare_prepared(Comparable(full_a, idf_full), Comparable(full_b, idf_full))
+    (ready_a, name_a), (ready_b, name_b) = ready or (prepared_text(a, idf_full, idf_name),
+                                                     prepared_text(b, idf_full, idf_name))
+    comparison = compare_prepared(ready_a, ready_b)
     parts = comparison.parts
     code_evidence = [line for line in comparison.evidence if "model code" in line]
-    name_cosine = _token_cosine(Comparable(a.name_profile, idf_name), Comparable(b.name_profile, idf_name))
+    name_cosine = _token_cosine(name_a, name_b)
     if not a.words or not b.words:
         words = 0
     else:
