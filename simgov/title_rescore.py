@@ -97,7 +97,7 @@ def rescore_near_decision(title: TitleSignal, store: Store, table: np.ndarray, n
             near.append((row, shift))
     if not near:
         return 0
-    wanted = [items[int(table[row, k])].title for row, _ in near for k in (0, 1)]
+    wanted = [texts[int(table[row, k])].name for row, _ in near for k in (0, 1)]
     exact = title.exact_vectors(wanted)
     for m, (row, shifted) in enumerate(near):
         cosine = float(exact[2 * m] @ exact[2 * m + 1])

@@ -203,6 +203,18 @@ def test_unregistered_signal_is_gone(price_signal):
 # ----------------------------------------------------------------------------- banks and contradictions
 
 
+def test_title_signal_encodes_the_product_name_of_a_scraped_title():
+    """A scraped title's shop boilerplate after its language-tagged name is no part of what the index
+    compares: the level model's title bands (simgov compare) read the name alone."""
+    title = create_signals(Config(), ["title"])["title"]
+    items = [Item(item_id="a", title='"Canon EOS 80D Body"@en Foto Shop Berlin | Cameras & Lenses', seller_id="s"),
+             Item(item_id="b", title="Canon EOS 80D Body", seller_id="s"),
+             Item(item_id="c", title="Foto Shop Berlin | Cameras & Lenses", seller_id="s")]
+    tagged, plain, shop = (o.blob for o in title.compute(items, BuildContext(data_roots=[])))
+    assert tagged == plain != shop
+    assert title.compute_query(Query(text='"Canon EOS 80D Body"@en Foto Shop')) == plain
+
+
 def test_signals_give_their_bank_index_and_contradictions(tmp_path):
     signals = create_signals(Config(), ["title", "text", "image"])
     image, title, text = signals["image"], signals["title"], signals["text"]

@@ -14,6 +14,7 @@ from ..schema import Item
 from ..vectors import (DenseStore, create_dense_store, discard_dense_store, open_dense_store,
                        release_dense_store)
 from .base import BankIndex, BankMatch, BuildContext, Candidate, Query, Signal, SignalOutput, top_candidates
+from .text.levels import head
 
 INDEX_FILE = "title.faiss"
 
@@ -49,8 +50,9 @@ class TitleBankIndex(BankIndex):
 
 class TitleSignal(Signal):
     name = "title"
-    version = 1
-    description = "meaning of the title (sentence embedding, cosine)"
+    # 2: a scraped title's product name is encoded without the shop's boilerplate after it (`head`)
+    version = 2
+    description = "meaning of the product's name (sentence embedding of the title, cosine)"
     # weight: the Abt-Buy grid of simgov.matching.combine; centre 0.6, about the mean cosine of
     # candidate pairs
     match_part = MatchPart(weight=2.0, centre=0.6, calibrated=True)
@@ -99,18 +101,21 @@ class TitleSignal(Signal):
         return self._exact.encoded if self._exact is not None else 0
 
     def compute(self, items: list[Item], ctx: BuildContext) -> list[SignalOutput]:
+        """Each title's product name encoded: a scraped title's first language-tagged literal
+        ("..."@en) without the shop's name and categories that follow it, as `simgov compare`
+        reads it (the level model's title bands were fitted on the names' cosines); else the title."""
         outputs = [SignalOutput(None) for _ in items]
-        todo = [i for i, item in enumerate(items) if item.title.strip()]
+        names = [head(item.title) for item in items]
+        todo = [i for i, name in enumerate(names) if name]
         if todo:
-            vectors = self.encode([items[i].title for i in todo])
+            vectors = self.encode([names[i] for i in todo])
             for i, vec in zip(todo, vectors):
                 outputs[i] = SignalOutput(vec.tobytes())
         return outputs
 
     def compute_query(self, query: Query) -> bytes | None:
-        if not query.text or not query.text.strip():
-            return None
-        return self.encode([query.text])[0].tobytes()
+        name = head(query.text or "")
+        return self.encode([name])[0].tobytes() if name else None
 
     def bank_index(self, entries: list[tuple[int, str]]) -> TitleBankIndex | None:
         usable = [(entry_id, blob) for entry_id, text in entries
