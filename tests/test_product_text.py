@@ -251,6 +251,18 @@ def test_upc_containing_the_maker_number_agrees():
     assert c.parts["code"] > 0
 
 
+def test_model_behind_a_makers_series_prefix_agrees():
+    # Panasonic's DMC- prefix, which shops drop, and a kit/colour suffix of letters
+    for a, b in (("Panasonic Lumix DMC-GH4 4K Camera Body", "Used Panasonic GH4 Body"),
+                 ("Panasonic Capture Life On The Move - DMCGX85KK", "Panasonic LUMIX GX85 Mirrorless Camera")):
+        c = compare(profile(a), profile(b))
+        assert c.parts["code"] >= 0.6, (a, b)
+    # a prefix of one letter, digits only or a suffix with digits is no series prefix
+    assert compare(profile("Sony ILCE6000LB"), profile("Sony A6000 Camera")).parts["code"] <= 0
+    assert compare(profile("Pretec SD32 card"), profile("SanDisk SDSDS32 card")).parts["code"] <= 0
+    assert compare(profile("Maker XYGH4S2 unit"), profile("Maker GH4 unit")).parts["code"] <= 0
+
+
 def test_short_codes_count_half():
     c = compare(profile("Nikon D60 Camera"), profile("Nikon D60 SLR Body"))
     assert c.parts["code"] == pytest.approx(0.5)

@@ -59,6 +59,22 @@ def _one_letter_edit(x: str, y: str) -> bool:
     return False
 
 
+_SERIES_PREFIX_RE = re.compile(r"[A-Z]{2,4}")
+
+
+def _series_prefixed(short: str, long_: str) -> bool:
+    """The long code is the short one behind a maker's series prefix of letters, perhaps with a
+    letter suffix (colour, kit): "DMCGH4" / "GH4", "DMCGX85KK" / "GX85" (Panasonic's DMC-, as
+    shops drop it). The short code must mix letters and digits, starting with a letter."""
+    if not (3 <= len(short) < len(long_) and short[0].isalpha() and any(c.isdigit() for c in short)):
+        return False
+    i = long_.find(short)
+    if i < 2 or i > 4 or not _SERIES_PREFIX_RE.fullmatch(long_[:i]):
+        return False
+    rest = long_[i + len(short):]
+    return not rest or (rest.isalpha() and len(rest) <= 3)
+
+
 def _relation(a: str, b: str) -> float | None:
     """How two normalised codes relate: a weight from the table above, None if unrelated."""
     if a == b:
@@ -71,6 +87,8 @@ def _relation(a: str, b: str) -> float | None:
     if len(short) >= 5 and _one_letter_edit(a, b):
         return _REL_NEAR
     if len(short) >= 5 and short in long_:
+        return _REL_CONTAINED
+    if _series_prefixed(short, long_):
         return _REL_CONTAINED
     ca, cb = code_stem(a), code_stem(b)
     if ca == cb and len(ca) >= 3 and any(c.isalpha() for c in ca):
