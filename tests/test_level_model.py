@@ -61,6 +61,16 @@ def test_a_colour_glued_to_a_model_is_the_model_and_its_colour():
     assert lv["mw"] == LEVELS["mw"].index("some-shared") and lv["colour"] == LEVELS["colour"].index("same")
 
 
+def test_a_model_word_behind_a_makers_series_prefix_is_the_model_word():
+    # "DMCGX85KK" is Panasonic's DMC- GX85 in a kit: the model word gx85 of "DMC-GX85", not a conflict
+    lv = levels_of("Lumix DMC-GX85 Mirrorless Camera with 12-32mm Lens", "Panasonic Capture Life - DMCGX85KK")
+    assert lv["mw"] == LEVELS["mw"].index("all-shared")
+    assert levels_of("Sony HDRCX405 camcorder", "Sony CX405 Handycam")["mw"] == LEVELS["mw"].index("all-shared")
+    # another word beside it is still not shared; a one-letter prefix is no series
+    assert levels_of("Kingston DTSE9H 16GB G2", "Kingston SE9 16GB")["mw"] == LEVELS["mw"].index("some-shared")
+    assert levels_of("Sony ILCE6000 camera", "Sony LCE6000 camera")["mw"] == LEVELS["mw"].index("conflict")
+
+
 def test_capacity_conflict_lowers_the_score():
     agree = levels_of("Kingston DataTraveler USB stick 64GB", "Kingston DataTraveler USB flash drive 64GB")
     conflict = levels_of("Kingston DataTraveler USB stick 64GB", "Kingston DataTraveler USB flash drive 128GB")

@@ -59,17 +59,15 @@ def _one_letter_edit(x: str, y: str) -> bool:
     return False
 
 
-_SERIES_PREFIX_RE = re.compile(r"[A-Z]{2,4}")
-
-
 def _series_prefixed(short: str, long_: str) -> bool:
     """The long code is the short one behind a maker's series prefix of letters, perhaps with a
     letter suffix (colour, kit): "DMCGH4" / "GH4", "DMCGX85KK" / "GX85" (Panasonic's DMC-, as
-    shops drop it). The short code must mix letters and digits, starting with a letter."""
+    shops drop it). The short code must mix letters and digits, starting with a letter. Codes are
+    upper case; the text levels ask the same of two lower-case model words."""
     if not (3 <= len(short) < len(long_) and short[0].isalpha() and any(c.isdigit() for c in short)):
         return False
     i = long_.find(short)
-    if i < 2 or i > 4 or not _SERIES_PREFIX_RE.fullmatch(long_[:i]):
+    if i < 2 or i > 4 or not long_[:i].isalpha():
         return False
     rest = long_[i + len(short):]
     return not rest or (rest.isalpha() and len(rest) <= 3)

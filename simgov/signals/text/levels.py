@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
 
-from .compare import Comparable, TextComparison, _same_value, _token_cosine, compare_prepared
+from .compare import Comparable, TextComparison, _same_value, _series_prefixed, _token_cosine, compare_prepared
 from .idf import IdfTable, build_idf
 from .profile import _APERTURE_RE as _F_NUMBER_RE
 from .profile import (_GLUED_COLOUR_RE, _NUM_UNIT_RE, _ORDINAL_RE, _RANGE2_RE, _RATE_RE, _UNIT_TOKEN_RE, TitleProfile,
@@ -326,6 +326,26 @@ def _colour_level(a: TitleProfile, b: TitleProfile) -> int:
     return 2 if ca <= cb or cb <= ca else (3 if ca & cb else 4)
 
 
+def _words_level(a: frozenset[str], b: frozenset[str]) -> int:
+    """none: a side has no model word; all-shared: each word of each side is on the other; some-shared: a word
+    in common; conflict: none in common. A word behind a maker's series prefix is the word ("hdrcx405" is
+    "cx405", "dmcgx85kk" is "gx85": the code relation `_series_prefixed`)."""
+    if not a or not b:
+        return 0
+    if a == b:
+        return 3
+    only_a, only_b = a - b, b - a
+    paired_a = {x for x in only_a if any(_series_related(x, y) for y in b)}
+    paired_b = {y for y in only_b if any(_series_related(x, y) for x in a)}
+    if len(paired_a) == len(only_a) and len(paired_b) == len(only_b):
+        return 3
+    return 2 if a & b or paired_a else 1
+
+
+def _series_related(x: str, y: str) -> bool:
+    return _series_prefixed(x, y) if len(x) < len(y) else _series_prefixed(y, x)
+
+
 @dataclass
 class TextLevels:
     """A pair's text levels (comparison -> level index), the text signal's own comparison of the
@@ -357,10 +377,7 @@ def text_levels(a: ListingText, b: ListingText, idf_full: Mapping[str, float] | 
     parts = comparison.parts
     code_evidence = [line for line in comparison.evidence if "model code" in line]
     name_cosine = _token_cosine(name_a, name_b)
-    if not a.words or not b.words:
-        words = 0
-    else:
-        words = 3 if a.words == b.words else (2 if a.words & b.words else 1)
+    words = _words_level(a.words, b.words)
     brand = parts["brand"]
     levels = {
         "code": _code_level(parts["code"], code_evidence, full_a, full_b),
