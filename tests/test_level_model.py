@@ -49,6 +49,14 @@ def test_data_rates_are_not_model_words():
     assert model_words("SanDisk Extreme SDXC 90MB/s r95MB/s w90MB/s U3") == {"u3"}
 
 
+def test_video_resolutions_are_not_model_words():
+    # "4K" is a resolution, as 1080p: a camera named with it and the same camera named without it share all
+    # their model words
+    assert model_words("Panasonic Lumix DMC-GH4 4K Micro Four Thirds Camera") == {"gh4"}
+    assert model_words("Samsung 8K QLED TV Q900R") == {"q900r"}
+    assert levels_of("GoPro HERO5 Black 4K Camera", "GoPro HERO5 Black")["mw"] == LEVELS["mw"].index("all-shared")
+
+
 def test_a_colour_glued_to_a_model_is_the_model_and_its_colour():
     # "Hero5black" is the HERO5 in black, not a model word that conflicts with "HERO5 Black"
     assert model_words("Camera Gopro Hero5black") == {"hero5"}
@@ -57,8 +65,8 @@ def test_a_colour_glued_to_a_model_is_the_model_and_its_colour():
     assert model_words("Sony A7RIII") == {"a7riii"}  # no colour: unchanged
     p = profile("Camera Gopro Hero5black")
     assert p.colours == ["black"] and "hero5" in p.tokens
-    lv = levels_of("Camera Gopro Hero5black", "GoPro HERO5 Black 4K Camera")
-    assert lv["mw"] == LEVELS["mw"].index("some-shared") and lv["colour"] == LEVELS["colour"].index("same")
+    lv = levels_of("Camera Gopro Hero5black", "GoPro HERO5 Black 4K Camera")  # 4K: no model word
+    assert lv["mw"] == LEVELS["mw"].index("all-shared") and lv["colour"] == LEVELS["colour"].index("same")
 
 
 def test_a_model_word_behind_a_makers_series_prefix_is_the_model_word():

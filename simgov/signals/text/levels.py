@@ -49,6 +49,7 @@ CAPACITY_UNITS = frozenset({"tb", "gb", "mb", "kb", "mah", "ml", "cl", "l", "oz"
 _TAGGED = re.compile(r'^\s*"(.+?)"\s*@[a-z]{2}(?:-[a-z]{2,4})?\b', re.IGNORECASE)
 _TAG = re.compile(r'"?\s*@[a-z]{2}(?:-[a-z]{2,4})?\b', re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
+_RESOLUTIONS = frozenset({"2k", "4k", "5k", "8k"})
 _ROMAN = frozenset({"ii", "iii", "iv", "vi", "vii", "viii", "ix", "xi", "xii"})
 # "for", as accessories name the product they fit ("battery for HERO4", "Ladegerät für EOS 60D"), in
 # the languages of the scraped catalogues (accents folded).
@@ -217,6 +218,8 @@ def model_words(text: str) -> frozenset[str]:
         m = _GLUED_COLOUR_RE.match(t)
         if m is not None:
             t = m.group(1)  # "hero5black": the model HERO5 and its colour written without a space
+        if t in _RESOLUTIONS:
+            continue  # a video or screen resolution (4K, like 1080p) names no model
         if t in _ROMAN or (len(t) >= 2 and any(c.isdigit() for c in t) and any(c.isalpha() for c in t)
                            and not _UNIT_TOKEN_RE.match(t) and not _ORDINAL_RE.match(t)):
             out.add(t)
