@@ -88,7 +88,9 @@ def fit_added(sets: dict[str, tuple[list[dict], np.ndarray]], base: MatchModel, 
     they were."""
     from scipy.optimize import minimize
 
-    X = np.concatenate([design(levels, added, ()) for levels, _ in sets.values()])
+    names = added_features(added)
+    columns = [i for i, name in enumerate(feature_names()) if name in set(names)]
+    X = np.concatenate([design(levels)[:, columns] for levels, _ in sets.values()])
     offset = np.concatenate([[base.logit(lv) for lv in levels] for levels, _ in sets.values()])
     y = np.concatenate([labels for _, labels in sets.values()])
     w = np.concatenate([np.full(len(labels), 1.0 / len(labels)) for _, labels in sets.values()])
@@ -100,18 +102,29 @@ def fit_added(sets: dict[str, tuple[list[dict], np.ndarray]], base: MatchModel, 
                 X.T @ (w * (1 / (1 + np.exp(-z)) - y)) + beta / C)
 
     beta = minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B").x
-    source = (f"{base.source}; then the weights of {', '.join(added)} alone (python -m evaluation.fit_level_model "
+    joint = [f"{x}&{y}" for x, y in JOINT if {x, y} & set(added)]
+    what = ", ".join(added) + (f" and of their joint levels ({', '.join(joint)})" if joint else "")
+    source = (f"{base.source}; then the weights of {what} alone (python -m evaluation.fit_level_model "
               f"--added {','.join(added)}: logistic regression (C={C}) with the other weights kept)")
-    return MatchModel(base.intercept, {**base.weights, **dict(zip(feature_names(added, ()), map(float, beta)))},
-                      comparisons=base.comparisons + added, joint=base.joint, train_prior=base.train_prior,
-                      source=source)
+    fitted = dict(zip([n for n in feature_names() if n in set(names)], map(float, beta)))
+    return MatchModel(base.intercept, {**base.weights, **fitted},
+                      comparisons=[c for c in LEVELS if c in base.comparisons or c in added], joint=base.joint,
+                      train_prior=base.train_prior, source=source)
+
+
+def added_features(added: list[str]) -> list[str]:
+    """The weights `fit_added` fits: the levels of the comparisons `added`, and the joint levels of every pair
+    of JOINT that one of them is part of (a joint level's weight is fitted again with its comparison's)."""
+    joint = [pair for pair in JOINT if set(pair) & set(added)]
+    return feature_names(added, ()) + feature_names((), joint)
 
 
 def without(model: MatchModel, comparisons: list[str]) -> MatchModel:
     """The model less some comparisons and their weights: the base of `fit_added` when their levels
     changed (a comparison that reads more of the titles is fitted again, the others kept)."""
     prefixes = tuple(f"{c}=" for c in comparisons)
-    return MatchModel(model.intercept, {n: w for n, w in model.weights.items() if not n.startswith(prefixes)},
+    return MatchModel(model.intercept, {n: w for n, w in model.weights.items()
+                                        if not any(part.startswith(prefixes) for part in n.split("&"))},
                       comparisons=[c for c in model.comparisons if c not in comparisons], joint=model.joint,
                       train_prior=model.train_prior, source=model.source)
 
@@ -132,9 +145,8 @@ def main(argv=None) -> int:
     print(f"abt-buy: {len(sets['abt-buy'][1])} candidate pairs", file=sys.stderr, flush=True)
     if args.added:
         added = args.added.split(",")
-        if not set(added) <= set(LEVELS) or any(c in pair for pair in JOINT for c in added):
-            ap.error(f"--added names comparisons of the code outside the joint levels "
-                     f"({', '.join(c for c in LEVELS if not any(c in pair for pair in JOINT))})")
+        if not set(added) <= set(LEVELS):
+            ap.error(f"--added names comparisons of the code ({', '.join(LEVELS)})")
         model = fit_added(sets, without(bundled_model(), added), added, args.C)
     else:
         model = fit(sets, args.C)

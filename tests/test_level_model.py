@@ -288,6 +288,24 @@ def test_unknown_comparison_is_refused():
         MatchModel(0.0, {}, comparisons=["title", "smell"])
 
 
+def test_a_comparison_of_a_joint_level_is_fitted_again_with_its_joint_levels():
+    """fit_level_model --added with a comparison that takes part in joint levels (tokens: title&tokens): its
+    single and joint weights are dropped and fitted again, every other weight (code&numbers, ...) as it was."""
+    from evaluation.fit_level_model import added_features, fit_added, without
+
+    base = without(bundled_model(), ["tokens"])
+    assert not any(part.startswith("tokens=") for n in base.weights for part in n.split("&"))
+    assert "title=>=0.93&tokens=>=0.80" in added_features(["tokens"])
+    assert not any(n.startswith("code=") for n in added_features(["tokens"]))
+    pairs = [{"title": 5, "tokens": t, "code": 7} for t in (1, 5)] * 50
+    labels = np.array([0, 1] * 50)  # here only many shared words make a match
+    refit = fit_added({"made-up": (pairs, labels)}, base, ["tokens"], C=1.0)
+    assert refit.weights["tokens=>=0.80"] + refit.weights["title=0.85-0.93&tokens=>=0.80"] > \
+        refit.weights["tokens=0.15-0.30"] + refit.weights["title=0.85-0.93&tokens=0.15-0.30"] + 1.0
+    assert {n: w for n, w in refit.weights.items() if "tokens=" not in n} == base.weights
+    assert refit.comparisons == bundled_model().comparisons
+
+
 def test_a_changed_comparison_is_fitted_again_the_other_weights_kept():
     """fit_level_model --added with a comparison the model has: its old weights are dropped (`without`) and
     fitted again on the new levels, every other weight as it was."""
