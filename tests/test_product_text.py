@@ -246,6 +246,13 @@ def test_code_with_inner_space_is_found_in_the_other_title():
     assert any("MDREX55BLK" in e for e in c.evidence)
 
 
+def test_a_code_stem_is_not_found_at_the_head_of_a_longer_number():
+    # the FZ20S's stem DMCFZ20 is the head of DMCFZ200 in the other title, another model; COOLPIXS550 is found
+    c = compare(profile("Panasonic Lumix DMC-FZ200 Digital Camera (FZ200)"), profile("Lumix 5 Megapixel DMC-FZ20S"))
+    assert c.parts["code"] <= 0
+    assert compare(profile("Nikon COOLPIXS550GB camera"), profile("Nikon Coolpix S550 camera")).parts["code"] > 0
+
+
 def test_upc_containing_the_maker_number_agrees():
     c = compare(profile("Nyko PlayStation 3 Charger - 743840830153"), profile("Nyko PS3 Charger - 83015"))
     assert c.parts["code"] > 0

@@ -109,6 +109,21 @@ def _same_family(a: str, b: str) -> bool:
     return len(pa) >= 2 and pa == _letters(b)
 
 
+def _found(code: str, squashed: str) -> bool:
+    """The code is in the other's squashed title, not as the head of a longer number: "DMCFZ20" is not in
+    "DMCFZ200" (the FZ20 is not the FZ200), "MDREX55" is in "MDREX55BLK". Asked of a code's stem only: a
+    whole code found before a digit of the next word ("HERO3" in "Hero 3 3") still agrees."""
+    i = squashed.find(code)
+    if i < 0 or not code[-1].isdigit():
+        return i >= 0
+    while i >= 0:
+        end = i + len(code)
+        if end == len(squashed) or not squashed[end].isdigit():
+            return True
+        i = squashed.find(code, i + 1)
+    return False
+
+
 def _code_part(a: TitleProfile, b: TitleProfile) -> tuple[float, list[str]]:
     """+ agreement strength in (0, 1], -1 or -0.5 for a conflict, 0 when codes say nothing.
 
@@ -138,7 +153,7 @@ def _code_part(a: TitleProfile, b: TitleProfile) -> tuple[float, list[str]]:
                 if x in other.squashed:
                     # written with inner spaces or hyphens on the other side ("MDR EX55/BLK")
                     r = _REL_VARIANT
-                elif not sibling and len(code_stem(x)) >= 5 and code_stem(x) in other.squashed:
+                elif not sibling and len(code_stem(x)) >= 5 and _found(code_stem(x), other.squashed):
                     # "COOLPIXS550GB" vs "Coolpix S550": the model without its colour suffix;
                     # not when the other side has a code with the same stem and another suffix
                     r = _REL_CONTAINED
