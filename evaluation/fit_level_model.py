@@ -88,8 +88,8 @@ def fit_added(sets: dict[str, tuple[list[dict], np.ndarray]], base: MatchModel, 
     they were."""
     from scipy.optimize import minimize
 
-    names = added_features(added)
-    columns = [i for i, name in enumerate(feature_names()) if name in set(names)]
+    wanted = set(added_features(added))
+    columns = [i for i, name in enumerate(feature_names()) if name in wanted]
     X = np.concatenate([design(levels)[:, columns] for levels, _ in sets.values()])
     offset = np.concatenate([[base.logit(lv) for lv in levels] for levels, _ in sets.values()])
     y = np.concatenate([labels for _, labels in sets.values()])
@@ -102,11 +102,11 @@ def fit_added(sets: dict[str, tuple[list[dict], np.ndarray]], base: MatchModel, 
                 X.T @ (w * (1 / (1 + np.exp(-z)) - y)) + beta / C)
 
     beta = minimize(loss, np.zeros(X.shape[1]), jac=True, method="L-BFGS-B").x
-    joint = [f"{x}&{y}" for x, y in JOINT if {x, y} & set(added)]
+    joint = [f"{x}&{y}" for x, y in _joint_of(added)]
     what = ", ".join(added) + (f" and of their joint levels ({', '.join(joint)})" if joint else "")
     source = (f"{base.source}; then the weights of {what} alone (python -m evaluation.fit_level_model "
               f"--added {','.join(added)}: logistic regression (C={C}) with the other weights kept)")
-    fitted = dict(zip([n for n in feature_names() if n in set(names)], map(float, beta)))
+    fitted = dict(zip([feature_names()[i] for i in columns], map(float, beta)))
     return MatchModel(base.intercept, {**base.weights, **fitted},
                       comparisons=[c for c in LEVELS if c in base.comparisons or c in added], joint=base.joint,
                       train_prior=base.train_prior, source=source)
@@ -115,8 +115,12 @@ def fit_added(sets: dict[str, tuple[list[dict], np.ndarray]], base: MatchModel, 
 def added_features(added: list[str]) -> list[str]:
     """The weights `fit_added` fits: the levels of the comparisons `added`, and the joint levels of every pair
     of JOINT that one of them is part of (a joint level's weight is fitted again with its comparison's)."""
-    joint = [pair for pair in JOINT if set(pair) & set(added)]
-    return feature_names(added, ()) + feature_names((), joint)
+    return feature_names(added, ()) + feature_names((), _joint_of(added))
+
+
+def _joint_of(added: list[str]) -> list[tuple[str, str]]:
+    """The pairs of JOINT that a comparison of `added` is part of."""
+    return [pair for pair in JOINT if set(pair) & set(added)]
 
 
 def without(model: MatchModel, comparisons: list[str]) -> MatchModel:

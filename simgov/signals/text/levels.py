@@ -19,9 +19,8 @@ from typing import Mapping
 
 from .compare import Comparable, TextComparison, _same_value, _series_prefixed, _token_cosine, compare_prepared
 from .idf import IdfTable, build_idf
-from .profile import _APERTURE_RE as _F_NUMBER_RE
-from .profile import (_GLUED_COLOUR_RE, _NUM_UNIT_RE, _ORDINAL_RE, _RANGE2_RE, _RATE_RE, _UNIT_TOKEN_RE, TitleProfile,
-                      fold, profile)
+from .profile import (APERTURE_RE, _GLUED_COLOUR_RE, _NUM_UNIT_RE, _ORDINAL_RE, _RANGE2_RE, _RATE_RE, _UNIT_TOKEN_RE,
+                      TitleProfile, fold, profile)
 
 #: comparison -> its level names; index 0 is the null level (no information, weight 0).
 TEXT_LEVELS: dict[str, list[str]] = {
@@ -88,11 +87,9 @@ def _sole_level(a: ListingText, b: ListingText) -> int:
     return 1 if a.soles & b.soles else 2
 
 
-# A camera sold without a lens ("body only", "Gehäuse", "boîtier", "cuerpo", "corpo", "behuizing"), and a
-# lens's aperture ("f/3.5-5.6", "F2.8"), read only from a text that also names a focal length (mm).
+# A camera sold without a lens ("body only", "Gehäuse", "boîtier", "cuerpo", "corpo", "behuizing"); it and a
+# lens's aperture (profile.APERTURE_RE) are read only from a text that also names a focal length (mm).
 _BODY_RE = re.compile(r"\b(?:body|gehause|boitier|cuerpo|corpo|behuizing)\b")
-_APERTURE_RE = re.compile(r"\bf\s*/\s*(\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?)"
-                          r"|\bf(\d+(?:\.\d+)?-\d+(?:\.\d+)?|\d+\.\d+)(?![\d.])")
 
 
 # The camera makers whose mounts a lens is made for, as lens makers' listings name them ("Sigma 10-20mm ...
@@ -121,7 +118,7 @@ def lens(text: str, focal: list[str]) -> Lens:
     if not focal:
         return Lens(frozenset(), frozenset(), bool(_BODY_RE.search(low)))
     apertures = frozenset("-".join(f"{float(x):g}" for x in (m.group(1) or m.group(2)).split("-"))
-                          for m in _APERTURE_RE.finditer(low))
+                          for m in APERTURE_RE.finditer(low))
     mounts = frozenset(_MOUNTS[m] for m in _MOUNT_RE.findall(low))
     return Lens(frozenset(focal), apertures, bool(_BODY_RE.search(low)), mounts)
 
@@ -211,7 +208,7 @@ def model_words(text: str) -> frozenset[str]:
     out = set()
     low = text.lower()
     if "f" in low:
-        low = _F_NUMBER_RE.sub(" ", low)  # a lens's aperture (f/2.8, F4L) names no model
+        low = APERTURE_RE.sub(" ", low)  # a lens's aperture (f/2.8, F4L) names no model
     if "/" in low or "ps" in low:
         low = _RATE_RE.sub(" ", low)  # nor a data rate (11Mbps, 90MB/s)
     for t in _WORD.findall(low):

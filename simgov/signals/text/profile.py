@@ -276,10 +276,11 @@ _RATE_RE = re.compile(r"(?<![a-z0-9.])[rw]?\d+(?:[.,]\d+)?\s*(?:[kmgt]i?b(?:it)?
 _MEMORY_SPEC_RE = re.compile(r"(?<![a-z0-9-])(?:pc\d?l?-\d{3,5}[a-z]?|ddr\d?l?-\d{3,4}|\d{1,2}r[x]\d{1,2}|uhs-?[123])"
                              r"(?![a-z0-9-])", re.IGNORECASE)
 # A lens's aperture ("f/3.5-5.6G", "f3.5-5.6G", "F4-5.6", "f/2.8L": a maker's letter may follow): not a measure
-# (read as one, "5.6G" was 5.6 grams and "f/4L" 4 litres); the lens level reads it.
-_APERTURE_RE = re.compile(r"(?<![a-z0-9])f\s*/\s*\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?[a-z]{0,2}(?![a-z0-9])"
-                          r"|(?<![a-z0-9])f(?:\d+(?:\.\d+)?-\d+(?:\.\d+)?|\d+\.\d+)[a-z]{0,2}(?![a-z0-9.])",
-                          re.IGNORECASE)
+# (read as one, "5.6G" was 5.6 grams and "f/4L" 4 litres) nor a model word; the lens level reads its value
+# (group 1 or 2).
+APERTURE_RE = re.compile(r"(?<![a-z0-9])f\s*/\s*(\d+(?:\.\d+)?(?:\s*-\s*\d+(?:\.\d+)?)?)[a-z]{0,2}(?![a-z0-9])"
+                         r"|(?<![a-z0-9])f(\d+(?:\.\d+)?-\d+(?:\.\d+)?|\d+\.\d+)[a-z]{0,2}(?![a-z0-9.])",
+                         re.IGNORECASE)
 # A sports shoe's style-colour code written with a space ("819716 001": style 819716, colourway 001), one
 # code as when written with a hyphen: the same style in another colourway is another product.
 _STYLE_COLOUR_RE = re.compile(r"(?<![\w.,-])(\d{6})\s(\d{3})(?![\w.,-])")
@@ -374,7 +375,7 @@ def _extract_numbers(low: str) -> dict[str, list[str]]:
     if "," in low:
         low = _DECIMAL_COMMA_RE.sub(".", _THOUSANDS_COMMA_RE.sub("", low))
     if "f" in low:
-        low = _APERTURE_RE.sub(" ", low)
+        low = APERTURE_RE.sub(" ", low)
     for m in _CUFT_RE.finditer(low):
         found.setdefault("cuft", []).append(_fmt_number(m.group(1)))
     low = _CUFT_RE.sub(" ", low)
