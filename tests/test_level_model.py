@@ -33,6 +33,16 @@ def test_head_and_untag_read_scraped_titles():
     assert head(plain) == plain and untag(plain) == plain  # a bare quote is inches, kept
 
 
+def test_head_reads_a_quoted_name_without_a_language_tag():
+    assert head('"Canon EOS Rebel SL1" " Canon SL1 - 8575B003 Digital Cameras CDW.com') == "Canon EOS Rebel SL1"
+    assert head('"Air Max Tavas" "Nike Air Tavas - 705149-009 | everysize.com"') == "Air Max Tavas"
+    # the whole title where the quote is no name: an inch mark, one word (a brand), a scraper's missing value
+    for title in ('"Manfrotto 055 Series 67" 3-Section Tripod"', '"Tissot" "Tissot Swiss Made Watch T0474"',
+                  '"Null" "238921-B21 HP 72.8-GB 10K FC-AL HDD"', '"Null"@en "238921-B21 HP 72.8-GB"@en',
+                  '"Sony Alpha a7 II Mirrorless Camera"'):
+        assert head(title) == title
+
+
 def test_model_words_are_mixed_tokens_not_measures():
     assert model_words("Canon EOS Rebel T7i 24MP kit 18-55mm") == {"t7i"}
     assert model_words("Sony RX100 III 1st edition 64GB") == {"rx100", "iii"}

@@ -50,8 +50,9 @@ class TitleBankIndex(BankIndex):
 
 class TitleSignal(Signal):
     name = "title"
-    # 2: a scraped title's product name is encoded without the shop's boilerplate after it (`head`)
-    version = 2
+    # 2: a scraped title's product name is encoded without the shop's boilerplate after it (`head`);
+    # 3: a quoted name without a language tag is that name too
+    version = 3
     description = "meaning of the product's name (sentence embedding of the title, cosine)"
     # weight: the Abt-Buy grid of simgov.matching.combine; centre 0.6, about the mean cosine of
     # candidate pairs

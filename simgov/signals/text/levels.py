@@ -46,6 +46,12 @@ CAPACITY_UNITS = frozenset({"tb", "gb", "mb", "kb", "mah", "ml", "cl", "l", "oz"
                             "disc", "cup", "qt"})
 
 _TAGGED = re.compile(r'^\s*"(.+?)"\s*@[a-z]{2}(?:-[a-z]{2,4})?\b', re.IGNORECASE)
+# A quoted name followed by the shop's text without a language tag ('"Canon LP-E17 Battery" " Canon 9967B002
+# Accessories CDW.com'); a quote after a bare number is an inch mark ('"Manfrotto 055 Series 67" 3-Section Tripod"').
+_QUOTED = re.compile(r'^\s*"([^"]+)"\s+\S')
+_INCHES = re.compile(r'(?:^|\s)\d+(?:[.,]\d+)?$')
+# A scraper's missing value in place of the name ('"Null" "495942-B21 HP E5506 2.13GHz"'): the whole title is read.
+_MISSING = frozenset({"null", "none", "nan", "n/a", "undefined"})
 _TAG = re.compile(r'"?\s*@[a-z]{2}(?:-[a-z]{2,4})?\b', re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
 _RESOLUTIONS = frozenset({"2k", "4k", "5k", "8k"})
@@ -187,10 +193,16 @@ def _audience_level(a: TitleProfile, b: TitleProfile) -> int:
 
 
 def head(title: str) -> str:
-    """The product's name: the first language-tagged literal ("..."@en) when the title starts with
-    one (shops append their name and category after it), else the whole title."""
+    """The product's name: the first language-tagged literal ("..."@en), or the first quoted literal
+    of two words or more followed by more text, when the title starts with one (shops append their
+    name, category and other offers after it); else the whole title."""
     m = _TAGGED.match(title or "")
-    return m.group(1).strip() if m and len(m.group(1).strip()) >= 3 else (title or "").strip()
+    if m is None:
+        m = _QUOTED.match(title or "")
+        if m and (_INCHES.search(m.group(1)) or len(m.group(1).split()) < 2):
+            m = None  # an inch mark, or one word: a brand or a category ('"Tissot" "Tissot Swiss Made Watch T047..."')
+    name = m.group(1).strip() if m else ""
+    return name if len(name) >= 3 and name.lower() not in _MISSING else (title or "").strip()
 
 
 def untag(title: str) -> str:
