@@ -12,7 +12,9 @@ import pytest
 from conftest import SIMGOV, write_abt_buy_items
 from simgov.index import SimIndex
 from simgov.lexical_candidates import (MAX_WORD_LISTINGS, found_by_knn, lexical_extra_keys, lexical_pair_keys,
-                                       title_words)
+                                       name_words, title_words)
+from simgov.signals.text.levels import head
+from simgov.signals.text.profile import TRANSLATIONS
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +28,19 @@ def abt_buy_index(tmp_path_factory):
 
 
 def reference_words(title: str) -> list[str]:
-    """A title's words: runs of letters and digits, lower case, accents removed."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", title) if not unicodedata.combining(c)).lower()
-    return re.findall(r"[a-z0-9]+", folded)
+    """A title's name's words: runs of letters and digits, lower case, accents removed, in English where
+    the text profile translates them."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", head(title)) if not unicodedata.combining(c)).lower()
+    return [TRANSLATIONS.get(w, w) for w in re.findall(r"[a-z0-9]+", folded)]
+
+
+def test_name_words_leave_the_shop_text_out_and_read_colours_in_english():
+    spanish = '"Nike Free Run -Concord/Negro/Cobalto/Azul"@es " Nike - Zapatillas para hombre-Concord/Negro"@es'
+    german = '"Nike Free Run - Concord/Schwarz/Kobaltblau/Blau"@de " Nike Herrenschuhe Concord/Schwarz/Blau"@de'
+    assert name_words(spanish) == ["nike", "free", "run", "concord", "black", "cobalto", "blue"]
+    assert name_words(german) == ["nike", "free", "run", "concord", "black", "kobaltblau", "blue"]
+    assert name_words("Sony Cyber-shot DSC-W800 20.1 MP Digital Camera") == [
+        "sony", "cyber", "shot", "dsc", "w800", "20", "1", "mp", "digital", "camera"]
 
 
 def test_title_words_are_folded_letters_and_digits(abt_buy_index):

@@ -95,7 +95,7 @@ _GLUED_COLOUR_RE = re.compile(r"^([a-z][a-z0-9]*\d[a-z]?)(" + "|".join(sorted(_C
 # women's, watch, shoes), so that the word overlap of the same model described in two languages is
 # not lost on them. Scraped catalogues (WDC) mix German, French, Spanish, Italian, Dutch, Polish and
 # Portuguese titles.
-_TRANSLATIONS: dict[str, str] = {
+TRANSLATIONS: dict[str, str] = {
     **dict.fromkeys(("schwarz", "noir", "noire", "negro", "negra", "nero", "nera", "zwart", "czarny", "czarna",
                      "czarne", "preto", "preta"), "black"),
     **dict.fromkeys(("weiss", "weis", "blanc", "blanche", "blanco", "blanca", "bianco", "bianca", "wit", "witte",
@@ -442,7 +442,7 @@ def profile(
         desc_codes, _ = _extract_codes(_nfkc(description)[:400])
 
     # the words, each in English where it is a known colour or product word
-    translated = [_TRANSLATIONS.get(w, w) for w in _split_glued_colours(_WORD_RE.findall(low))]
+    translated = [TRANSLATIONS.get(w, w) for w in _split_glued_colours(_WORD_RE.findall(low))]
     words = [w for w in translated if w not in _STOPWORDS]
     tokens: list[str] = []
     for w in words + [c.lower() for c in codes + glued]:
