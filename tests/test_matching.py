@@ -215,6 +215,16 @@ def test_title_signal_encodes_the_product_name_of_a_scraped_title():
     assert title.compute_query(Query(text='"Canon EOS 80D Body"@en Foto Shop')) == plain
 
 
+def test_title_signal_reads_translated_words_in_english():
+    """One shoe described by a German and an Italian shop: the colours and the wearer the text profile
+    translates are encoded in English, so the names' vectors are the English name's."""
+    title = create_signals(Config(), ["title"])["title"]
+    german, italian, english = (title.compute_query(Query(text=t)) for t in (
+        "Nike Free Run Herren - Schwarz/Weiß", "Nike Free Run Uomo - Nero/Bianco", "Nike Free Run men - black/white"))
+    assert german == italian == english
+    assert title.compute_query(Query(text="Nike Free Run - Rosso")) != english
+
+
 def test_signals_give_their_bank_index_and_contradictions(tmp_path):
     signals = create_signals(Config(), ["title", "text", "image"])
     image, title, text = signals["image"], signals["title"], signals["text"]

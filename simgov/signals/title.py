@@ -15,6 +15,7 @@ from ..vectors import (DenseStore, create_dense_store, discard_dense_store, open
                        release_dense_store)
 from .base import BankIndex, BankMatch, BuildContext, Candidate, Query, Signal, SignalOutput, top_candidates
 from .text.levels import head
+from .text.profile import in_english
 
 INDEX_FILE = "title.faiss"
 
@@ -51,7 +52,8 @@ class TitleBankIndex(BankIndex):
 class TitleSignal(Signal):
     name = "title"
     # 2: a scraped title's product name is encoded without the shop's boilerplate after it (`head`);
-    # 3: a quoted name without a language tag is that name too
+    # 3: a quoted name without a language tag is that name too, and words of other languages that the text
+    # profile translates are encoded in English (`in_english`)
     version = 3
     description = "meaning of the product's name (sentence embedding of the title, cosine)"
     # weight: the Abt-Buy grid of simgov.matching.combine; centre 0.6, about the mean cosine of
@@ -76,7 +78,8 @@ class TitleSignal(Signal):
                 "weights_sha256": model_digest(self.model_dir), **self.encoder.identity()}
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        return self.encoder.encode(texts)
+        """Unit vectors of product names, their words of other languages read in English (`in_english`)."""
+        return self.encoder.encode([in_english(t) for t in texts])
 
     # -- exact re-scoring near a decision (static engine) -------------------------------------
     def near_decision(self, band: int, decides: Callable[[int], bool]) -> bool:
@@ -91,10 +94,10 @@ class TitleSignal(Signal):
                    for other in range(max(1, band - self.rescore_bands), min(top, band + self.rescore_bands) + 1))
 
     def exact_vectors(self, texts: list[str]) -> np.ndarray:
-        """The exact model's unit vectors of `texts`, each text encoded once per signal."""
+        """The exact model's unit vectors of `texts` (as `encode` reads them), each text encoded once per signal."""
         if self._exact is None:
             self._exact = ExactVectorCache(ExactEncoder(self.model_dir, self.config.text_model.batch_size))
-        return self._exact.encode(texts)
+        return self._exact.encode([in_english(t) for t in texts])
 
     @property
     def exact_encoded(self) -> int:

@@ -142,6 +142,19 @@ TRANSLATIONS: dict[str, str] = {
     **dict.fromkeys(("schuhe", "chaussures", "zapatillas", "zapatos", "scarpe", "schoenen", "buty",
                      "sapatilhas"), "shoes"),
 }
+_ANY_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def in_english(text: str) -> str:
+    """The text with the words `TRANSLATIONS` reads in English written in English ("Nike Free Run - Negro/Azul" ->
+    "Nike Free Run - black/blue"), the other words as they were: what the title's sentence embedding reads, so
+    that one product described in two languages is near itself."""
+    folded = fold(text)
+    if TRANSLATIONS.keys().isdisjoint(_ANY_WORD_RE.findall(folded)):
+        return text  # most titles: nothing to translate, one scan
+    return _ANY_WORD_RE.sub(lambda m: TRANSLATIONS.get(fold(m.group()), m.group()), text)
+
+
 # Rose gold in the catalogues' languages (accents folded: "Roségold", "oro rosé", "różowe złoto"), read as one
 # colour word before the words are split.
 _ROSE_GOLD_RE = re.compile(r"\b(?:rose[\s-]?(?:gold|goud)|rotgold|or[\s-]rose|oro[\s-]ros(?:a|e|ado)|ouro[\s-]rosa"
