@@ -23,6 +23,14 @@ def test_in_english_writes_translated_words_in_english_and_keeps_the_rest():
     assert in_english("Puma King II FG - Jaune/ Noir") == "Puma King II FG - yellow/ black"
     assert in_english("Buty Nike Biały/Weiß") == "shoes Nike white/white"  # accented words folded first
     assert in_english("Sony DSC-W800 Silver 20.1 MP") == "Sony DSC-W800 Silver 20.1 MP"  # nothing to translate
+    assert in_english("Objectif Canon EF 50mm") == "lens Canon EF 50mm"
+    assert in_english("TAG Heuer Carrera Calibre 16") == "TAG Heuer Carrera Calibre 16"  # "tag" is no German day
+
+
+def test_product_words_of_other_languages_are_read_in_english():
+    german = profile("Canon Akku LP-E17 für Kamera, Ladegerät und Tasche")
+    polish = profile("Canon akumulator LP-E17 do aparat, ładowarka i torba")
+    assert {"battery", "camera", "charger", "bag"} <= set(german.tokens) & set(polish.tokens)
 
 
 def test_hyphenated_and_slashed_codes_are_normalised():

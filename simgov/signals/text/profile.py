@@ -92,7 +92,8 @@ _GLUED_COLOUR_RE = re.compile(r"^([a-z][a-z0-9]*\d[a-z]?)(" + "|".join(sorted(_C
 # Words of other languages read as their English equivalent (after accents are folded, see
 # :func:`fold`): colours, so that "Nero/Bianco" and "Black/White" agree and a colourway conflict is
 # seen in any language; and the few words that name what a web shop's product is (leather, men's,
-# women's, watch, shoes), so that the word overlap of the same model described in two languages is
+# women's, watch, shoes, camera, lens, battery, charger, bag, tripod, adapter, card, steel, automatic,
+# chronograph, day / night), so that the word overlap of the same model described in two languages is
 # not lost on them. Scraped catalogues (WDC) mix German, French, Spanish, Italian, Dutch, Polish and
 # Portuguese titles.
 TRANSLATIONS: dict[str, str] = {
@@ -141,6 +142,20 @@ TRANSLATIONS: dict[str, str] = {
                     "watch"),
     **dict.fromkeys(("schuhe", "chaussures", "zapatillas", "zapatos", "scarpe", "schoenen", "buty",
                      "sapatilhas"), "shoes"),
+    **dict.fromkeys(("kamera", "camara", "fotocamera", "aparat", "kamery"), "camera"),
+    **dict.fromkeys(("objektiv", "objectif", "objetivo", "obiettivo", "lente", "obiektyw"), "lens"),
+    **dict.fromkeys(("akku", "batterie", "bateria", "batteria", "accu", "batterij", "akumulator"), "battery"),
+    **dict.fromkeys(("ladegerat", "chargeur", "cargador", "caricabatterie", "caricatore", "oplader", "ladowarka",
+                     "carregador"), "charger"),
+    **dict.fromkeys(("tasche", "sac", "bolsa", "borsa", "torba"), "bag"),
+    **dict.fromkeys(("stativ", "trepied", "tripode", "treppiede", "statief", "statyw"), "tripod"),
+    **dict.fromkeys(("adaptateur", "adaptador", "adattatore"), "adapter"),
+    **dict.fromkeys(("jour", "giorno", "dzien"), "day"),  # not "tag" (TAG Heuer) nor "dia" (diameter)
+    **dict.fromkeys(("nacht", "nuit", "noche", "notte", "noc"), "night"),
+    **dict.fromkeys(("speicherkarte", "tarjeta", "scheda", "karta", "cartao", "geheugenkaart"), "card"),
+    **dict.fromkeys(("edelstahl", "acier", "acero", "acciaio", "rvs"), "steel"),
+    **dict.fromkeys(("automatik", "automatique", "automatico", "automatisch", "automatyczny"), "automatic"),
+    **dict.fromkeys(("chronographe", "cronografo", "chronograf"), "chronograph"),
 }
 _ANY_WORD_RE = re.compile(r"[^\W_]+")
 
