@@ -8,10 +8,11 @@ share a word of their titles by the cosine of their IDF-weighted word sets and k
 `k` best. The words of the title's product name only (`name_words`): the text profile's words also hold
 attributes (artist, album, brewery, style) that make hard negatives candidates (songs of one album), and
 re-profiling every title costs ~45 s at 1M; the titles are read from the store and split by one regular
-expression instead. A scraped title's shop text after the name is left out, and colour words are read in
-English (WDC catalogues, static default: shoes train 0.724 -> 0.792 F1, none lower). Words
-held by more than `MAX_WORD_LISTINGS` listings carry no candidate (they name a family or a shop, and
-would make the product quadratic), words of one listing cannot pair anything; both are left out of the weights.
+expression instead. A scraped title's shop text after the name is left out, and the words the text profile
+translates (colours, product words) are read in English (WDC catalogues, static default: shoes train 0.724 ->
+0.792 F1, none lower). Words held by more than `MAX_WORD_LISTINGS` listings carry no candidate (they name a
+family or a shop, and would make the product quadratic), words of one listing cannot pair anything; both are left
+out of the weights.
 
 The pairs only this source finds (`lexical_extra_keys`) are decided by the catalogue model fitted on the
 k-NN's pairs, and are never a mutual best (`SimIndex._catalogue_model`): fitting on them too moved the
@@ -20,19 +21,15 @@ F1 with the fit on all pairs; unchanged with the fit on the k-NN's).
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from scipy.sparse import csr_matrix, diags
 
 from .signals.text.levels import head
-from .signals.text.profile import TRANSLATIONS, fold
+from .signals.text.profile import english_words
 from .storage.items import Store
 
 #: A word in more listings than this gives no candidate (and no weight).
 MAX_WORD_LISTINGS = 200
-#: A title word: letters and digits, lower case without accents (a code's parts are words of their own).
-_WORD_RE = re.compile(r"[^\W_]+")
 #: Titles read from the store at once.
 TITLES_PER_BATCH = 20_000
 #: Listings whose rows are multiplied against the catalogue at once (memory: at most
@@ -90,9 +87,9 @@ def title_words(store: Store) -> tuple[list[int], list[list[str]]]:
 
 def name_words(title: str) -> list[str]:
     """The words of a title's product name (`head`: a scraped title's shop text after the name left out),
-    folded as the text profile folds them and read in English where the profile reads them so ("Nero/Bianco"
-    as "black/white"): the same model described by shops in two languages shares its colour words."""
-    return [TRANSLATIONS.get(w, w) for w in _WORD_RE.findall(fold(head(title)))]
+    lower case without accents (a code's parts are words of their own) and in English where the text profile
+    reads them so ("Nero/Bianco" as "black/white"): one model described by shops in two languages shares them."""
+    return english_words(head(title))
 
 
 def _weights(words: list[list[str]]) -> csr_matrix | None:

@@ -160,6 +160,12 @@ TRANSLATIONS: dict[str, str] = {
 _ANY_WORD_RE = re.compile(r"[^\W_]+")
 
 
+def english_words(text: str) -> list[str]:
+    """The text's words (runs of letters and digits, folded: :func:`fold`), each in English where `TRANSLATIONS`
+    reads it so: the words of a name as the self-join's lexical candidates compare them."""
+    return [TRANSLATIONS.get(w, w) for w in _ANY_WORD_RE.findall(fold(text))]
+
+
 def in_english(text: str) -> str:
     """The text with the words `TRANSLATIONS` reads in English written in English ("Nike Free Run - Negro/Azul" ->
     "Nike Free Run - black/blue"), the other words as they were: what the title's sentence embedding reads, so
